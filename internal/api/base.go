@@ -1,0 +1,79 @@
+package api
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// Error is an API exception: its model name, a message, and the Reason for
+// the exceptions that carry one.
+type Error struct {
+	Type    string
+	Message string
+	Reason  string
+}
+
+func newError(typ, reason, format string, args ...any) *Error {
+	msg := format
+	if len(args) > 0 {
+		msg = fmt.Sprintf(format, args...)
+	}
+	return &Error{Type: typ, Message: msg, Reason: reason}
+}
+
+func (e *Error) Error() string {
+	if e.Reason != "" {
+		return e.Type + " (" + e.Reason + "): " + e.Message
+	}
+	return e.Type + ": " + e.Message
+}
+
+// Fault reports whether the error is the service's fault rather than the
+// caller's.
+func (e *Error) Fault() bool { return Exceptions[e.Type].Fault }
+
+// ExceptionInfo holds the facts the model states about an exception.
+type ExceptionInfo struct {
+	HasReason bool
+	Fault     bool
+}
+
+// ErrNotImplemented is the type of the error for an operation orgd routes
+// but does not serve yet. It is not a model exception.
+const ErrNotImplemented = "NotImplementedException"
+
+// NotImplemented returns the error for an operation orgd does not serve yet.
+func NotImplemented(op string) *Error {
+	return &Error{Type: ErrNotImplemented, Message: "orgd does not implement the " + op + " operation yet"}
+}
+
+// Empty is the input or output of an operation whose model has none.
+type Empty struct{}
+
+// Time is a timestamp; on the wire it is epoch seconds with milliseconds.
+type Time struct{ time.Time }
+
+// NewTime returns t truncated to milliseconds, as the wire carries it.
+func NewTime(t time.Time) Time { return Time{t.Truncate(time.Millisecond)} }
+
+func (t Time) MarshalJSON() ([]byte, error) {
+	ms := t.UnixMilli()
+	return strconv.AppendFloat(nil, float64(ms)/1000, 'f', -1, 64), nil
+}
+
+func (t *Time) UnmarshalJSON(b []byte) error {
+	f, err := strconv.ParseFloat(string(b), 64)
+	if err != nil {
+		return fmt.Errorf("timestamp: %w", err)
+	}
+	t.Time = time.UnixMilli(int64(f*1000 + 0.5*sign(f))).UTC()
+	return nil
+}
+
+func sign(f float64) float64 {
+	if f < 0 {
+		return -1
+	}
+	return 1
+}
