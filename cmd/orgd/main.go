@@ -1,0 +1,167 @@
+// Command orgd is an AWS Organizations control plane.
+//
+//	orgd serve [flags]   run the server
+//	orgd version         print the version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/orgd/orgd/internal/identity"
+	"github.com/orgd/orgd/internal/org"
+	"github.com/orgd/orgd/internal/server"
+	"github.com/orgd/orgd/internal/store"
+	"github.com/orgd/orgd/internal/store/memstore"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		usage()
+		os.Exit(2)
+	}
+	switch os.Args[1] {
+	case "serve":
+		if err := serve(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "orgd:", err)
+			os.Exit(1)
+		}
+	case "version", "--version", "-version":
+		fmt.Println("orgd", server.Version)
+	case "help", "-h", "--help":
+		usage()
+	default:
+		fmt.Fprintf(os.Stderr, "orgd: unknown command %q\n", os.Args[1])
+		usage()
+		os.Exit(2)
+	}
+}
+
+func usage() {
+	fmt.Fprint(os.Stderr, `usage:
+  orgd serve [flags]   run the server (orgd serve -h lists the flags)
+  orgd version         print the version
+`)
+}
+
+// env returns the environment variable name, or def when it is unset.
+func env(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return def
+}
+
+func envInt(name string, def int) int {
+	if v, ok := os.LookupEnv(name); ok {
+		if n, err := strconv.Atoi(v); err == nil {
+			return n
+		}
+	}
+	return def
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	if v, ok := os.LookupEnv(name); ok {
+		if d, err := time.ParseDuration(v); err == nil {
+			return d
+		}
+	}
+	return def
+}
+
+func envBool(name string, def bool) bool {
+	if v, ok := os.LookupEnv(name); ok {
+		if b, err := strconv.ParseBool(v); err == nil {
+			return b
+		}
+	}
+	return def
+}
+
+func serve(args []string) error {
+	cfg := org.DefaultConfig()
+	q := &cfg.Quotas
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	listen := fs.String("listen", env("ORGD_LISTEN", "127.0.0.1:4599"), "address to listen on (ORGD_LISTEN)")
+	storeURL := fs.String("store", env("ORGD_STORE", "memory"), "where state lives: memory (ORGD_STORE)")
+	defaultAccount := fs.String("default-account", env("ORGD_DEFAULT_ACCOUNT", "123456789012"), "account of access keys that are not 12-digit account IDs (ORGD_DEFAULT_ACCOUNT)")
+	region := fs.String("region", env("ORGD_REGION", "us-east-1"), "region orgd reports (ORGD_REGION)")
+	logLevel := fs.String("log-level", env("ORGD_LOG_LEVEL", "info"), "debug, info, warn or error (ORGD_LOG_LEVEL)")
+	fs.StringVar(&cfg.Partition, "partition", env("ORGD_PARTITION", cfg.Partition), "ARN partition (ORGD_PARTITION)")
+	fs.DurationVar(&cfg.CreateAccountDelay, "create-account-delay", envDuration("ORGD_CREATE_ACCOUNT_DELAY", cfg.CreateAccountDelay), "how long CreateAccount stays IN_PROGRESS, on the server clock (ORGD_CREATE_ACCOUNT_DELAY)")
+	fs.DurationVar(&cfg.CloseAccountDelay, "close-account-delay", envDuration("ORGD_CLOSE_ACCOUNT_DELAY", cfg.CloseAccountDelay), "how long CloseAccount stays PENDING_CLOSURE (ORGD_CLOSE_ACCOUNT_DELAY)")
+	fs.IntVar(&q.AccountsPerOrganization, "quota-accounts", envInt("ORGD_QUOTA_ACCOUNTS", q.AccountsPerOrganization), "accounts per organization (ORGD_QUOTA_ACCOUNTS)")
+	fs.IntVar(&q.OUDepth, "quota-ou-depth", envInt("ORGD_QUOTA_OU_DEPTH", q.OUDepth), "OU nesting depth below the root (ORGD_QUOTA_OU_DEPTH)")
+	fs.IntVar(&q.OUsPerOrganization, "quota-ous", envInt("ORGD_QUOTA_OUS", q.OUsPerOrganization), "OUs per organization (ORGD_QUOTA_OUS)")
+	fs.IntVar(&q.TagsPerResource, "quota-tags", envInt("ORGD_QUOTA_TAGS", q.TagsPerResource), "tags per resource (ORGD_QUOTA_TAGS)")
+	fs.IntVar(&q.ConcurrentCreateAccount, "quota-concurrent-creates", envInt("ORGD_QUOTA_CONCURRENT_CREATES", q.ConcurrentCreateAccount), "CreateAccount requests in progress at once (ORGD_QUOTA_CONCURRENT_CREATES)")
+	fs.IntVar(&q.ConcurrentCloseAccount, "quota-concurrent-closures", envInt("ORGD_QUOTA_CONCURRENT_CLOSURES", q.ConcurrentCloseAccount), "account closures in progress at once (ORGD_QUOTA_CONCURRENT_CLOSURES)")
+	fs.IntVar(&q.InvitationsPerDay, "quota-invitations-per-day", envInt("ORGD_QUOTA_INVITATIONS_PER_DAY", 0), "invitations per 24 hours; 0 means max(20, accounts quota) (ORGD_QUOTA_INVITATIONS_PER_DAY)")
+	fs.BoolVar(&cfg.Compat.FeatureSetFull, "compat-feature-set-full", envBool("ORGD_COMPAT_FEATURE_SET_FULL", false), "write FULL instead of ALL in INVITE handshakes (ORGD_COMPAT_FEATURE_SET_FULL)")
+	fs.BoolVar(&cfg.Compat.InviteOrgPartyWithoutPrefix, "compat-invite-party-without-prefix", envBool("ORGD_COMPAT_INVITE_PARTY_WITHOUT_PREFIX", false), "omit o- from the INVITE ORGANIZATION party (ORGD_COMPAT_INVITE_PARTY_WITHOUT_PREFIX)")
+	fs.BoolVar(&cfg.Compat.AllFeaturesPartyWithPrefix, "compat-all-features-party-with-prefix", envBool("ORGD_COMPAT_ALL_FEATURES_PARTY_WITH_PREFIX", false), "keep o- and h- in all-features handshake parties (ORGD_COMPAT_ALL_FEATURES_PARTY_WITH_PREFIX)")
+	fs.BoolVar(&cfg.Compat.RejectInvitesDuringMigration, "compat-reject-invites-during-migration", envBool("ORGD_COMPAT_REJECT_INVITES_DURING_MIGRATION", false), "refuse invitations while EnableAllFeatures is pending (ORGD_COMPAT_REJECT_INVITES_DURING_MIGRATION)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	slog.SetDefault(log)
+
+	st, err := openStore(*storeURL)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	svc, err := org.New(ctx, st, cfg)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           server.New(svc, &identity.Resolver{DefaultAccount: *defaultAccount}, log),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	log.Info("orgd listening", "addr", ln.Addr().String(), "store", *storeURL, "region", *region, "default_account", *defaultAccount, "version", server.Version)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("orgd shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdownCtx)
+}
+
+func openStore(url string) (store.Store, error) {
+	switch url {
+	case "memory", "":
+		return memstore.New(), nil
+	}
+	return nil, fmt.Errorf("--store %q: only \"memory\" is available in this version", url)
+}

@@ -1,0 +1,147 @@
+package org
+
+import (
+	"github.com/orgd/orgd/internal/api"
+)
+
+// access is who may call an operation (spec section 6.2).
+type access uint8
+
+const (
+	anyAccount    access = iota // standalone callers too; the operation checks the rest
+	inOrg                       // any account in an organization
+	management                  // the management account only
+	managementOrDA              // the management account or a delegated administrator
+)
+
+// operationAccess is the one table of who may call what.
+var operationAccess = map[string]access{
+	"AcceptHandshake":                            anyAccount,
+	"AttachPolicy":                               managementOrDA,
+	"CancelHandshake":                            anyAccount,
+	"CloseAccount":                               management,
+	"CreateAccount":                              management,
+	"CreateGovCloudAccount":                      management,
+	"CreateOrganization":                         anyAccount,
+	"CreateOrganizationalUnit":                   management,
+	"CreatePolicy":                               managementOrDA,
+	"DeclineHandshake":                           anyAccount,
+	"DeleteOrganization":                         management,
+	"DeleteOrganizationalUnit":                   management,
+	"DeletePolicy":                               managementOrDA,
+	"DeleteResourcePolicy":                       management,
+	"DeregisterDelegatedAdministrator":           management,
+	"DescribeAccount":                            managementOrDA,
+	"DescribeCreateAccountStatus":                managementOrDA,
+	"DescribeEffectivePolicy":                    inOrg,
+	"DescribeHandshake":                          anyAccount,
+	"DescribeOrganization":                       inOrg,
+	"DescribeOrganizationalUnit":                 managementOrDA,
+	"DescribePolicy":                             managementOrDA,
+	"DescribeResourcePolicy":                     managementOrDA,
+	"DescribeResponsibilityTransfer":             managementOrDA,
+	"DetachPolicy":                               managementOrDA,
+	"DisableAWSServiceAccess":                    management,
+	"DisablePolicyType":                          managementOrDA,
+	"EnableAWSServiceAccess":                     management,
+	"EnableAllFeatures":                          management,
+	"EnablePolicyType":                           managementOrDA,
+	"InviteAccountToOrganization":                management,
+	"InviteOrganizationToTransferResponsibility": management,
+	"LeaveOrganization":                          inOrg,
+	"ListAWSServiceAccessForOrganization":        managementOrDA,
+	"ListAccounts":                               managementOrDA,
+	"ListAccountsForParent":                      managementOrDA,
+	"ListAccountsWithInvalidEffectivePolicy":     managementOrDA,
+	"ListChildren":                               managementOrDA,
+	"ListCreateAccountStatus":                    managementOrDA,
+	"ListDelegatedAdministrators":                managementOrDA,
+	"ListDelegatedServicesForAccount":            managementOrDA,
+	"ListEffectivePolicyValidationErrors":        managementOrDA,
+	"ListHandshakesForAccount":                   anyAccount,
+	"ListHandshakesForOrganization":              managementOrDA,
+	"ListInboundResponsibilityTransfers":         managementOrDA,
+	"ListOrganizationalUnitsForParent":           managementOrDA,
+	"ListOutboundResponsibilityTransfers":        managementOrDA,
+	"ListParents":                                managementOrDA,
+	"ListPolicies":                               managementOrDA,
+	"ListPoliciesForTarget":                      managementOrDA,
+	"ListRoots":                                  managementOrDA,
+	"ListTagsForResource":                        managementOrDA,
+	"ListTargetsForPolicy":                       managementOrDA,
+	"MoveAccount":                                management,
+	"PutResourcePolicy":                          management,
+	"RegisterDelegatedAdministrator":             management,
+	"RemoveAccountFromOrganization":              management,
+	"TagResource":                                managementOrDA,
+	"TerminateResponsibilityTransfer":            management,
+	"UntagResource":                              managementOrDA,
+	"UpdateOrganizationalUnit":                   management,
+	"UpdatePolicy":                               managementOrDA,
+	"UpdateResponsibilityTransfer":               management,
+}
+
+// caller is the account an operation acts as, and where it stands.
+type caller struct {
+	ID      string
+	Account *account
+	Org     *organization // nil for a standalone account
+	Mgmt    bool          // the management account of Org
+	DA      bool          // a delegated administrator in Org
+}
+
+// Messages AWS is seen to send (spec section 7.4).
+const (
+	msgNotInUse     = "Your account is not a member of an organization."
+	msgAccessDenied = "You don't have permissions to access this resource."
+)
+
+func errNotInUse() error     { return api.NewAWSOrganizationsNotInUse(msgNotInUse) }
+func errAccessDenied() error { return api.NewAccessDenied(msgAccessDenied) }
+
+// caller resolves the calling account and checks, in the order of spec
+// section 6.3, that it may call op: membership, then role.
+func (t *txn) caller(op string) (*caller, error) {
+	id := callerOf(t.ctx).AccountID
+	a, err := t.account(id)
+	if err != nil {
+		return nil, err
+	}
+	c := &caller{ID: id, Account: a}
+	if a.Org != "" {
+		o, ok, err := t.org(a.Org)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			c.Org = o
+			c.Mgmt = o.Management == id
+			if !c.Mgmt {
+				if c.DA, err = t.hasPrefix(prefixDelegated(o.ID, id)); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	acc, known := operationAccess[op]
+	if !known {
+		return nil, api.NotImplemented(op)
+	}
+	if acc == anyAccount {
+		return c, nil
+	}
+	if c.Org == nil {
+		return nil, errNotInUse()
+	}
+	switch acc {
+	case management:
+		if !c.Mgmt {
+			return nil, errAccessDenied()
+		}
+	case managementOrDA:
+		if !c.Mgmt && !c.DA {
+			return nil, errAccessDenied()
+		}
+	}
+	return c, nil
+}

@@ -1,0 +1,86 @@
+package org
+
+import (
+	"strings"
+
+	"github.com/orgd/orgd/internal/api"
+)
+
+// defaultPageSize is the page size when MaxResults is absent; AWS leaves
+// it unspecified (spec section 7.6).
+const defaultPageSize = 20
+
+// listing is one page of a key-ordered listing.
+type listing struct {
+	t      *txn
+	scope  string // binds the NextToken to the operation, caller and filters
+	prefix string
+	token  string
+	max    int32
+	// keep filters keys without counting them against the page; nil keeps all.
+	keep func(key string, val []byte) (bool, error)
+}
+
+// list reads one page of l and calls add for each key in it. It returns
+// the NextToken of the following page, or "" when there is none. Its cost
+// is proportional to the page (plus skipped keys when keep filters).
+func (t *txn) list(op string, c *caller, scopeParts []string, prefix string, token string, max int32, keep func(string, []byte) (bool, error), add func(key string, val []byte) error) (string, error) {
+	scope := op + "\x00" + c.ID + "\x00" + strings.Join(scopeParts, "\x00")
+	after := ""
+	if token != "" {
+		var err error
+		if after, err = t.s.tokens.After(scope, token); err != nil || !strings.HasPrefix(after, prefix) {
+			return "", errInvalidNextToken()
+		}
+	}
+	n := int(max)
+	if n <= 0 {
+		n = defaultPageSize
+	}
+	type kv struct {
+		k string
+		v []byte
+	}
+	var items []kv
+	var scanErr error
+	err := t.Scan(prefix, after, func(k string, v []byte) bool {
+		if keep != nil {
+			ok, err := keep(k, v)
+			if err != nil {
+				scanErr = err
+				return false
+			}
+			if !ok {
+				return true
+			}
+		}
+		items = append(items, kv{k, append([]byte(nil), v...)})
+		return len(items) <= n
+	})
+	if err == nil {
+		err = scanErr
+	}
+	if err != nil {
+		return "", err
+	}
+	next := ""
+	if len(items) > n {
+		items = items[:n]
+		next = t.s.tokens.Token(scope, items[n-1].k)
+	}
+	for _, it := range items {
+		if err := add(it.k, it.v); err != nil {
+			return "", err
+		}
+	}
+	return next, nil
+}
+
+func errInvalidNextToken() error {
+	return api.NewInvalidInput(api.InvalidInputExceptionReasonInvalidNextToken, "The NextToken is not valid for this request.")
+}
+
+// lastSegment returns what follows the last "/" of an index key.
+func lastSegment(key string) string {
+	return key[strings.LastIndexByte(key, '/')+1:]
+}

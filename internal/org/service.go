@@ -1,0 +1,384 @@
+// Package org is orgd's domain: organizations, roots, OUs, accounts and
+// their rules, as AWS Organizations has them. It runs every operation in a
+// transaction over a store.Store and knows nothing of HTTP or of which store
+// it runs on. Service implements api.Handler.
+package org
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/orgd/orgd/internal/api"
+	"github.com/orgd/orgd/internal/identity"
+	"github.com/orgd/orgd/internal/page"
+	"github.com/orgd/orgd/internal/store"
+)
+
+// Quotas are the service limits orgd enforces. Defaults are AWS's.
+type Quotas struct {
+	AccountsPerOrganization int // members, open invitations and creations in progress
+	OUDepth                 int // OU levels below the root
+	OUsPerOrganization      int
+	TagsPerResource         int
+	ConcurrentCreateAccount int // CreateAccount requests in progress at once
+	ConcurrentCloseAccount  int // closures in progress at once
+	InvitationsPerDay       int // 0: max(20, AccountsPerOrganization)
+}
+
+// DefaultQuotas are AWS's default values (spec section 8).
+func DefaultQuotas() Quotas {
+	return Quotas{
+		AccountsPerOrganization: 10,
+		OUDepth:                 5,
+		OUsPerOrganization:      2000,
+		TagsPerResource:         50,
+		ConcurrentCreateAccount: 5,
+		ConcurrentCloseAccount:  3,
+	}
+}
+
+// Config is how a Service behaves where AWS leaves a choice open.
+type Config struct {
+	Partition string // "aws"
+	Quotas    Quotas
+	// CreateAccountDelay is how long CreateAccount stays IN_PROGRESS.
+	CreateAccountDelay time.Duration
+	// CloseAccountDelay is how long CloseAccount stays PENDING_CLOSURE.
+	CloseAccountDelay time.Duration
+	// Now is the base clock; the server clock adds the stored offset.
+	Now func() time.Time
+	// Compatibility switches where the sources disagree (spec section 9).
+	Compat Compat
+}
+
+// Compat holds the choices the spec marks CONFLICT. The zero value is the
+// spec's recommendation.
+type Compat struct {
+	// FeatureSetFull writes "FULL" rather than "ALL" in the
+	// ORGANIZATION_FEATURE_SET resource of INVITE handshakes.
+	FeatureSetFull bool
+	// InviteOrgPartyWithoutPrefix writes the INVITE handshake's ORGANIZATION
+	// party ID without its "o-" prefix.
+	InviteOrgPartyWithoutPrefix bool
+	// AllFeaturesPartyWithPrefix writes the "o-" and "h-" prefixes in the
+	// ENABLE/APPROVE_ALL_FEATURES parties and PARENT_HANDSHAKE resource.
+	AllFeaturesPartyWithPrefix bool
+	// RejectInvitesDuringMigration refuses invitations while an
+	// all-features migration is pending, as older AWS did.
+	RejectInvitesDuringMigration bool
+}
+
+// DefaultConfig returns the configuration orgd serves with by default.
+func DefaultConfig() Config {
+	return Config{
+		Partition:          "aws",
+		Quotas:             DefaultQuotas(),
+		CreateAccountDelay: time.Second,
+		CloseAccountDelay:  5 * time.Second,
+	}
+}
+
+// Service serves the Organizations API over a store.
+type Service struct {
+	api.Unimplemented
+	store  store.Store
+	cfg    Config
+	tokens *page.Signer
+}
+
+var _ api.Handler = (*Service)(nil)
+
+// New returns a Service over st, initialising the store's metadata.
+func New(ctx context.Context, st store.Store, cfg Config) (*Service, error) {
+	if cfg.Partition == "" {
+		cfg.Partition = "aws"
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Quotas.InvitationsPerDay == 0 {
+		cfg.Quotas.InvitationsPerDay = max(20, cfg.Quotas.AccountsPerOrganization)
+	}
+	s := &Service{store: st, cfg: cfg}
+	var key []byte
+	err := st.Update(ctx, func(tx store.Tx) error {
+		v, ok, err := tx.Get(keyTokenSecret)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			v = make([]byte, 32)
+			rand.Read(v)
+			if err := tx.Put(keyTokenSecret, v); err != nil {
+				return err
+			}
+		}
+		key = append([]byte(nil), v...)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.tokens = page.NewSigner(key)
+	return s, nil
+}
+
+// Config returns the service's configuration.
+func (s *Service) Config() Config { return s.cfg }
+
+// txn is one transaction of an operation: the store transaction, the
+// server time it runs at, and the service.
+type txn struct {
+	store.Tx
+	s   *Service
+	ctx context.Context
+	now time.Time
+}
+
+// read runs fn in a read-only transaction, first settling any work that
+// fell due so that reads see it done.
+func (s *Service) read(ctx context.Context, fn func(*txn) error) error {
+	var due bool
+	err := s.store.View(ctx, func(tx store.Tx) error {
+		t, err := s.begin(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if due, err = t.hasDue(); err != nil || due {
+			return err
+		}
+		return fn(t)
+	})
+	if err != nil || !due {
+		return err
+	}
+	return s.write(ctx, fn)
+}
+
+// write runs fn in a read-write transaction after settling due work.
+func (s *Service) write(ctx context.Context, fn func(*txn) error) error {
+	return s.store.Update(ctx, func(tx store.Tx) error {
+		t, err := s.begin(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if err := t.settle(); err != nil {
+			return err
+		}
+		return fn(t)
+	})
+}
+
+func (s *Service) begin(ctx context.Context, tx store.Tx) (*txn, error) {
+	t := &txn{Tx: tx, s: s, ctx: ctx}
+	off, err := t.clockOffset()
+	if err != nil {
+		return nil, err
+	}
+	t.now = s.cfg.Now().Add(off).UTC()
+	return t, nil
+}
+
+func (t *txn) clockOffset() (time.Duration, error) {
+	v, ok, err := t.Get(keyClock)
+	if err != nil || !ok {
+		return 0, err
+	}
+	n, err := strconv.ParseInt(string(v), 10, 64)
+	return time.Duration(n), err
+}
+
+// Now returns the server time.
+func (s *Service) Now(ctx context.Context) (time.Time, error) {
+	var now time.Time
+	err := s.store.View(ctx, func(tx store.Tx) error {
+		t, err := s.begin(ctx, tx)
+		now = t.now
+		return err
+	})
+	return now, err
+}
+
+// AdvanceClock moves the server clock forward by d, runs the work that
+// falls due, and returns the new server time.
+func (s *Service) AdvanceClock(ctx context.Context, d time.Duration) (time.Time, error) {
+	if d < 0 {
+		return time.Time{}, errors.New("the clock only moves forward")
+	}
+	var now time.Time
+	err := s.store.Update(ctx, func(tx store.Tx) error {
+		t, err := s.begin(ctx, tx)
+		if err != nil {
+			return err
+		}
+		off, err := t.clockOffset()
+		if err != nil {
+			return err
+		}
+		if err := t.Put(keyClock, []byte(strconv.FormatInt(int64(off+d), 10))); err != nil {
+			return err
+		}
+		t.now = t.now.Add(d)
+		now = t.now
+		return t.settle()
+	})
+	return now, err
+}
+
+// Reset wipes all state but the token secret.
+func (s *Service) Reset(ctx context.Context) error {
+	return s.store.Update(ctx, func(tx store.Tx) error {
+		var keys []string
+		if err := tx.Scan("", "", func(k string, _ []byte) bool {
+			if k != keyTokenSecret {
+				keys = append(keys, k)
+			}
+			return true
+		}); err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if err := tx.Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// RegisterAccount records a standalone account's email and name, so that
+// it can be invited by email and shows them once it joins.
+func (s *Service) RegisterAccount(ctx context.Context, id, email, name string) error {
+	return s.write(ctx, func(t *txn) error {
+		if !isAccountID(id) {
+			return api.NewInvalidInput(api.InvalidInputExceptionReasonInvalidPattern, "accountId must be 12 digits")
+		}
+		if !validEmail(email) {
+			return api.NewInvalidInput(api.InvalidInputExceptionReasonInvalidPattern, "email is not a valid email address")
+		}
+		if name == "" || len(name) > 50 {
+			return api.NewInvalidInput(api.InvalidInputExceptionReasonMaxLengthExceeded, "name must be 1 to 50 characters")
+		}
+		a, err := t.account(id)
+		if err != nil {
+			return err
+		}
+		if other, ok, err := t.accountIDByEmail(email); err != nil {
+			return err
+		} else if ok && other != id {
+			return api.NewDuplicateAccount("the email address %s belongs to account %s", email, other)
+		}
+		if err := t.Delete(keyEmail(a.Email)); err != nil {
+			return err
+		}
+		a.Email, a.Name = email, name
+		return t.putAccount(a)
+	})
+}
+
+// --- due work ---------------------------------------------------------------
+
+// dueWork runs scheduled work of one kind for one ID when it falls due.
+// Each file that schedules work registers its kind in an init function.
+var dueWork = map[string]func(t *txn, id string) error{}
+
+func dueKey(at time.Time, kind, id string) string {
+	return fmt.Sprintf("due/%020d/%s/%s", at.UnixNano(), kind, id)
+}
+
+// schedule arranges for dueWork[kind](id) to run at the server time at.
+func (t *txn) schedule(at time.Time, kind, id string) error {
+	if dueWork[kind] == nil {
+		return fmt.Errorf("org: no due work of kind %q", kind)
+	}
+	return t.Put(dueKey(at, kind, id), nil)
+}
+
+// unschedule cancels work scheduled with the same arguments.
+func (t *txn) unschedule(at time.Time, kind, id string) error {
+	return t.Delete(dueKey(at, kind, id))
+}
+
+func (t *txn) hasDue() (bool, error) {
+	limit := fmt.Sprintf("due/%020d/", t.now.UnixNano())
+	due := false
+	err := t.Scan("due/", "", func(k string, _ []byte) bool {
+		due = k < limit+"\xff"
+		return false
+	})
+	return due, err
+}
+
+// settle runs every piece of work due by now, oldest first.
+func (t *txn) settle() error {
+	limit := fmt.Sprintf("due/%020d/\xff", t.now.UnixNano())
+	var keys []string
+	if err := t.Scan("due/", "", func(k string, _ []byte) bool {
+		if k > limit {
+			return false
+		}
+		keys = append(keys, k)
+		return true
+	}); err != nil {
+		return err
+	}
+	for _, k := range keys {
+		parts := strings.SplitN(k, "/", 4)
+		if len(parts) != 4 {
+			continue
+		}
+		if err := t.Delete(k); err != nil {
+			return err
+		}
+		if fn := dueWork[parts[2]]; fn != nil {
+			if err := fn(t, parts[3]); err != nil {
+				return fmt.Errorf("due work %s: %w", k, err)
+			}
+		}
+	}
+	return nil
+}
+
+// --- ids --------------------------------------------------------------------
+
+const (
+	lowerAlnum = "abcdefghijklmnopqrstuvwxyz0123456789"
+	lowerHex   = "0123456789abcdef"
+	digits     = "0123456789"
+)
+
+func randomString(alphabet string, n int) string {
+	b := make([]byte, n)
+	var buf [8]byte
+	for i := range b {
+		rand.Read(buf[:])
+		b[i] = alphabet[binary.LittleEndian.Uint64(buf[:])%uint64(len(alphabet))]
+	}
+	return string(b)
+}
+
+// newID returns prefix plus n random characters that no key keyOf(id)
+// uses yet.
+func (t *txn) newID(prefix, alphabet string, n int, keyOf func(string) string) (string, error) {
+	for {
+		id := prefix + randomString(alphabet, n)
+		_, taken, err := t.Get(keyOf(id))
+		if err != nil {
+			return "", err
+		}
+		if !taken {
+			return id, nil
+		}
+	}
+}
+
+func callerOf(ctx context.Context) identity.Caller {
+	c, _ := identity.FromContext(ctx)
+	return c
+}

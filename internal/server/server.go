@@ -1,0 +1,108 @@
+// Package server assembles orgd's HTTP handler: the Organizations API on
+// POST / and the admin API under /_orgd/.
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/orgd/orgd/internal/api"
+	"github.com/orgd/orgd/internal/identity"
+	"github.com/orgd/orgd/internal/org"
+	"github.com/orgd/orgd/internal/wire"
+)
+
+// Version is orgd's version, set at build time with -ldflags.
+var Version = "dev"
+
+// New returns the handler that serves svc.
+func New(svc *org.Service, ids *identity.Resolver, log *slog.Logger) http.Handler {
+	mux := http.NewServeMux()
+	a := &admin{svc: svc}
+	mux.HandleFunc("GET /_orgd/health", a.health)
+	mux.HandleFunc("POST /_orgd/reset", a.reset)
+	mux.HandleFunc("POST /_orgd/clock", a.clock)
+	mux.HandleFunc("GET /_orgd/clock", a.clock)
+	mux.HandleFunc("POST /_orgd/accounts", a.registerAccount)
+	mux.HandleFunc("/_orgd/", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no such admin endpoint: " + r.Method + " " + r.URL.Path})
+	})
+	mux.Handle("/", &wire.Server{Handler: svc, Identify: ids.Identify, Log: log})
+	return mux
+}
+
+type admin struct{ svc *org.Service }
+
+func (a *admin) health(w http.ResponseWriter, r *http.Request) {
+	now, err := a.svc.Now(r.Context())
+	if err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "version": Version, "time": unix(now)})
+}
+
+func (a *admin) reset(w http.ResponseWriter, r *http.Request) {
+	if err := a.svc.Reset(r.Context()); err != nil {
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "reset"})
+}
+
+// clock answers the server time; a POST with {"advanceSeconds": N} first
+// moves it forward by N seconds and runs the work that falls due.
+func (a *admin) clock(w http.ResponseWriter, r *http.Request) {
+	var now time.Time
+	var err error
+	if r.Method == http.MethodPost {
+		var req struct {
+			AdvanceSeconds *float64 `json:"advanceSeconds"`
+		}
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16)).Decode(&req); err != nil || req.AdvanceSeconds == nil || *req.AdvanceSeconds < 0 {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": `body must be {"advanceSeconds": N} with N >= 0`})
+			return
+		}
+		now, err = a.svc.AdvanceClock(r.Context(), time.Duration(*req.AdvanceSeconds*float64(time.Second)))
+	} else {
+		now, err = a.svc.Now(r.Context())
+	}
+	if err != nil {
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"time": unix(now), "iso": now.Format(time.RFC3339Nano)})
+}
+
+func (a *admin) registerAccount(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		AccountID string `json:"accountId"`
+		Email     string `json:"email"`
+		Name      string `json:"name"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16)).Decode(&req); err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "body must be {\"accountId\", \"email\", \"name\"}"})
+		return
+	}
+	if err := a.svc.RegisterAccount(r.Context(), req.AccountID, req.Email, req.Name); err != nil {
+		var e *api.Error
+		if errors.As(err, &e) {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": e.Message, "__type": e.Type})
+			return
+		}
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, req)
+}
+
+func unix(t time.Time) float64 { return float64(t.UnixMilli()) / 1000 }
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,40 @@
+// Package store defines the transactional key-value boundary that orgd's
+// domain logic runs on. Keys are strings ordered bytewise; values are opaque
+// bytes. Every backend (memory, embedded, PostgreSQL) gives serializable
+// transactions over this interface, so the domain never knows which one it
+// runs on.
+package store
+
+import (
+	"context"
+	"errors"
+)
+
+// Store runs transactions.
+type Store interface {
+	// View runs fn in a read-only transaction.
+	View(ctx context.Context, fn func(Tx) error) error
+	// Update runs fn in a read-write transaction. If fn returns an error the
+	// transaction is rolled back and the error returned unchanged. A backend
+	// may run fn more than once when transactions conflict, so fn must not
+	// have effects outside the transaction.
+	Update(ctx context.Context, fn func(Tx) error) error
+	Close() error
+}
+
+// Tx is a transaction.
+type Tx interface {
+	// Get returns the value of key, or ok=false when it is absent.
+	Get(key string) (val []byte, ok bool, err error)
+	// Put sets key to val. It fails with ErrReadOnly in a View.
+	Put(key string, val []byte) error
+	// Delete removes key; removing an absent key is not an error.
+	Delete(key string) error
+	// Scan calls fn for each key that starts with prefix and sorts after
+	// after ("" for the first), in key order, until fn returns false.
+	// The slices passed to fn are valid only during the call.
+	Scan(prefix, after string, fn func(key string, val []byte) bool) error
+}
+
+// ErrReadOnly is returned by writes in a View.
+var ErrReadOnly = errors.New("store: write in a read-only transaction")

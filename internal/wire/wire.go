@@ -1,0 +1,201 @@
+// Package wire serves an api.Handler over the AWS JSON 1.1 protocol:
+// POST / with X-Amz-Target, a JSON body validated against the model, and
+// errors as {"__type", "Message", "Reason"}.
+package wire
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/orgd/orgd/internal/api"
+	"github.com/orgd/orgd/internal/identity"
+	"github.com/orgd/orgd/internal/shapes"
+)
+
+// Errors of the protocol layer; they are not in the Organizations model.
+const (
+	ErrSerialization          = "SerializationException"
+	ErrUnknownOperation       = "UnknownOperationException"
+	ErrRequestEntityTooLarge  = "RequestEntityTooLargeException"
+	ErrInternalFailure        = "InternalFailure"
+	contentType               = "application/x-amz-json-1.1"
+	requestIDHeader           = "x-amzn-RequestId"
+	DefaultMaxBodyBytes int64 = 1 << 20
+)
+
+// Server answers Organizations API requests.
+type Server struct {
+	Handler  api.Handler
+	Identify func(*http.Request) (identity.Caller, error)
+	Log      *slog.Logger
+	// MaxBodyBytes bounds a request body; 0 means DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	id := requestID()
+	w.Header().Set(requestIDHeader, id)
+	op, out, err := s.serve(r)
+	if err != nil {
+		s.writeError(w, r, id, op, err)
+		return
+	}
+	body := []byte("{}")
+	if out != nil {
+		if body, err = json.Marshal(out); err != nil {
+			s.writeError(w, r, id, op, err)
+			return
+		}
+	}
+	w.Header().Set("Content-Type", contentType)
+	w.WriteHeader(http.StatusOK)
+	w.Write(body)
+	s.log().Debug("request", "op", op, "status", http.StatusOK, "request_id", id)
+}
+
+func (s *Server) serve(r *http.Request) (op string, out any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.log().Error("panic serving request", "op", op, "panic", p)
+			err = &api.Error{Type: api.ErrService, Message: "The request failed because of an internal error."}
+		}
+	}()
+	if r.Method != http.MethodPost {
+		return "", nil, &api.Error{Type: ErrUnknownOperation, Message: "Only POST requests are supported."}
+	}
+	target := r.Header.Get("X-Amz-Target")
+	prefix, name, found := strings.Cut(target, ".")
+	if !found || prefix != api.TargetPrefix || api.Operations[name] == nil {
+		return "", nil, &api.Error{Type: ErrUnknownOperation, Message: fmt.Sprintf("Unknown operation %q.", target)}
+	}
+	op = name
+	caller, err := s.Identify(r)
+	if err != nil {
+		return op, nil, err
+	}
+	max := s.MaxBodyBytes
+	if max <= 0 {
+		max = DefaultMaxBodyBytes
+	}
+	raw, err := io.ReadAll(io.LimitReader(r.Body, max+1))
+	if err != nil {
+		return op, nil, &api.Error{Type: ErrSerialization, Message: "Could not read the request body."}
+	}
+	if int64(len(raw)) > max {
+		return op, nil, &api.Error{Type: ErrRequestEntityTooLarge, Message: fmt.Sprintf("Request body exceeds %d bytes.", max)}
+	}
+	decode, err := Decoder(op, raw)
+	if err != nil {
+		return op, nil, err
+	}
+	ctx := identity.NewContext(r.Context(), caller)
+	out, _, err = api.Dispatch(ctx, s.Handler, op, decode)
+	return op, out, err
+}
+
+// Decoder parses and validates the body of operation op and returns a
+// function that decodes it into the operation's input type.
+func Decoder(op string, raw []byte) (func(any) error, error) {
+	if len(bytes.TrimSpace(raw)) == 0 {
+		raw = []byte("{}")
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var doc any
+	if err := dec.Decode(&doc); err != nil {
+		return nil, &api.Error{Type: ErrSerialization, Message: "The request body is not valid JSON."}
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, &api.Error{Type: ErrSerialization, Message: "The request body has data after the JSON value."}
+	}
+	if _, ok := doc.(map[string]any); !ok {
+		return nil, &api.Error{Type: ErrSerialization, Message: "The request body must be a JSON object."}
+	}
+	if in := api.Operations[op].Input; in != "" {
+		if v := api.Shapes.Validate(in, doc); v != nil {
+			if v.Reason == shapes.WrongType {
+				return nil, &api.Error{Type: ErrSerialization, Message: fmt.Sprintf("Wrong type for '%s': %s.", v.Path, v.Detail)}
+			}
+			return nil, api.NewInvalidInput(inputReason(v), "%s", v.Error())
+		}
+	}
+	return func(v any) error {
+		if err := json.Unmarshal(raw, v); err != nil {
+			return &api.Error{Type: ErrSerialization, Message: "The request body does not match the operation's input."}
+		}
+		return nil
+	}, nil
+}
+
+// inputReason maps a violated constraint to the InvalidInputException
+// reason AWS gives for it; a few shapes have reasons of their own.
+func inputReason(v *shapes.Violation) api.InvalidInputExceptionReason {
+	switch {
+	case v.Reason == shapes.InvalidPattern && (v.Shape == "PolicyTargetId" || v.Shape == "TaggableResourceId"):
+		return api.InvalidInputExceptionReasonInvalidPatternTargetId
+	case v.Reason == shapes.InvalidEnum && v.Shape == "PolicyType":
+		return api.InvalidInputExceptionReasonInvalidEnumPolicyType
+	}
+	return api.InvalidInputExceptionReason(v.Reason)
+}
+
+// Status is the HTTP status AWS sends with an error: 400 for the caller's
+// errors, 500 for the service's (see the spec, section 7.4).
+func Status(e *api.Error) int {
+	switch {
+	case e.Type == ErrRequestEntityTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case e.Type == api.ErrNotImplemented:
+		return http.StatusNotImplemented
+	case e.Type == ErrInternalFailure || e.Fault():
+		return http.StatusInternalServerError
+	}
+	return http.StatusBadRequest
+}
+
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, id, op string, err error) {
+	var e *api.Error
+	if !errors.As(err, &e) {
+		if errors.Is(err, context.Canceled) {
+			return
+		}
+		s.log().Error("internal error", "op", op, "err", err, "request_id", id)
+		e = &api.Error{Type: api.ErrService, Message: "The request failed because of an internal error."}
+	}
+	body := map[string]string{"__type": e.Type, "Message": e.Message}
+	if e.Reason != "" {
+		body["Reason"] = e.Reason
+	}
+	if e.Type == api.ErrTooManyRequests {
+		body["Type"] = "Organizations"
+	}
+	b, _ := json.Marshal(body)
+	status := Status(e)
+	w.Header().Set("Content-Type", contentType)
+	w.WriteHeader(status)
+	w.Write(b)
+	s.log().Debug("request", "op", op, "status", status, "error", e.Type, "reason", e.Reason, "request_id", id)
+}
+
+func (s *Server) log() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.Default()
+}
+
+func requestID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
