@@ -34,13 +34,13 @@ type Model struct {
 }
 
 type Metadata struct {
-	APIVersion   string `json:"apiVersion"`
-	JSONVersion  string `json:"jsonVersion"`
-	Protocol     string `json:"protocol"`
-	TargetPrefix string `json:"targetPrefix"`
-	SigningName  string `json:"signingName,omitempty"`
+	APIVersion     string `json:"apiVersion"`
+	JSONVersion    string `json:"jsonVersion"`
+	Protocol       string `json:"protocol"`
+	TargetPrefix   string `json:"targetPrefix"`
+	SigningName    string `json:"signingName,omitempty"`
 	EndpointPrefix string `json:"endpointPrefix"`
-	ServiceID    string `json:"serviceId"`
+	ServiceID      string `json:"serviceId"`
 }
 
 type Ref struct {

@@ -8,10 +8,10 @@ import (
 type access uint8
 
 const (
-	anyAccount    access = iota // standalone callers too; the operation checks the rest
-	inOrg                       // any account in an organization
-	management                  // the management account only
-	managementOrDA              // the management account or a delegated administrator
+	anyAccount     access = iota // standalone callers too; the operation checks the rest
+	inOrg                        // any account in an organization
+	management                   // the management account only
+	managementOrDA               // the management account or a delegated administrator
 )
 
 // operationAccess is the one table of who may call what.
@@ -143,5 +143,9 @@ func (t *txn) caller(op string) (*caller, error) {
 			return nil, errAccessDenied()
 		}
 	}
+	if err := checkFeatureSet(op, c.Org); err != nil {
+		return nil, err
+	}
+	// Service control policies are checked here when they exist.
 	return c, nil
 }

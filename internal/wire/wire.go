@@ -22,13 +22,13 @@ import (
 
 // Errors of the protocol layer; they are not in the Organizations model.
 const (
-	ErrSerialization          = "SerializationException"
-	ErrUnknownOperation       = "UnknownOperationException"
-	ErrRequestEntityTooLarge  = "RequestEntityTooLargeException"
-	ErrInternalFailure        = "InternalFailure"
-	contentType               = "application/x-amz-json-1.1"
-	requestIDHeader           = "x-amzn-RequestId"
-	DefaultMaxBodyBytes int64 = 1 << 20
+	ErrSerialization               = "SerializationException"
+	ErrUnknownOperation            = "UnknownOperationException"
+	ErrRequestEntityTooLarge       = "RequestEntityTooLargeException"
+	ErrInternalFailure             = "InternalFailure"
+	contentType                    = "application/x-amz-json-1.1"
+	requestIDHeader                = "x-amzn-RequestId"
+	DefaultMaxBodyBytes      int64 = 1 << 20
 )
 
 // Server answers Organizations API requests.
