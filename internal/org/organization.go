@@ -47,6 +47,15 @@ func (s *Service) CreateOrganization(ctx context.Context, in *api.CreateOrganiza
 		if err := t.addMember(o, a, rootID); err != nil {
 			return err
 		}
+		if err := t.indexManagedPolicies(o); err != nil {
+			return err
+		}
+		if err := t.attachDefaults(o, rootID); err != nil {
+			return err
+		}
+		if err := t.memberJoined(o, a); err != nil {
+			return err
+		}
 		view, err := t.orgView(o)
 		out.Organization = view
 		return err
@@ -59,7 +68,7 @@ func (s *Service) CreateOrganization(ctx context.Context, in *api.CreateOrganiza
 
 // enableDefaultPolicyTypes enables what CreateOrganization enables in the
 // root of an organization with all features: service control policies.
-// The policy work attaches FullAWSAccess when it exists.
+// FullAWSAccess is attached once the root and members exist.
 func (t *txn) enableDefaultPolicyTypes(o *organization, r *root) error {
 	r.PolicyTypes = append(r.PolicyTypes, api.PolicyTypeSummary{Type: api.PolicyTypeServiceControlPolicy, Status: api.PolicyTypeStatusEnabled})
 	return nil

@@ -38,6 +38,13 @@ func prefixOrgCreateStatus(org string) string { return "orgcar/" + org + "/" }
 func keyTags(resource string) string          { return "tags/" + resource }
 func prefixDelegated(org, acct string) string { return "delegated/" + org + "/" + acct + "/" }
 
+// keyOrgClosure indexes a CloseAccount request by its time, so that the
+// rolling closure quota counts only recent requests.
+func keyOrgClosure(org string, at time.Time, acct string) string {
+	return "orgclose/" + org + "/" + at.UTC().Format("20060102T150405.000000000") + "/" + acct
+}
+func prefixOrgClosure(org string) string { return "orgclose/" + org + "/" }
+
 // organization is the stored form of an organization.
 type organization struct {
 	ID         string
@@ -81,6 +88,12 @@ type account struct {
 	// Closed is when a closure finished; the account leaves the
 	// organization 90 days later.
 	Closed time.Time
+	// CloseRequested is when CloseAccount was called; it names the
+	// account's entry in the organization's closure index.
+	CloseRequested time.Time `json:",omitzero"`
+	// RoleName is the role CreateAccount made in the account for the
+	// management account to assume ("" for invited accounts).
+	RoleName string `json:",omitempty"`
 	// implicit marks an account that was never stored: any 12-digit ID is
 	// a standalone account with a default email and name.
 	implicit bool

@@ -1,6 +1,8 @@
 package org
 
 import (
+	"context"
+	"sort"
 	"strings"
 
 	"github.com/orgd/orgd/internal/api"
@@ -21,7 +23,167 @@ func validateTags(tags []api.Tag, max int) error {
 		seen[tag.Key] = true
 	}
 	if len(tags) > max {
-		return api.NewConstraintViolation(api.ConstraintViolationExceptionReasonMaxTagLimitExceeded, "A resource can have at most %d tags.", max)
+		return errTooManyTags(max)
 	}
 	return nil
+}
+
+func errTooManyTags(max int) error {
+	return api.NewConstraintViolation(api.ConstraintViolationExceptionReasonMaxTagLimitExceeded, "A resource can have at most %d tags.", max)
+}
+
+// taggableResources resolves the taggable resources that other features
+// own, keyed by the ID prefix up to and including its first "-" ("p-",
+// "rp-"). A resolver reports whether id exists in organization o; the
+// resource's tags are then stored under keyTags(id), so the resolver must
+// refuse IDs that several organizations share. Features register in an
+// init function.
+var taggableResources = map[string]func(t *txn, o *organization, id string) (bool, error){
+	"r-": func(t *txn, o *organization, id string) (bool, error) { return id == o.Root, nil },
+	"ou-": func(t *txn, o *organization, id string) (bool, error) {
+		_, ok, err := t.ouIn(o, id)
+		return ok, err
+	},
+}
+
+// taggable fails with TargetNotFoundException unless id names a taggable
+// resource of o: its root, one of its OUs or accounts, or a resource a
+// registered resolver finds.
+func (t *txn) taggable(o *organization, id string) error {
+	var found bool
+	var err error
+	if isAccountID(id) {
+		var a *account
+		a, found, err = t.storedAccount(id)
+		found = found && a.Org == o.ID
+	} else if i := strings.IndexByte(id, '-'); i > 0 {
+		if resolve := taggableResources[id[:i+1]]; resolve != nil {
+			found, err = resolve(t, o, id)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if !found {
+		return api.NewTargetNotFound("No taggable resource with ID %s exists in your organization.", id)
+	}
+	return nil
+}
+
+func (s *Service) TagResource(ctx context.Context, in *api.TagResourceRequest) (*api.Empty, error) {
+	err := s.write(ctx, func(t *txn) error {
+		max := s.cfg.Quotas.TagsPerResource
+		// Input validation comes before the caller checks (spec 6.3).
+		if err := validateTags(in.Tags, max); err != nil {
+			return err
+		}
+		c, err := t.caller("TagResource")
+		if err != nil {
+			return err
+		}
+		if err := t.taggable(c.Org, in.ResourceId); err != nil {
+			return err
+		}
+		old, err := t.tags(in.ResourceId)
+		if err != nil {
+			return err
+		}
+		merged := make(map[string]string, len(old)+len(in.Tags))
+		for _, tag := range old {
+			merged[tag.Key] = tag.Value
+		}
+		for _, tag := range in.Tags {
+			merged[tag.Key] = tag.Value
+		}
+		if len(merged) > max {
+			return errTooManyTags(max)
+		}
+		tags := make([]api.Tag, 0, len(merged))
+		for k, v := range merged {
+			tags = append(tags, api.Tag{Key: k, Value: v})
+		}
+		return t.putTags(in.ResourceId, tags)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &api.Empty{}, nil
+}
+
+func (s *Service) UntagResource(ctx context.Context, in *api.UntagResourceRequest) (*api.Empty, error) {
+	err := s.write(ctx, func(t *txn) error {
+		c, err := t.caller("UntagResource")
+		if err != nil {
+			return err
+		}
+		if err := t.taggable(c.Org, in.ResourceId); err != nil {
+			return err
+		}
+		old, err := t.tags(in.ResourceId)
+		if err != nil {
+			return err
+		}
+		drop := make(map[string]bool, len(in.TagKeys))
+		for _, k := range in.TagKeys {
+			drop[k] = true
+		}
+		// Keys the resource lacks are ignored, as AWS does.
+		kept := old[:0]
+		for _, tag := range old {
+			if !drop[tag.Key] {
+				kept = append(kept, tag)
+			}
+		}
+		if len(kept) == len(old) {
+			return nil
+		}
+		return t.putTags(in.ResourceId, kept)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &api.Empty{}, nil
+}
+
+// tagsPageSize is the page size of ListTagsForResource, whose request has
+// no MaxResults.
+const tagsPageSize = defaultPageSize
+
+func (s *Service) ListTagsForResource(ctx context.Context, in *api.ListTagsForResourceRequest) (*api.ListTagsForResourceResponse, error) {
+	out := api.ListTagsForResourceResponse{Tags: []api.Tag{}}
+	err := s.read(ctx, func(t *txn) error {
+		const op = "ListTagsForResource"
+		c, err := t.caller(op)
+		if err != nil {
+			return err
+		}
+		if err := t.taggable(c.Org, in.ResourceId); err != nil {
+			return err
+		}
+		// Tags are one record per resource, so t.list's key scan does not
+		// apply; the token carries the last tag key returned instead, in a
+		// scope built as t.list builds its own.
+		scope := op + "\x00" + c.ID + "\x00" + in.ResourceId
+		tags, err := t.tags(in.ResourceId)
+		if err != nil {
+			return err
+		}
+		if in.NextToken != "" {
+			after, err := s.tokens.After(scope, in.NextToken)
+			if err != nil {
+				return errInvalidNextToken()
+			}
+			tags = tags[sort.Search(len(tags), func(i int) bool { return tags[i].Key > after }):]
+		}
+		if len(tags) > tagsPageSize {
+			tags = tags[:tagsPageSize]
+			out.NextToken = s.tokens.Token(scope, tags[len(tags)-1].Key)
+		}
+		out.Tags = append(out.Tags, tags...)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
 }

@@ -126,7 +126,9 @@ func (r Registry) walk(name, path, member string, v any) *Violation {
 		}
 		for i, e := range arr {
 			if e == nil {
-				continue
+				// A null element would decode to a zero value that
+				// reaches the handler unchecked.
+				return &Violation{Path: fmt.Sprintf("%s[%d]", path, i), Shape: s.Element, Reason: InputRequired, Detail: "Member must not be null"}
 			}
 			if vi := r.walk(s.Element, fmt.Sprintf("%s[%d]", path, i), "", e); vi != nil {
 				return vi
@@ -171,10 +173,9 @@ func (r Registry) walk(name, path, member string, v any) *Violation {
 			return bad(WrongType, "Member must be a boolean")
 		}
 	case Timestamp:
-		if _, ok := number(v); !ok {
-			if _, ok := v.(float64); !ok {
-				return bad(WrongType, "Member must be a timestamp")
-			}
+		// Epoch seconds, with a fraction for milliseconds.
+		if !isFloat(v) {
+			return bad(WrongType, "Member must be a timestamp")
 		}
 	}
 	return nil
@@ -193,6 +194,18 @@ func number(v any) (int64, bool) {
 		return i, err == nil
 	}
 	return 0, false
+}
+
+// isFloat reports whether v is a JSON number.
+func isFloat(v any) bool {
+	switch n := v.(type) {
+	case float64:
+		return true
+	case interface{ String() string }: // json.Number
+		_, err := strconv.ParseFloat(n.String(), 64)
+		return err == nil
+	}
+	return false
 }
 
 // Anchor compiles a model pattern so that it must match the whole value.

@@ -3,6 +3,11 @@
 // bytes. Every backend (memory, embedded, PostgreSQL) gives serializable
 // transactions over this interface, so the domain never knows which one it
 // runs on.
+//
+// Keys are non-empty and may hold any bytes; every backend accepts keys up
+// to MaxKeyLen bytes (the embedded and PostgreSQL stores index them, which
+// bounds their size). Package storetest checks a backend against all of
+// this.
 package store
 
 import (
@@ -24,17 +29,25 @@ type Store interface {
 
 // Tx is a transaction.
 type Tx interface {
-	// Get returns the value of key, or ok=false when it is absent.
+	// Get returns the value of key, or ok=false when it is absent. The value
+	// stays valid after the transaction ends but must not be modified: a
+	// backend may share it.
 	Get(key string) (val []byte, ok bool, err error)
-	// Put sets key to val. It fails with ErrReadOnly in a View.
+	// Put sets key to val. It copies val, so the caller may reuse it. It
+	// fails with ErrReadOnly in a View.
 	Put(key string, val []byte) error
 	// Delete removes key; removing an absent key is not an error.
 	Delete(key string) error
 	// Scan calls fn for each key that starts with prefix and sorts after
 	// after ("" for the first), in key order, until fn returns false.
-	// The slices passed to fn are valid only during the call.
+	// The slices passed to fn are valid only during the call. fn may read
+	// through the same Tx but must not write through it: collect keys and
+	// write after Scan returns.
 	Scan(prefix, after string, fn func(key string, val []byte) bool) error
 }
+
+// MaxKeyLen is the longest key every backend accepts.
+const MaxKeyLen = 1024
 
 // ErrReadOnly is returned by writes in a View.
 var ErrReadOnly = errors.New("store: write in a read-only transaction")

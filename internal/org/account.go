@@ -1,0 +1,517 @@
+package org
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/orgd/orgd/internal/api"
+)
+
+// The kinds of due work account operations schedule.
+const (
+	workCreateAccount = "create-account"       // a CreateAccount request completes
+	workCloseAccount  = "close-account"        // a PENDING_CLOSURE account becomes CLOSED
+	workRetireAccount = "retire-closed-account" // a CLOSED account leaves its organization
+)
+
+func init() {
+	dueWork[workCreateAccount] = (*txn).completeCreateAccount
+	dueWork[workCloseAccount] = (*txn).completeCloseAccount
+	dueWork[workRetireAccount] = func(t *txn, id string) error {
+		a, ok, err := t.storedAccount(id)
+		if err != nil || !ok || a.State != api.AccountStateClosed || a.Org == "" {
+			return err
+		}
+		return t.retireClosedAccount(a)
+	}
+}
+
+const (
+	defaultRoleName = "OrganizationAccountAccessRole"
+	// serviceRolePrefix is reserved for service-linked roles.
+	serviceRolePrefix = "AWSServiceRoleFor"
+	// closureWindow is the rolling period of the closure quota.
+	closureWindow = 30 * 24 * time.Hour
+)
+
+// closureQuota is how many accounts an organization with members accounts
+// may close per closureWindow: the higher of 250 and 20%, at most 1000
+// (spec section 8, current value).
+func closureQuota(members int) int {
+	return min(max(250, members*20/100), 1000)
+}
+
+// memberIn returns account id if it is in organization o.
+func (t *txn) memberIn(o *organization, id string) (*account, error) {
+	a, ok, err := t.storedAccount(id)
+	if err != nil {
+		return nil, err
+	}
+	if !ok || a.Org != o.ID {
+		return nil, api.NewAccountNotFound("No account with ID %s exists in your organization.", id)
+	}
+	return a, nil
+}
+
+// --- CreateAccount ------------------------------------------------------------
+
+func (s *Service) CreateAccount(ctx context.Context, in *api.CreateAccountRequest) (*api.CreateAccountResponse, error) {
+	var out api.CreateAccountResponse
+	err := s.write(ctx, func(t *txn) error {
+		// Input checks beyond the model come before the caller checks (spec 6.3).
+		role := in.RoleName
+		if role == "" {
+			role = defaultRoleName
+		}
+		if strings.HasPrefix(role, serviceRolePrefix) {
+			return api.NewInvalidInput(api.InvalidInputExceptionReasonInvalidRoleName, "Role names starting with %s are reserved for service-linked roles.", serviceRolePrefix)
+		}
+		if !validEmail(in.Email) {
+			return api.NewInvalidInput(api.InvalidInputExceptionReasonInvalidPattern, "The email address is not valid.")
+		}
+		if err := validateTags(in.Tags, s.cfg.Quotas.TagsPerResource); err != nil {
+			return err
+		}
+		billing := in.IamUserAccessToBilling
+		if billing == "" {
+			billing = api.IAMUserAccessToBillingAllow
+		}
+		c, err := t.caller("CreateAccount")
+		if err != nil {
+			return err
+		}
+		o := c.Org
+		if o.Members+o.CreatesInProgress+o.OpenInvitations >= s.cfg.Quotas.AccountsPerOrganization {
+			return api.NewConstraintViolation(api.ConstraintViolationExceptionReasonAccountNumberLimitExceeded,
+				"The organization has reached its limit of %d accounts.", s.cfg.Quotas.AccountsPerOrganization)
+		}
+		if o.CreatesInProgress >= s.cfg.Quotas.ConcurrentCreateAccount {
+			return api.NewConstraintViolation(api.ConstraintViolationExceptionReasonAccountCreationRateLimitExceeded,
+				"At most %d account creations may be in progress at once.", s.cfg.Quotas.ConcurrentCreateAccount)
+		}
+		id, err := t.newID("car-", lowerHex, 32, keyCreateStatus)
+		if err != nil {
+			return err
+		}
+		cs := &createStatus{
+			ID: id, Org: o.ID, AccountName: in.AccountName, Email: in.Email, RoleName: role,
+			IamBilling: billing, Tags: in.Tags, State: api.CreateAccountStateInProgress, Requested: t.now,
+		}
+		if err := t.putCreateStatus(cs); err != nil {
+			return err
+		}
+		if err := t.Put(keyOrgCreateStatus(o.ID, cs.Requested, id), nil); err != nil {
+			return err
+		}
+		o.CreatesInProgress++
+		if err := t.putOrg(o); err != nil {
+			return err
+		}
+		if err := t.schedule(t.now.Add(s.cfg.CreateAccountDelay), workCreateAccount, id); err != nil {
+			return err
+		}
+		out.CreateAccountStatus = createStatusView(cs)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// completeCreateAccount finishes CreateAccount request id: it fails or
+// makes the account.
+func (t *txn) completeCreateAccount(id string) error {
+	cs, ok, err := t.createStatus(id)
+	if err != nil || !ok || cs.State != api.CreateAccountStateInProgress {
+		return err
+	}
+	o, ok, err := t.org(cs.Org)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		// The organization was deleted meanwhile; nobody can ask any more.
+		return t.Delete(keyCreateStatus(id))
+	}
+	// Complete at the time the work fell due, not when a request came to
+	// settle it, so that timestamps do not depend on traffic.
+	done := min(t.now, cs.Requested.Add(t.s.cfg.CreateAccountDelay))
+	cs.Completed = done
+	o.CreatesInProgress--
+	owner, taken, err := t.accountIDByEmail(cs.Email)
+	if err != nil {
+		return err
+	}
+	switch {
+	case taken && owner != "":
+		cs.State, cs.FailureReason = api.CreateAccountStateFailed, api.CreateAccountFailureReasonEmailAlreadyExists
+	// This request left CreatesInProgress above; the account must fit beside
+	// the members and open invitations, first come first served.
+	case o.Members+o.OpenInvitations+1 > t.s.cfg.Quotas.AccountsPerOrganization:
+		cs.State, cs.FailureReason = api.CreateAccountStateFailed, api.CreateAccountFailureReasonAccountLimitExceeded
+	default:
+		acctID, err := t.newID("", digits, 12, keyAccount)
+		if err != nil {
+			return err
+		}
+		a := &account{
+			ID: acctID, Email: cs.Email, Name: cs.AccountName, Joined: api.AccountJoinedMethodCreated,
+			JoinedAt: done, State: api.AccountStateActive, RoleName: cs.RoleName,
+		}
+		if err := t.addMember(o, a, o.Root); err != nil {
+			return err
+		}
+		if err := t.putTags(a.ID, slices.Clone(cs.Tags)); err != nil {
+			return err
+		}
+		o.Members++
+		if err := t.putOrg(o); err != nil {
+			return err
+		}
+		if err := t.memberJoined(o, a); err != nil {
+			return err
+		}
+		cs.State, cs.AccountID = api.CreateAccountStateSucceeded, a.ID
+		return t.putCreateStatus(cs)
+	}
+	if err := t.putOrg(o); err != nil {
+		return err
+	}
+	return t.putCreateStatus(cs)
+}
+
+func createStatusView(cs *createStatus) *api.CreateAccountStatus {
+	v := &api.CreateAccountStatus{
+		Id:                 cs.ID,
+		AccountName:        cs.AccountName,
+		State:              cs.State,
+		RequestedTimestamp: api.NewTime(cs.Requested),
+		AccountId:          cs.AccountID,
+		FailureReason:      cs.FailureReason,
+	}
+	if !cs.Completed.IsZero() {
+		v.CompletedTimestamp = api.NewTime(cs.Completed)
+	}
+	return v
+}
+
+func (s *Service) DescribeCreateAccountStatus(ctx context.Context, in *api.DescribeCreateAccountStatusRequest) (*api.DescribeCreateAccountStatusResponse, error) {
+	var out api.DescribeCreateAccountStatusResponse
+	err := s.read(ctx, func(t *txn) error {
+		c, err := t.caller("DescribeCreateAccountStatus")
+		if err != nil {
+			return err
+		}
+		cs, ok, err := t.createStatus(in.CreateAccountRequestId)
+		if err != nil {
+			return err
+		}
+		if !ok || cs.Org != c.Org.ID {
+			return api.NewCreateAccountStatusNotFound("No account creation request with ID %s exists in your organization.", in.CreateAccountRequestId)
+		}
+		out.CreateAccountStatus = createStatusView(cs)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+func (s *Service) ListCreateAccountStatus(ctx context.Context, in *api.ListCreateAccountStatusRequest) (*api.ListCreateAccountStatusResponse, error) {
+	out := api.ListCreateAccountStatusResponse{CreateAccountStatuses: []api.CreateAccountStatus{}}
+	err := s.read(ctx, func(t *txn) error {
+		const op = "ListCreateAccountStatus"
+		c, err := t.caller(op)
+		if err != nil {
+			return err
+		}
+		// The filter, normalised, binds the token: a token is valid only
+		// with the filter it was made for.
+		var states []string
+		for _, st := range in.States {
+			states = append(states, string(st))
+		}
+		slices.Sort(states)
+		states = slices.Compact(states)
+		var keep func(string, []byte) (bool, error)
+		if len(states) > 0 {
+			keep = func(k string, _ []byte) (bool, error) {
+				cs, ok, err := t.createStatus(lastSegment(k))
+				if err != nil || !ok {
+					return false, err
+				}
+				_, found := slices.BinarySearch(states, string(cs.State))
+				return found, nil
+			}
+		}
+		out.NextToken, err = t.list(op, c, states, prefixOrgCreateStatus(c.Org.ID), in.NextToken, in.MaxResults, keep,
+			func(k string, _ []byte) error {
+				cs, ok, err := t.createStatus(lastSegment(k))
+				if err != nil || !ok {
+					return err
+				}
+				out.CreateAccountStatuses = append(out.CreateAccountStatuses, *createStatusView(cs))
+				return nil
+			})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// --- reading accounts ---------------------------------------------------------
+
+func (s *Service) DescribeAccount(ctx context.Context, in *api.DescribeAccountRequest) (*api.DescribeAccountResponse, error) {
+	var out api.DescribeAccountResponse
+	err := s.read(ctx, func(t *txn) error {
+		c, err := t.caller("DescribeAccount")
+		if err != nil {
+			return err
+		}
+		a, err := t.memberIn(c.Org, in.AccountId)
+		if err != nil {
+			return err
+		}
+		v, err := t.accountView(c.Org, a)
+		out.Account = &v
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// listAccounts pages through an index whose keys end in account IDs.
+func (t *txn) listAccounts(op string, c *caller, scope []string, prefix, token string, max int32, into *[]api.Account) (string, error) {
+	return t.list(op, c, scope, prefix, token, max, nil, func(k string, _ []byte) error {
+		a, ok, err := t.storedAccount(lastSegment(k))
+		if err != nil || !ok {
+			return err
+		}
+		v, err := t.accountView(c.Org, a)
+		if err != nil {
+			return err
+		}
+		*into = append(*into, v)
+		return nil
+	})
+}
+
+func (s *Service) ListAccounts(ctx context.Context, in *api.ListAccountsRequest) (*api.ListAccountsResponse, error) {
+	out := api.ListAccountsResponse{Accounts: []api.Account{}}
+	err := s.read(ctx, func(t *txn) error {
+		const op = "ListAccounts"
+		c, err := t.caller(op)
+		if err != nil {
+			return err
+		}
+		out.NextToken, err = t.listAccounts(op, c, nil, prefixMembers(c.Org.ID), in.NextToken, in.MaxResults, &out.Accounts)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+func (s *Service) ListAccountsForParent(ctx context.Context, in *api.ListAccountsForParentRequest) (*api.ListAccountsForParentResponse, error) {
+	out := api.ListAccountsForParentResponse{Accounts: []api.Account{}}
+	err := s.read(ctx, func(t *txn) error {
+		const op = "ListAccountsForParent"
+		c, err := t.caller(op)
+		if err != nil {
+			return err
+		}
+		if _, err := t.parentIn(c.Org, in.ParentId); err != nil {
+			return err
+		}
+		out.NextToken, err = t.listAccounts(op, c, []string{in.ParentId}, prefixChildAccounts(in.ParentId), in.NextToken, in.MaxResults, &out.Accounts)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// --- changing accounts --------------------------------------------------------
+
+func (s *Service) MoveAccount(ctx context.Context, in *api.MoveAccountRequest) (*api.Empty, error) {
+	err := s.write(ctx, func(t *txn) error {
+		c, err := t.caller("MoveAccount")
+		if err != nil {
+			return err
+		}
+		o := c.Org
+		a, err := t.memberIn(o, in.AccountId)
+		if err != nil {
+			return err
+		}
+		// A source that exists but does not hold the account is as unknown
+		// as one that does not exist (spec 5.6, inferred).
+		if _, ok, err := t.parentDepthIn(o, in.SourceParentId); err != nil {
+			return err
+		} else if !ok || a.Parent != in.SourceParentId {
+			return api.NewSourceParentNotFound("The account %s is not in a parent with ID %s.", a.ID, in.SourceParentId)
+		}
+		if _, ok, err := t.parentDepthIn(o, in.DestinationParentId); err != nil {
+			return err
+		} else if !ok {
+			return api.NewDestinationParentNotFound("No root or OU with ID %s exists in your organization.", in.DestinationParentId)
+		}
+		if a.Parent == in.DestinationParentId {
+			return api.NewDuplicateAccount("The account %s is already in %s.", a.ID, in.DestinationParentId)
+		}
+		if err := t.Delete(keyChildAccount(a.Parent, a.ID)); err != nil {
+			return err
+		}
+		if err := t.Put(keyChildAccount(in.DestinationParentId, a.ID), nil); err != nil {
+			return err
+		}
+		a.Parent = in.DestinationParentId
+		return t.putAccount(a)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &api.Empty{}, nil
+}
+
+func (s *Service) RemoveAccountFromOrganization(ctx context.Context, in *api.RemoveAccountFromOrganizationRequest) (*api.Empty, error) {
+	err := s.write(ctx, func(t *txn) error {
+		c, err := t.caller("RemoveAccountFromOrganization")
+		if err != nil {
+			return err
+		}
+		a, err := t.memberIn(c.Org, in.AccountId)
+		if err != nil {
+			return err
+		}
+		return t.removeMember(c.Org, a)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &api.Empty{}, nil
+}
+
+// --- CloseAccount -------------------------------------------------------------
+
+func (s *Service) CloseAccount(ctx context.Context, in *api.CloseAccountRequest) (*api.Empty, error) {
+	err := s.write(ctx, func(t *txn) error {
+		c, err := t.caller("CloseAccount")
+		if err != nil {
+			return err
+		}
+		o := c.Org
+		a, err := t.memberIn(o, in.AccountId)
+		if err != nil {
+			return err
+		}
+		if a.ID == o.Management {
+			return api.NewConstraintViolation(api.ConstraintViolationExceptionReasonCannotCloseManagementAccount,
+				"The management account can't be closed with CloseAccount.")
+		}
+		if a.State == api.AccountStatePendingClosure || a.State == api.AccountStateClosed {
+			return api.NewAccountAlreadyClosed("The account %s is already closed or closing.", a.ID)
+		}
+		q := s.cfg.Quotas.ConcurrentCloseAccount
+		if o.ClosuresInProgress >= q {
+			return api.NewConstraintViolation(api.ConstraintViolationExceptionReasonCloseAccountRequestsLimitExceeded,
+				"At most %d account closures may be in progress at once.", q)
+		}
+		quota := closureQuota(o.Members)
+		if n, err := t.recentClosures(o, quota); err != nil {
+			return err
+		} else if n >= quota {
+			return api.NewConstraintViolation(api.ConstraintViolationExceptionReasonCloseAccountQuotaExceeded,
+				"The organization has closed %d accounts in the last 30 days, its limit.", n)
+		}
+		a.State, a.CloseRequested = api.AccountStatePendingClosure, t.now
+		if err := t.putAccount(a); err != nil {
+			return err
+		}
+		if err := t.Put(keyOrgClosure(o.ID, a.CloseRequested, a.ID), nil); err != nil {
+			return err
+		}
+		o.ClosuresInProgress++
+		if err := t.putOrg(o); err != nil {
+			return err
+		}
+		return t.schedule(t.now.Add(s.cfg.CloseAccountDelay), workCloseAccount, a.ID)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &api.Empty{}, nil
+}
+
+// recentClosures counts o's closure requests in the rolling window, up to
+// limit: the scan starts at the window and stops at the quota, so its cost
+// is bounded by the quota, not by the organization's history.
+func (t *txn) recentClosures(o *organization, limit int) (int, error) {
+	n := 0
+	// "\xff" sorts after every account ID: requests made exactly at the
+	// window's start are outside it.
+	after := keyOrgClosure(o.ID, t.now.Add(-closureWindow), "\xff")
+	err := t.Scan(prefixOrgClosure(o.ID), after, func(string, []byte) bool {
+		n++
+		return n < limit
+	})
+	return n, err
+}
+
+// completeCloseAccount makes a PENDING_CLOSURE account CLOSED.
+func (t *txn) completeCloseAccount(id string) error {
+	a, ok, err := t.storedAccount(id)
+	if err != nil || !ok || a.State != api.AccountStatePendingClosure {
+		return err
+	}
+	// As for CreateAccount, the closure ends when it fell due.
+	a.State, a.Closed = api.AccountStateClosed, min(t.now, a.CloseRequested.Add(t.s.cfg.CloseAccountDelay))
+	if err := t.putAccount(a); err != nil {
+		return err
+	}
+	if o, ok, err := t.org(a.Org); err != nil {
+		return err
+	} else if ok {
+		o.ClosuresInProgress--
+		if err := t.putOrg(o); err != nil {
+			return err
+		}
+	}
+	leave := a.Closed.Add(closedAccountRetention)
+	if !leave.After(t.now) {
+		// The clock jumped past the retention too: leave now rather than
+		// leave a due item for the next transaction.
+		return t.retireClosedAccount(a)
+	}
+	return t.schedule(leave, workRetireAccount, a.ID)
+}
+
+// retireClosedAccount takes a closed account out of its organization for
+// good, after the retention period in which it still counted as a member.
+func (t *txn) retireClosedAccount(a *account) error {
+	if err := t.Delete(keyOrgClosure(a.Org, a.CloseRequested, a.ID)); err != nil {
+		return err
+	}
+	o, ok, err := t.org(a.Org)
+	if err != nil {
+		return err
+	}
+	if err := t.dropMember(a); err != nil {
+		return err
+	}
+	if !ok {
+		return nil
+	}
+	o.Members--
+	return t.putOrg(o)
+}
