@@ -14,7 +14,9 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -22,7 +24,9 @@ import (
 	"github.com/orgd/orgd/internal/org"
 	"github.com/orgd/orgd/internal/server"
 	"github.com/orgd/orgd/internal/store"
+	"github.com/orgd/orgd/internal/store/boltstore"
 	"github.com/orgd/orgd/internal/store/memstore"
+	"github.com/orgd/orgd/internal/store/pgstore"
 )
 
 func main() {
@@ -94,7 +98,7 @@ func serve(args []string) error {
 	q := &cfg.Quotas
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	listen := fs.String("listen", env("ORGD_LISTEN", "127.0.0.1:4599"), "address to listen on (ORGD_LISTEN)")
-	storeURL := fs.String("store", env("ORGD_STORE", "memory"), "where state lives: memory (ORGD_STORE)")
+	storeURL := fs.String("store", env("ORGD_STORE", defaultStore()), "where state lives: PATH or bolt:PATH (embedded bbolt file; a directory gets orgd.db), postgres://... (one database shared by several servers) or memory (lost on exit); the default is orgd.db in $ORGD_DATA_DIR, else $XDG_DATA_HOME/orgd, else ~/.local/share/orgd (ORGD_STORE)")
 	defaultAccount := fs.String("default-account", env("ORGD_DEFAULT_ACCOUNT", "123456789012"), "account of access keys that are not 12-digit account IDs (ORGD_DEFAULT_ACCOUNT)")
 	region := fs.String("region", env("ORGD_REGION", "us-east-1"), "region orgd reports (ORGD_REGION)")
 	logLevel := fs.String("log-level", env("ORGD_LOG_LEVEL", "info"), "debug, info, warn or error (ORGD_LOG_LEVEL)")
@@ -158,10 +162,45 @@ func serve(args []string) error {
 	return srv.Shutdown(shutdownCtx)
 }
 
+// openStore opens the store that --store names.
 func openStore(url string) (store.Store, error) {
-	switch url {
-	case "memory", "":
+	switch {
+	case url == "memory":
 		return memstore.New(), nil
+	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		return pgstore.Open(ctx, url)
+	case strings.Contains(url, "://"):
+		// Not a path: a typo'd scheme must not become a file named after it.
+		scheme, _, _ := strings.Cut(url, "://")
+		return nil, fmt.Errorf("--store: unknown scheme %q: use memory, a file path, bolt:PATH or postgres://", scheme)
 	}
-	return nil, fmt.Errorf("--store %q: only \"memory\" is available in this version", url)
+	path := strings.TrimPrefix(url, "bolt:")
+	if path == "" {
+		if path = defaultStore(); path == "" {
+			return nil, errors.New("--store: no data directory: set ORGD_DATA_DIR, HOME or --store")
+		}
+	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		path = filepath.Join(path, "orgd.db")
+	}
+	return boltstore.Open(path)
+}
+
+// defaultStore returns the embedded store's file in orgd's data directory:
+// $ORGD_DATA_DIR, else $XDG_DATA_HOME/orgd, else ~/.local/share/orgd. It
+// returns "" when none of them can be found.
+func defaultStore() string {
+	dir := os.Getenv("ORGD_DATA_DIR")
+	if dir == "" {
+		if xdg := os.Getenv("XDG_DATA_HOME"); xdg != "" {
+			dir = filepath.Join(xdg, "orgd")
+		} else if home, err := os.UserHomeDir(); err == nil {
+			dir = filepath.Join(home, ".local", "share", "orgd")
+		} else {
+			return ""
+		}
+	}
+	return filepath.Join(dir, "orgd.db")
 }

@@ -3,7 +3,7 @@
 package api
 
 type AcceptHandshakeRequest struct {
-	HandshakeId string `json:"HandshakeId,omitempty"`
+	HandshakeId string `json:"HandshakeId"`
 }
 
 type AcceptHandshakeResponse struct {
@@ -23,12 +23,12 @@ type Account struct {
 }
 
 type AttachPolicyRequest struct {
-	PolicyId string `json:"PolicyId,omitempty"`
-	TargetId string `json:"TargetId,omitempty"`
+	PolicyId string `json:"PolicyId"`
+	TargetId string `json:"TargetId"`
 }
 
 type CancelHandshakeRequest struct {
-	HandshakeId string `json:"HandshakeId,omitempty"`
+	HandshakeId string `json:"HandshakeId"`
 }
 
 type CancelHandshakeResponse struct {
@@ -41,12 +41,12 @@ type Child struct {
 }
 
 type CloseAccountRequest struct {
-	AccountId string `json:"AccountId,omitempty"`
+	AccountId string `json:"AccountId"`
 }
 
 type CreateAccountRequest struct {
-	Email                  string                 `json:"Email,omitempty"`
-	AccountName            string                 `json:"AccountName,omitempty"`
+	Email                  string                 `json:"Email"`
+	AccountName            string                 `json:"AccountName"`
 	RoleName               string                 `json:"RoleName,omitempty"`
 	IamUserAccessToBilling IAMUserAccessToBilling `json:"IamUserAccessToBilling,omitempty"`
 	Tags                   []Tag                  `json:"Tags,omitzero"`
@@ -68,8 +68,8 @@ type CreateAccountStatus struct {
 }
 
 type CreateGovCloudAccountRequest struct {
-	Email                  string                 `json:"Email,omitempty"`
-	AccountName            string                 `json:"AccountName,omitempty"`
+	Email                  string                 `json:"Email"`
+	AccountName            string                 `json:"AccountName"`
 	RoleName               string                 `json:"RoleName,omitempty"`
 	IamUserAccessToBilling IAMUserAccessToBilling `json:"IamUserAccessToBilling,omitempty"`
 	Tags                   []Tag                  `json:"Tags,omitzero"`
@@ -88,8 +88,8 @@ type CreateOrganizationResponse struct {
 }
 
 type CreateOrganizationalUnitRequest struct {
-	ParentId string `json:"ParentId,omitempty"`
-	Name     string `json:"Name,omitempty"`
+	ParentId string `json:"ParentId"`
+	Name     string `json:"Name"`
 	Tags     []Tag  `json:"Tags,omitzero"`
 }
 
@@ -98,10 +98,10 @@ type CreateOrganizationalUnitResponse struct {
 }
 
 type CreatePolicyRequest struct {
-	Content     string     `json:"Content,omitempty"`
-	Description string     `json:"Description,omitempty"`
-	Name        string     `json:"Name,omitempty"`
-	Type        PolicyType `json:"Type,omitempty"`
+	Content     string     `json:"Content"`
+	Description string     `json:"Description"`
+	Name        string     `json:"Name"`
+	Type        PolicyType `json:"Type"`
 	Tags        []Tag      `json:"Tags,omitzero"`
 }
 
@@ -110,7 +110,7 @@ type CreatePolicyResponse struct {
 }
 
 type DeclineHandshakeRequest struct {
-	HandshakeId string `json:"HandshakeId,omitempty"`
+	HandshakeId string `json:"HandshakeId"`
 }
 
 type DeclineHandshakeResponse struct {
@@ -135,20 +135,20 @@ type DelegatedService struct {
 }
 
 type DeleteOrganizationalUnitRequest struct {
-	OrganizationalUnitId string `json:"OrganizationalUnitId,omitempty"`
+	OrganizationalUnitId string `json:"OrganizationalUnitId"`
 }
 
 type DeletePolicyRequest struct {
-	PolicyId string `json:"PolicyId,omitempty"`
+	PolicyId string `json:"PolicyId"`
 }
 
 type DeregisterDelegatedAdministratorRequest struct {
-	AccountId        string `json:"AccountId,omitempty"`
-	ServicePrincipal string `json:"ServicePrincipal,omitempty"`
+	AccountId        string `json:"AccountId"`
+	ServicePrincipal string `json:"ServicePrincipal"`
 }
 
 type DescribeAccountRequest struct {
-	AccountId string `json:"AccountId,omitempty"`
+	AccountId string `json:"AccountId"`
 }
 
 type DescribeAccountResponse struct {
@@ -156,7 +156,7 @@ type DescribeAccountResponse struct {
 }
 
 type DescribeCreateAccountStatusRequest struct {
-	CreateAccountRequestId string `json:"CreateAccountRequestId,omitempty"`
+	CreateAccountRequestId string `json:"CreateAccountRequestId"`
 }
 
 type DescribeCreateAccountStatusResponse struct {
@@ -164,7 +164,7 @@ type DescribeCreateAccountStatusResponse struct {
 }
 
 type DescribeEffectivePolicyRequest struct {
-	PolicyType EffectivePolicyType `json:"PolicyType,omitempty"`
+	PolicyType EffectivePolicyType `json:"PolicyType"`
 	TargetId   string              `json:"TargetId,omitempty"`
 }
 
@@ -173,7 +173,7 @@ type DescribeEffectivePolicyResponse struct {
 }
 
 type DescribeHandshakeRequest struct {
-	HandshakeId string `json:"HandshakeId,omitempty"`
+	HandshakeId string `json:"HandshakeId"`
 }
 
 type DescribeHandshakeResponse struct {
@@ -185,7 +185,7 @@ type DescribeOrganizationResponse struct {
 }
 
 type DescribeOrganizationalUnitRequest struct {
-	OrganizationalUnitId string `json:"OrganizationalUnitId,omitempty"`
+	OrganizationalUnitId string `json:"OrganizationalUnitId"`
 }
 
 type DescribeOrganizationalUnitResponse struct {
@@ -193,7 +193,7 @@ type DescribeOrganizationalUnitResponse struct {
 }
 
 type DescribePolicyRequest struct {
-	PolicyId string `json:"PolicyId,omitempty"`
+	PolicyId string `json:"PolicyId"`
 }
 
 type DescribePolicyResponse struct {
@@ -205,7 +205,7 @@ type DescribeResourcePolicyResponse struct {
 }
 
 type DescribeResponsibilityTransferRequest struct {
-	Id string `json:"Id,omitempty"`
+	Id string `json:"Id"`
 }
 
 type DescribeResponsibilityTransferResponse struct {
@@ -213,17 +213,17 @@ type DescribeResponsibilityTransferResponse struct {
 }
 
 type DetachPolicyRequest struct {
-	PolicyId string `json:"PolicyId,omitempty"`
-	TargetId string `json:"TargetId,omitempty"`
+	PolicyId string `json:"PolicyId"`
+	TargetId string `json:"TargetId"`
 }
 
 type DisableAWSServiceAccessRequest struct {
-	ServicePrincipal string `json:"ServicePrincipal,omitempty"`
+	ServicePrincipal string `json:"ServicePrincipal"`
 }
 
 type DisablePolicyTypeRequest struct {
-	RootId     string     `json:"RootId,omitempty"`
-	PolicyType PolicyType `json:"PolicyType,omitempty"`
+	RootId     string     `json:"RootId"`
+	PolicyType PolicyType `json:"PolicyType"`
 }
 
 type DisablePolicyTypeResponse struct {
@@ -245,7 +245,7 @@ type EffectivePolicyValidationError struct {
 }
 
 type EnableAWSServiceAccessRequest struct {
-	ServicePrincipal string `json:"ServicePrincipal,omitempty"`
+	ServicePrincipal string `json:"ServicePrincipal"`
 }
 
 type EnableAllFeaturesRequest struct {
@@ -256,8 +256,8 @@ type EnableAllFeaturesResponse struct {
 }
 
 type EnablePolicyTypeRequest struct {
-	RootId     string     `json:"RootId,omitempty"`
-	PolicyType PolicyType `json:"PolicyType,omitempty"`
+	RootId     string     `json:"RootId"`
+	PolicyType PolicyType `json:"PolicyType"`
 }
 
 type EnablePolicyTypeResponse struct {
@@ -286,8 +286,8 @@ type HandshakeFilter struct {
 }
 
 type HandshakeParty struct {
-	Id   string             `json:"Id,omitempty"`
-	Type HandshakePartyType `json:"Type,omitempty"`
+	Id   string             `json:"Id"`
+	Type HandshakePartyType `json:"Type"`
 }
 
 type HandshakeResource struct {
@@ -307,11 +307,11 @@ type InviteAccountToOrganizationResponse struct {
 }
 
 type InviteOrganizationToTransferResponsibilityRequest struct {
-	Type           ResponsibilityTransferType `json:"Type,omitempty"`
+	Type           ResponsibilityTransferType `json:"Type"`
 	Target         *HandshakeParty            `json:"Target,omitempty"`
 	Notes          string                     `json:"Notes,omitempty"`
 	StartTimestamp Time                       `json:"StartTimestamp,omitzero"`
-	SourceName     string                     `json:"SourceName,omitempty"`
+	SourceName     string                     `json:"SourceName"`
 	Tags           []Tag                      `json:"Tags,omitzero"`
 }
 
@@ -330,7 +330,7 @@ type ListAWSServiceAccessForOrganizationResponse struct {
 }
 
 type ListAccountsForParentRequest struct {
-	ParentId   string `json:"ParentId,omitempty"`
+	ParentId   string `json:"ParentId"`
 	NextToken  string `json:"NextToken,omitempty"`
 	MaxResults int32  `json:"MaxResults,omitempty"`
 }
@@ -351,7 +351,7 @@ type ListAccountsResponse struct {
 }
 
 type ListAccountsWithInvalidEffectivePolicyRequest struct {
-	PolicyType EffectivePolicyType `json:"PolicyType,omitempty"`
+	PolicyType EffectivePolicyType `json:"PolicyType"`
 	NextToken  string              `json:"NextToken,omitempty"`
 	MaxResults int32               `json:"MaxResults,omitempty"`
 }
@@ -363,8 +363,8 @@ type ListAccountsWithInvalidEffectivePolicyResponse struct {
 }
 
 type ListChildrenRequest struct {
-	ParentId   string    `json:"ParentId,omitempty"`
-	ChildType  ChildType `json:"ChildType,omitempty"`
+	ParentId   string    `json:"ParentId"`
+	ChildType  ChildType `json:"ChildType"`
 	NextToken  string    `json:"NextToken,omitempty"`
 	MaxResults int32     `json:"MaxResults,omitempty"`
 }
@@ -397,7 +397,7 @@ type ListDelegatedAdministratorsResponse struct {
 }
 
 type ListDelegatedServicesForAccountRequest struct {
-	AccountId  string `json:"AccountId,omitempty"`
+	AccountId  string `json:"AccountId"`
 	NextToken  string `json:"NextToken,omitempty"`
 	MaxResults int32  `json:"MaxResults,omitempty"`
 }
@@ -408,8 +408,8 @@ type ListDelegatedServicesForAccountResponse struct {
 }
 
 type ListEffectivePolicyValidationErrorsRequest struct {
-	AccountId  string              `json:"AccountId,omitempty"`
-	PolicyType EffectivePolicyType `json:"PolicyType,omitempty"`
+	AccountId  string              `json:"AccountId"`
+	PolicyType EffectivePolicyType `json:"PolicyType"`
 	NextToken  string              `json:"NextToken,omitempty"`
 	MaxResults int32               `json:"MaxResults,omitempty"`
 }
@@ -446,7 +446,7 @@ type ListHandshakesForOrganizationResponse struct {
 }
 
 type ListInboundResponsibilityTransfersRequest struct {
-	Type       ResponsibilityTransferType `json:"Type,omitempty"`
+	Type       ResponsibilityTransferType `json:"Type"`
 	Id         string                     `json:"Id,omitempty"`
 	NextToken  string                     `json:"NextToken,omitempty"`
 	MaxResults int32                      `json:"MaxResults,omitempty"`
@@ -458,7 +458,7 @@ type ListInboundResponsibilityTransfersResponse struct {
 }
 
 type ListOrganizationalUnitsForParentRequest struct {
-	ParentId   string `json:"ParentId,omitempty"`
+	ParentId   string `json:"ParentId"`
 	NextToken  string `json:"NextToken,omitempty"`
 	MaxResults int32  `json:"MaxResults,omitempty"`
 }
@@ -469,7 +469,7 @@ type ListOrganizationalUnitsForParentResponse struct {
 }
 
 type ListOutboundResponsibilityTransfersRequest struct {
-	Type       ResponsibilityTransferType `json:"Type,omitempty"`
+	Type       ResponsibilityTransferType `json:"Type"`
 	NextToken  string                     `json:"NextToken,omitempty"`
 	MaxResults int32                      `json:"MaxResults,omitempty"`
 }
@@ -480,7 +480,7 @@ type ListOutboundResponsibilityTransfersResponse struct {
 }
 
 type ListParentsRequest struct {
-	ChildId    string `json:"ChildId,omitempty"`
+	ChildId    string `json:"ChildId"`
 	NextToken  string `json:"NextToken,omitempty"`
 	MaxResults int32  `json:"MaxResults,omitempty"`
 }
@@ -491,8 +491,8 @@ type ListParentsResponse struct {
 }
 
 type ListPoliciesForTargetRequest struct {
-	TargetId   string     `json:"TargetId,omitempty"`
-	Filter     PolicyType `json:"Filter,omitempty"`
+	TargetId   string     `json:"TargetId"`
+	Filter     PolicyType `json:"Filter"`
 	NextToken  string     `json:"NextToken,omitempty"`
 	MaxResults int32      `json:"MaxResults,omitempty"`
 }
@@ -503,7 +503,7 @@ type ListPoliciesForTargetResponse struct {
 }
 
 type ListPoliciesRequest struct {
-	Filter     PolicyType `json:"Filter,omitempty"`
+	Filter     PolicyType `json:"Filter"`
 	NextToken  string     `json:"NextToken,omitempty"`
 	MaxResults int32      `json:"MaxResults,omitempty"`
 }
@@ -524,7 +524,7 @@ type ListRootsResponse struct {
 }
 
 type ListTagsForResourceRequest struct {
-	ResourceId string `json:"ResourceId,omitempty"`
+	ResourceId string `json:"ResourceId"`
 	NextToken  string `json:"NextToken,omitempty"`
 }
 
@@ -534,7 +534,7 @@ type ListTagsForResourceResponse struct {
 }
 
 type ListTargetsForPolicyRequest struct {
-	PolicyId   string `json:"PolicyId,omitempty"`
+	PolicyId   string `json:"PolicyId"`
 	NextToken  string `json:"NextToken,omitempty"`
 	MaxResults int32  `json:"MaxResults,omitempty"`
 }
@@ -545,9 +545,9 @@ type ListTargetsForPolicyResponse struct {
 }
 
 type MoveAccountRequest struct {
-	AccountId           string `json:"AccountId,omitempty"`
-	SourceParentId      string `json:"SourceParentId,omitempty"`
-	DestinationParentId string `json:"DestinationParentId,omitempty"`
+	AccountId           string `json:"AccountId"`
+	SourceParentId      string `json:"SourceParentId"`
+	DestinationParentId string `json:"DestinationParentId"`
 }
 
 type Organization struct {
@@ -599,7 +599,7 @@ type PolicyTypeSummary struct {
 }
 
 type PutResourcePolicyRequest struct {
-	Content string `json:"Content,omitempty"`
+	Content string `json:"Content"`
 	Tags    []Tag  `json:"Tags,omitzero"`
 }
 
@@ -608,12 +608,12 @@ type PutResourcePolicyResponse struct {
 }
 
 type RegisterDelegatedAdministratorRequest struct {
-	AccountId        string `json:"AccountId,omitempty"`
-	ServicePrincipal string `json:"ServicePrincipal,omitempty"`
+	AccountId        string `json:"AccountId"`
+	ServicePrincipal string `json:"ServicePrincipal"`
 }
 
 type RemoveAccountFromOrganizationRequest struct {
-	AccountId string `json:"AccountId,omitempty"`
+	AccountId string `json:"AccountId"`
 }
 
 type ResourcePolicy struct {
@@ -647,17 +647,17 @@ type Root struct {
 }
 
 type Tag struct {
-	Key   string `json:"Key,omitempty"`
-	Value string `json:"Value,omitempty"`
+	Key   string `json:"Key"`
+	Value string `json:"Value"`
 }
 
 type TagResourceRequest struct {
-	ResourceId string `json:"ResourceId,omitempty"`
+	ResourceId string `json:"ResourceId"`
 	Tags       []Tag  `json:"Tags,omitzero"`
 }
 
 type TerminateResponsibilityTransferRequest struct {
-	Id           string `json:"Id,omitempty"`
+	Id           string `json:"Id"`
 	EndTimestamp Time   `json:"EndTimestamp,omitzero"`
 }
 
@@ -671,12 +671,12 @@ type TransferParticipant struct {
 }
 
 type UntagResourceRequest struct {
-	ResourceId string   `json:"ResourceId,omitempty"`
+	ResourceId string   `json:"ResourceId"`
 	TagKeys    []string `json:"TagKeys,omitzero"`
 }
 
 type UpdateOrganizationalUnitRequest struct {
-	OrganizationalUnitId string `json:"OrganizationalUnitId,omitempty"`
+	OrganizationalUnitId string `json:"OrganizationalUnitId"`
 	Name                 string `json:"Name,omitempty"`
 }
 
@@ -685,7 +685,7 @@ type UpdateOrganizationalUnitResponse struct {
 }
 
 type UpdatePolicyRequest struct {
-	PolicyId    string `json:"PolicyId,omitempty"`
+	PolicyId    string `json:"PolicyId"`
 	Name        string `json:"Name,omitempty"`
 	Description string `json:"Description,omitempty"`
 	Content     string `json:"Content,omitempty"`
@@ -696,8 +696,8 @@ type UpdatePolicyResponse struct {
 }
 
 type UpdateResponsibilityTransferRequest struct {
-	Id   string `json:"Id,omitempty"`
-	Name string `json:"Name,omitempty"`
+	Id   string `json:"Id"`
+	Name string `json:"Name"`
 }
 
 type UpdateResponsibilityTransferResponse struct {

@@ -271,11 +271,19 @@ func (g *generator) types(b *bytes.Buffer) {
 			continue
 		}
 		fmt.Fprintf(b, "type %s struct {\n", name)
+		required := map[string]bool{}
+		for _, r := range s.Required {
+			required[r] = true
+		}
 		for _, mn := range g.members(s) {
 			ref := s.Members[mn]
 			ms := g.m.Shapes[ref.Shape]
 			t := g.goType(ref.Shape)
 			tag := "omitempty"
+			if required[mn] && ms.Type == "string" {
+				// A required string is sent even when empty (a Tag's Value).
+				tag = ""
+			}
 			switch ms.Type {
 			case "structure":
 				t = "*" + t

@@ -1,7 +1,7 @@
-// Package identity decides which account a request acts as. Today it reads
-// the access key ID from the SigV4 credential scope and trusts it; signature
-// verification belongs here too when it comes, so that no other package
-// parses credentials.
+// Package identity decides who a request acts as: it parses the SigV4
+// credentials of every request, verifies their signature in strict mode,
+// and maps the access key to an account and principal. It is the one
+// package that parses credentials.
 package identity
 
 import (
@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/orgd/orgd/internal/api"
 )
@@ -17,6 +18,13 @@ import (
 type Caller struct {
 	AccountID   string
 	AccessKeyID string
+	// Principal is the ARN the request acts as: the account's root
+	// (arn:aws:iam::<acct>:root), an IAM user or role, or an STS session
+	// (arn:aws:sts::<acct>:assumed-role/<role>/<session>). Empty only for
+	// callers built outside this package; see PrincipalOf.
+	Principal string
+	// Temporary marks credentials that STS issued.
+	Temporary bool
 }
 
 type ctxKey struct{}
@@ -32,39 +40,171 @@ func FromContext(ctx context.Context) (Caller, bool) {
 	return c, ok
 }
 
-// Errors that AWS gives before it looks at the operation. They are not in
-// the Organizations model.
+// Errors that AWS gives before it looks at the operation, under their AWS
+// JSON protocol names. They are not in the Organizations model.
 const (
 	ErrMissingAuthenticationToken = "MissingAuthenticationTokenException"
 	ErrIncompleteSignature        = "IncompleteSignatureException"
+	ErrUnrecognizedClient         = "UnrecognizedClientException"
+	ErrInvalidSignature           = "InvalidSignatureException"
+	ErrExpiredToken               = "ExpiredTokenException"
+	// ErrRequestTooLarge is the wire protocol's error for a body too large
+	// to verify.
+	ErrRequestTooLarge = "RequestEntityTooLargeException"
 )
+
+// Signing names of the services orgd serves: a request must be scoped to
+// the service whose endpoint it calls.
+const (
+	ServiceOrganizations = "organizations"
+	ServiceSTS           = "sts"
+)
+
+// Mode is how far Identify trusts a request.
+type Mode string
+
+const (
+	// Permissive trusts any access key: a known key maps to its account,
+	// a 12-digit key to that account, any other to the default account.
+	// Signatures are not checked. The zero Mode is Permissive.
+	Permissive Mode = "permissive"
+	// Strict accepts only known keys and STS session keys, with a valid
+	// SigV4 signature.
+	Strict Mode = "strict"
+)
+
+// ParseMode parses the --auth flag.
+func ParseMode(s string) (Mode, error) {
+	switch Mode(s) {
+	case Permissive, "":
+		return Permissive, nil
+	case Strict:
+		return Strict, nil
+	}
+	return "", &modeError{s}
+}
+
+type modeError struct{ s string }
+
+func (e *modeError) Error() string {
+	return "auth mode " + `"` + e.s + `"` + ": want permissive or strict"
+}
 
 var accountID = regexp.MustCompile(`^\d{12}$`)
 
 // Resolver maps requests to callers.
 type Resolver struct {
-	// DefaultAccount is the account of any access key that is not itself a
-	// 12-digit account ID.
+	// DefaultAccount is the account of any access key that is neither
+	// known nor a 12-digit account ID (permissive mode).
 	DefaultAccount string
+	// Mode is Permissive when empty.
+	Mode Mode
+	// Credentials are the long-term access keys orgd knows; nil for none.
+	Credentials *Credentials
+	// Sessions finds the temporary credentials STS issued; nil for none.
+	Sessions SessionSource
+	// Now is the server clock that signatures and sessions are checked
+	// against; nil means the wall clock.
+	Now func(context.Context) (time.Time, error)
+	// Partition is the ARN partition of principals; "" means "aws".
+	Partition string
+	// MaxBodyBytes bounds the body strict mode reads to verify its hash;
+	// 0 means 8 MiB.
+	MaxBodyBytes int64
 }
 
-// Identify returns the caller of r, or an error shaped as AWS refuses an
-// unauthenticated or malformed request.
+// With returns a copy of res that uses now and sessions where res has
+// none, so that a server can bind its clock and session store late.
+func (res *Resolver) With(now func(context.Context) (time.Time, error), sessions SessionSource) *Resolver {
+	c := *res
+	if c.Now == nil {
+		c.Now = now
+	}
+	if c.Sessions == nil {
+		c.Sessions = sessions
+	}
+	return &c
+}
+
+// Strict reports whether res verifies signatures.
+func (res *Resolver) Strict() bool { return res.Mode == Strict }
+
+// Identify returns the caller of an Organizations request, or an error
+// shaped as AWS refuses an unauthenticated, malformed or forged request.
 func (res *Resolver) Identify(r *http.Request) (Caller, error) {
+	return res.IdentifyService(r, ServiceOrganizations)
+}
+
+// IdentifyService is Identify for a request to the endpoint of service,
+// the signing name its credential scope must carry in strict mode.
+func (res *Resolver) IdentifyService(r *http.Request, service string) (Caller, error) {
+	if res.Strict() {
+		return res.verify(r, service)
+	}
 	key, err := accessKeyID(r)
 	if err != nil {
 		return Caller{}, err
+	}
+	if c, ok := res.Credentials.Lookup(key); ok {
+		return c.caller(), nil
+	}
+	if isSessionKey(key) && res.Sessions != nil {
+		s, ok, err := res.Sessions.Session(r.Context(), key)
+		if err != nil {
+			return Caller{}, err
+		}
+		if ok {
+			// Permissive mode checks no signature, but a session still
+			// ends when STS said it would.
+			now, err := res.now(r.Context())
+			if err != nil {
+				return Caller{}, err
+			}
+			if !now.Before(s.Expiration) {
+				return Caller{}, errExpiredToken()
+			}
+			return s.Caller(), nil
+		}
 	}
 	c := Caller{AccessKeyID: key, AccountID: res.DefaultAccount}
 	if accountID.MatchString(key) {
 		c.AccountID = key
 	}
+	c.Principal = RootARN(res.partition(), c.AccountID)
 	return c, nil
+}
+
+func (res *Resolver) partition() string {
+	if res.Partition == "" {
+		return "aws"
+	}
+	return res.Partition
+}
+
+func (res *Resolver) now(ctx context.Context) (time.Time, error) {
+	if res.Now == nil {
+		return time.Now().UTC(), nil
+	}
+	return res.Now(ctx)
+}
+
+// RootARN is the principal of an account's root user.
+func RootARN(partition, account string) string {
+	return "arn:" + partition + ":iam::" + account + ":root"
+}
+
+// PrincipalOf returns c's principal, the account root when c carries none.
+func PrincipalOf(c Caller, partition string) string {
+	if c.Principal != "" {
+		return c.Principal
+	}
+	return RootARN(partition, c.AccountID)
 }
 
 // accessKeyID reads the access key from the Authorization header
 // ("AWS4-HMAC-SHA256 Credential=AKID/date/region/service/aws4_request, ...")
-// or from a presigned query string (X-Amz-Credential).
+// or from a presigned query string (X-Amz-Credential). It is permissive
+// mode's parser: it checks only what it needs to find the key.
 func accessKeyID(r *http.Request) (string, error) {
 	cred := ""
 	if h := r.Header.Get("Authorization"); h != "" {
@@ -83,11 +223,24 @@ func accessKeyID(r *http.Request) (string, error) {
 	} else if v := r.URL.Query().Get("X-Amz-Credential"); v != "" {
 		cred = v
 	} else {
-		return "", &api.Error{Type: ErrMissingAuthenticationToken, Message: "Missing Authentication Token"}
+		return "", errMissingToken()
 	}
 	parts := strings.Split(cred, "/")
 	if len(parts) != 5 || parts[0] == "" || parts[4] != "aws4_request" {
 		return "", &api.Error{Type: ErrIncompleteSignature, Message: "Credential should be scoped to a valid region, service and aws4_request terminator."}
 	}
 	return parts[0], nil
+}
+
+func errMissingToken() error {
+	return &api.Error{Type: ErrMissingAuthenticationToken, Message: "Missing Authentication Token"}
+}
+
+// The unknown-key message is the one AWS sends, which tools match on.
+func errUnrecognized() error {
+	return &api.Error{Type: ErrUnrecognizedClient, Message: "The security token included in the request is invalid."}
+}
+
+func errExpiredToken() error {
+	return &api.Error{Type: ErrExpiredToken, Message: "The security token included in the request has expired."}
 }

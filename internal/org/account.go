@@ -11,8 +11,8 @@ import (
 
 // The kinds of due work account operations schedule.
 const (
-	workCreateAccount = "create-account"       // a CreateAccount request completes
-	workCloseAccount  = "close-account"        // a PENDING_CLOSURE account becomes CLOSED
+	workCreateAccount = "create-account"        // a CreateAccount request completes
+	workCloseAccount  = "close-account"         // a PENDING_CLOSURE account becomes CLOSED
 	workRetireAccount = "retire-closed-account" // a CLOSED account leaves its organization
 )
 
@@ -41,6 +41,13 @@ const (
 // (spec section 8, current value).
 func closureQuota(members int) int {
 	return min(max(250, members*20/100), 1000)
+}
+
+func earlier(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
 
 // memberIn returns account id if it is in organization o.
@@ -138,15 +145,15 @@ func (t *txn) completeCreateAccount(id string) error {
 	}
 	// Complete at the time the work fell due, not when a request came to
 	// settle it, so that timestamps do not depend on traffic.
-	done := min(t.now, cs.Requested.Add(t.s.cfg.CreateAccountDelay))
+	done := earlier(t.now, cs.Requested.Add(t.s.cfg.CreateAccountDelay))
 	cs.Completed = done
 	o.CreatesInProgress--
-	owner, taken, err := t.accountIDByEmail(cs.Email)
+	_, taken, err := t.accountIDByEmail(cs.Email)
 	if err != nil {
 		return err
 	}
 	switch {
-	case taken && owner != "":
+	case taken:
 		cs.State, cs.FailureReason = api.CreateAccountStateFailed, api.CreateAccountFailureReasonEmailAlreadyExists
 	// This request left CreatesInProgress above; the account must fit beside
 	// the members and open invitations, first come first served.
@@ -475,7 +482,7 @@ func (t *txn) completeCloseAccount(id string) error {
 		return err
 	}
 	// As for CreateAccount, the closure ends when it fell due.
-	a.State, a.Closed = api.AccountStateClosed, min(t.now, a.CloseRequested.Add(t.s.cfg.CloseAccountDelay))
+	a.State, a.Closed = api.AccountStateClosed, earlier(t.now, a.CloseRequested.Add(t.s.cfg.CloseAccountDelay))
 	if err := t.putAccount(a); err != nil {
 		return err
 	}

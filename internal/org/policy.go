@@ -13,7 +13,12 @@ import (
 // index so that listings page over one key range.
 func keyPolicy(id string) string { return "policy/" + id }
 func keyOrgPolicy(org string, typ api.PolicyType, id string) string {
-	return "orgpolicy/" + org + "/" + string(typ) + "/" + id
+	// AWS-managed policies sort first in listings.
+	rank := "1/"
+	if awsManaged[id] != nil {
+		rank = "0/"
+	}
+	return "orgpolicy/" + org + "/" + string(typ) + "/" + rank + id
 }
 func prefixOrgPolicies(org string, typ api.PolicyType) string {
 	return "orgpolicy/" + org + "/" + string(typ) + "/"

@@ -107,8 +107,8 @@ func (t *tx) Delete(key string) error {
 
 func (t *tx) Scan(prefix, after string, fn func(key string, val []byte) bool) error {
 	start := prefix
-	if after > start {
-		start = after + "\x00"
+	if after != "" && after >= start {
+		start = after + "\x00" // the least key above after: after is exclusive
 	}
 	t.s.tree.AscendGreaterOrEqual(item{key: start}, func(it item) bool {
 		if !strings.HasPrefix(it.key, prefix) {

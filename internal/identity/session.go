@@ -1,0 +1,51 @@
+package identity
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+// Session is a set of temporary credentials that STS issued for a role.
+type Session struct {
+	AccessKeyID     string
+	SecretAccessKey string
+	SessionToken    string
+	Expiration      time.Time
+	// AccountID and RoleName are the role the session acts as; RoleARN
+	// keeps the role's path.
+	AccountID   string
+	RoleName    string
+	RoleARN     string
+	SessionName string
+	// Principal is the session's ARN,
+	// arn:<partition>:sts::<acct>:assumed-role/<role>/<session>.
+	Principal string
+	// Source is the principal that called AssumeRole.
+	Source string
+	// SourceIdentity is the value the caller set, if any.
+	SourceIdentity string
+}
+
+// Caller is the caller that requests signed with s act as.
+func (s Session) Caller() Caller {
+	return Caller{AccountID: s.AccountID, AccessKeyID: s.AccessKeyID, Principal: s.Principal, Temporary: true}
+}
+
+// SessionSource finds sessions by access key ID. The store behind it is
+// shared by every orgd server, so a session outlives the server that
+// issued it.
+type SessionSource interface {
+	Session(ctx context.Context, accessKeyID string) (Session, bool, error)
+}
+
+// SessionKeyPrefix starts every access key ID that STS issues, and no
+// long-term key.
+const SessionKeyPrefix = "ASIA"
+
+func isSessionKey(key string) bool { return strings.HasPrefix(key, SessionKeyPrefix) }
+
+// AssumedRoleARN is the principal of a session of role in account.
+func AssumedRoleARN(partition, account, role, session string) string {
+	return "arn:" + partition + ":sts::" + account + ":assumed-role/" + role + "/" + session
+}

@@ -1,0 +1,103 @@
+package org
+
+import (
+	"context"
+	"strings"
+
+	"github.com/orgd/orgd/internal/api"
+)
+
+func init() {
+	beforeRemoveMember = append(beforeRemoveMember, (*txn).cancelMemberHandshakes)
+	beforeDeleteOrganization = append(beforeDeleteOrganization, (*txn).discardOrgHandshakes)
+}
+
+// LeaveOrganization takes the calling member out of its organization, by
+// the rules it shares with RemoveAccountFromOrganization (spec 5.5).
+func (s *Service) LeaveOrganization(ctx context.Context, _ *api.Empty) (*api.Empty, error) {
+	err := s.write(ctx, func(t *txn) error {
+		c, err := t.caller("LeaveOrganization")
+		if err != nil {
+			return err
+		}
+		if c.Mgmt {
+			return api.NewMasterCannotLeaveOrganization("The management account can't leave its organization; delete the organization instead.")
+		}
+		// SCP HOOK POINT: once service control policies are enforced, a
+		// policy that denies organizations:LeaveOrganization to this
+		// account refuses here with AccessDeniedException (spec 5.5). The
+		// authorize call being added to access.go belongs on this line.
+		return t.removeMember(c.Org, c.Account)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &api.Empty{}, nil
+}
+
+// cancelMemberHandshakes is the beforeRemoveMember hook: the open
+// handshakes o sent to a leaving account are canceled, and the account no
+// longer blocks a pending migration, which may therefore open (spec 3.6,
+// inferred). o's counters change in place; removeMember stores o.
+func (t *txn) cancelMemberHandshakes(o *organization, a *account) error {
+	var keys []string
+	for _, rcpt := range []string{a.ID, strings.ToLower(a.Email)} {
+		if rcpt == "" {
+			continue
+		}
+		ks, err := t.keysWithPrefix(prefixRecipientHandshakes(rcpt))
+		if err != nil {
+			return err
+		}
+		keys = append(keys, ks...)
+	}
+	for _, k := range keys {
+		h, ok, err := t.handshake(lastSegment(k))
+		if err != nil {
+			return err
+		}
+		if ok && h.Org == o.ID && h.open() {
+			if err := t.finishHandshake(o, h, api.HandshakeStateCanceled, t.now); err != nil {
+				return err
+			}
+		}
+	}
+	parent, err := t.pendingMigration(o.ID)
+	if err != nil || parent == "" {
+		return err
+	}
+	return t.unblockMigration(parent, a.ID)
+}
+
+// discardOrgHandshakes is the beforeDeleteOrganization hook: an
+// organization's handshakes go with it (spec 5.7, inferred).
+func (t *txn) discardOrgHandshakes(o *organization) error {
+	keys, err := t.keysWithPrefix(prefixOrgHandshakes(o.ID))
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		h, ok, err := t.handshake(lastSegment(k))
+		if err != nil {
+			return err
+		}
+		if ok {
+			if err := t.deleteHandshake(h); err != nil {
+				return err
+			}
+		}
+	}
+	// Whatever is left of the rate index and the open markers.
+	for _, prefix := range []string{prefixInvitationsSent(o.ID), prefixOpenInvitations(o.ID), "hsinvto/" + o.ID + "/"} {
+		ks, err := t.keysWithPrefix(prefix)
+		if err != nil {
+			return err
+		}
+		for _, k := range ks {
+			if err := t.Delete(k); err != nil {
+				return err
+			}
+		}
+	}
+	return t.Delete(keyMigration(o.ID))
+}
