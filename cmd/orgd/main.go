@@ -102,6 +102,8 @@ func serve(args []string) error {
 	defaultAccount := fs.String("default-account", env("ORGD_DEFAULT_ACCOUNT", "123456789012"), "account of access keys that are not 12-digit account IDs (ORGD_DEFAULT_ACCOUNT)")
 	region := fs.String("region", env("ORGD_REGION", "us-east-1"), "region orgd reports (ORGD_REGION)")
 	logLevel := fs.String("log-level", env("ORGD_LOG_LEVEL", "info"), "debug, info, warn or error (ORGD_LOG_LEVEL)")
+	authMode := fs.String("auth", env("ORGD_AUTH", "permissive"), "permissive (trust any access key) or strict (verify SigV4 against --credentials) (ORGD_AUTH)")
+	credFile := fs.String("credentials", env("ORGD_CREDENTIALS", ""), "JSON file of access keys and the accounts and principals they map to; see docs/auth.md (ORGD_CREDENTIALS)")
 	fs.StringVar(&cfg.Partition, "partition", env("ORGD_PARTITION", cfg.Partition), "ARN partition (ORGD_PARTITION)")
 	fs.DurationVar(&cfg.CreateAccountDelay, "create-account-delay", envDuration("ORGD_CREATE_ACCOUNT_DELAY", cfg.CreateAccountDelay), "how long CreateAccount stays IN_PROGRESS, on the server clock (ORGD_CREATE_ACCOUNT_DELAY)")
 	fs.DurationVar(&cfg.CloseAccountDelay, "close-account-delay", envDuration("ORGD_CLOSE_ACCOUNT_DELAY", cfg.CloseAccountDelay), "how long CloseAccount stays PENDING_CLOSURE (ORGD_CLOSE_ACCOUNT_DELAY)")
@@ -128,6 +130,10 @@ func serve(args []string) error {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	slog.SetDefault(log)
+	ids, err := resolver(*authMode, *credFile, *defaultAccount, cfg.Partition)
+	if err != nil {
+		return err
+	}
 
 	st, err := openStore(*storeURL)
 	if err != nil {
@@ -145,10 +151,10 @@ func serve(args []string) error {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           server.New(svc, &identity.Resolver{DefaultAccount: *defaultAccount}, log),
+		Handler:           server.New(svc, ids, log),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
-	log.Info("orgd listening", "addr", ln.Addr().String(), "store", *storeURL, "region", *region, "default_account", *defaultAccount, "version", server.Version)
+	log.Info("orgd listening", "addr", ln.Addr().String(), "store", *storeURL, "region", *region, "default_account", *defaultAccount, "auth", ids.Mode, "credentials", ids.Credentials.Len(), "version", server.Version)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -160,6 +166,26 @@ func serve(args []string) error {
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return srv.Shutdown(shutdownCtx)
+}
+
+// resolver builds the identity resolver of the --auth and --credentials
+// flags. Strict mode without credentials could accept no request, so it
+// is refused.
+func resolver(mode, credFile, defaultAccount, partition string) (*identity.Resolver, error) {
+	m, err := identity.ParseMode(mode)
+	if err != nil {
+		return nil, fmt.Errorf("--auth: %w", err)
+	}
+	ids := &identity.Resolver{DefaultAccount: defaultAccount, Mode: m, Partition: partition}
+	if credFile != "" {
+		if ids.Credentials, err = identity.LoadCredentials(credFile); err != nil {
+			return nil, fmt.Errorf("--credentials: %w", err)
+		}
+	}
+	if m == identity.Strict && ids.Credentials.Len() == 0 {
+		return nil, errors.New("--auth strict needs --credentials with at least one access key")
+	}
+	return ids, nil
 }
 
 // openStore opens the store that --store names.

@@ -2,6 +2,7 @@ package identity
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 )
@@ -38,6 +39,10 @@ func (s Session) Caller() Caller {
 type SessionSource interface {
 	Session(ctx context.Context, accessKeyID string) (Session, bool, error)
 }
+
+// ErrSessionExists is the error for storing a session under an access key
+// ID that another session has.
+var ErrSessionExists = errors.New("a session with that access key ID exists")
 
 // SessionKeyPrefix starts every access key ID that STS issues, and no
 // long-term key.

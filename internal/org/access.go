@@ -143,9 +143,17 @@ func (t *txn) caller(op string) (*caller, error) {
 			return nil, errAccessDenied()
 		}
 	}
+	if c.DA {
+		// Policy writes need the delegation policy's grant (delegation.go).
+		if err := t.checkDelegation(op, c); err != nil {
+			return nil, err
+		}
+	}
 	if err := checkFeatureSet(op, c.Org); err != nil {
 		return nil, err
 	}
-	// Service control policies are checked here when they exist.
+	if err := t.enforceSCPs(c, op); err != nil {
+		return nil, err
+	}
 	return c, nil
 }

@@ -140,8 +140,9 @@ func (t *txn) completeCreateAccount(id string) error {
 		return err
 	}
 	if !ok {
-		// The organization was deleted meanwhile; nobody can ask any more.
-		return t.Delete(keyCreateStatus(id))
+		// The organization was deleted meanwhile (which also discards its
+		// requests, so this is only a guard): drop the request quietly.
+		return nil
 	}
 	// Complete at the time the work fell due, not when a request came to
 	// settle it, so that timestamps do not depend on traffic.
@@ -175,14 +176,11 @@ func (t *txn) completeCreateAccount(id string) error {
 			return err
 		}
 		o.Members++
-		if err := t.putOrg(o); err != nil {
-			return err
-		}
+		// Hooks may change o in place; it is stored below.
 		if err := t.memberJoined(o, a); err != nil {
 			return err
 		}
 		cs.State, cs.AccountID = api.CreateAccountStateSucceeded, a.ID
-		return t.putCreateStatus(cs)
 	}
 	if err := t.putOrg(o); err != nil {
 		return err
@@ -494,17 +492,16 @@ func (t *txn) completeCloseAccount(id string) error {
 			return err
 		}
 	}
-	leave := a.Closed.Add(closedAccountRetention)
-	if !leave.After(t.now) {
-		// The clock jumped past the retention too: leave now rather than
-		// leave a due item for the next transaction.
-		return t.retireClosedAccount(a)
-	}
-	return t.schedule(leave, workRetireAccount, a.ID)
+	// Should the clock have jumped past the retention too, the work is due
+	// at once and the next transaction's settle runs it before anything.
+	return t.schedule(a.Closed.Add(closedAccountRetention), workRetireAccount, a.ID)
 }
 
 // retireClosedAccount takes a closed account out of its organization for
 // good, after the retention period in which it still counted as a member.
+// What the organization held for it goes too: the cleanup hooks of a
+// removal run (policy attachments, open handshakes) and its delegations
+// end. None of them may refuse: the account is gone either way.
 func (t *txn) retireClosedAccount(a *account) error {
 	if err := t.Delete(keyOrgClosure(a.Org, a.CloseRequested, a.ID)); err != nil {
 		return err
@@ -512,6 +509,26 @@ func (t *txn) retireClosedAccount(a *account) error {
 	o, ok, err := t.org(a.Org)
 	if err != nil {
 		return err
+	}
+	if ok {
+		for _, hook := range beforeRemoveMember {
+			if err := hook(t, o, a); err != nil {
+				return err
+			}
+		}
+		var principals []string
+		prefix := prefixDelegated(o.ID, a.ID)
+		if err := t.Scan(prefix, "", func(k string, _ []byte) bool {
+			principals = append(principals, strings.TrimPrefix(k, prefix))
+			return true
+		}); err != nil {
+			return err
+		}
+		for _, p := range principals {
+			if err := t.dropDelegation(o, a.ID, p); err != nil {
+				return err
+			}
+		}
 	}
 	if err := t.dropMember(a); err != nil {
 		return err

@@ -47,8 +47,8 @@ func (f *fixture) createAcct(mgmt, name string) string {
 	return st.AccountId
 }
 
-// seedAccounts adds n invited members to mgmt's organization straight
-// into the store, for tests and benchmarks that need many.
+// seedAccounts adds n invited members to mgmt's organization in one
+// transaction, for tests and benchmarks that need many.
 func (f *fixture) seedAccounts(mgmt string, n int) []string {
 	f.t.Helper()
 	ids := make([]string, n)
@@ -68,8 +68,12 @@ func (f *fixture) seedAccounts(mgmt string, n int) []string {
 			if err := t.addMember(o, a, o.Root); err != nil {
 				return err
 			}
+			o.Members++
+			// As a real join does: policies attach their defaults.
+			if err := t.memberJoined(o, a); err != nil {
+				return err
+			}
 		}
-		o.Members += n
 		return t.putOrg(o)
 	})
 	if err != nil {
@@ -297,7 +301,7 @@ func TestCreateAccountQuotas(t *testing.T) {
 		inFlight            int
 		reason              api.ConstraintViolationExceptionReason
 	}{
-		{"room left", 4, 5, 1, 1, 1, ""},
+		{"room left", 5, 5, 1, 1, 1, ""},
 		{"members and creations fill the quota", 4, 5, 1, 0, 2, api.ConstraintViolationExceptionReasonAccountNumberLimitExceeded},
 		{"invitations count", 4, 5, 0, 2, 1, api.ConstraintViolationExceptionReasonAccountNumberLimitExceeded},
 		{"members alone fill the quota", 3, 5, 2, 0, 0, api.ConstraintViolationExceptionReasonAccountNumberLimitExceeded},
@@ -731,6 +735,17 @@ func TestCloseAccountLifecycle(t *testing.T) {
 	f := newFixture(t, func(c *Config) { c.Quotas.AccountsPerOrganization = 3 })
 	f.newOrg(mgmtID, "")
 	acct := f.seedAccounts(mgmtID, 2)[0]
+	scpTargets := func() []string {
+		out := must[*api.ListTargetsForPolicyResponse](t)(f.svc.ListTargetsForPolicy(as(mgmtID), &api.ListTargetsForPolicyRequest{PolicyId: fullAWSAccessID, MaxResults: 20}))
+		var ids []string
+		for _, tg := range out.Targets {
+			ids = append(ids, tg.TargetId)
+		}
+		return ids
+	}
+	if !slices.Contains(scpTargets(), acct) {
+		t.Fatalf("FullAWSAccess not attached to the member: %v", scpTargets())
+	}
 	must[*api.Empty](t)(f.svc.CloseAccount(as(mgmtID), &api.CloseAccountRequest{AccountId: acct}))
 	t0 := f.now()
 	state := func(want api.AccountState, status api.AccountStatus) {
@@ -751,6 +766,7 @@ func TestCloseAccountLifecycle(t *testing.T) {
 	// against the account quota.
 	_, err = f.svc.RemoveAccountFromOrganization(as(mgmtID), &api.RemoveAccountFromOrganizationRequest{AccountId: acct})
 	wantErr(t, err, errCV, string(api.ConstraintViolationExceptionReasonAccountCannotLeaveOrganization))
+	f.makeDA(mgmtID, acct) // its delegations end when it leaves
 	_, err = f.svc.CreateAccount(as(mgmtID), &api.CreateAccountRequest{AccountName: "x", Email: "x@example.net"})
 	wantErr(t, err, errCV, string(api.ConstraintViolationExceptionReasonAccountNumberLimitExceeded))
 	if ids, _ := f.allAccounts(mgmtID, 0); !slices.Contains(ids, acct) {
@@ -770,9 +786,17 @@ func TestCloseAccountLifecycle(t *testing.T) {
 	if o := f.orgRecord(mgmtID); o.Members != 2 || o.ClosuresInProgress != 0 {
 		t.Errorf("counters %+v", o)
 	}
+	// What the organization held for the account goes with it.
+	if slices.Contains(scpTargets(), acct) {
+		t.Errorf("policy still attached to the retired account")
+	}
+	orgID := f.orgRecord(mgmtID).ID
 	f.inspect(func(t2 *txn) error {
-		if left, err := t2.hasPrefix(prefixOrgClosure(f.orgRecord(mgmtID).ID)); err != nil || left {
+		if left, err := t2.hasPrefix(prefixOrgClosure(orgID)); err != nil || left {
 			t.Errorf("closure index left behind (%v)", err)
+		}
+		if left, err := t2.hasPrefix(prefixDelegated(orgID, acct)); err != nil || left {
+			t.Errorf("delegation left behind (%v)", err)
 		}
 		a, _, err := t2.storedAccount(acct)
 		if err == nil && (a.Org != "" || a.State != api.AccountStateClosed) {

@@ -31,6 +31,9 @@ func (f *fixture) plantMember(mgmt, acct, parent string) {
 			return err
 		}
 		o.Members++
+		if err := t.memberJoined(o, a); err != nil {
+			return err
+		}
 		return t.putOrg(o)
 	})
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/orgd/orgd/internal/api"
+	"github.com/orgd/orgd/internal/policy/effective"
 )
 
 // Policy storage. Policies belong to one organization; the AWS-managed
@@ -91,9 +92,9 @@ func limitsFor(typ api.PolicyType) policyLimits {
 	case api.PolicyTypeResourceControlPolicy:
 		return policyLimits{Size: 5120, PerTarget: 5, PerOrg: 1000}
 	case api.PolicyTypeAiservicesOptOutPolicy:
-		return policyLimits{Size: 2500, PerTarget: 5, PerOrg: 1000}
+		return policyLimits{Size: effective.MaxSize(string(typ)), PerTarget: 5, PerOrg: 1000}
 	}
-	return policyLimits{Size: 10000, PerTarget: 10, PerOrg: 1000}
+	return policyLimits{Size: effective.MaxSize(string(typ)), PerTarget: 10, PerOrg: 1000}
 }
 
 func init() {

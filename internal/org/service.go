@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/orgd/orgd/internal/api"
@@ -90,6 +91,9 @@ type Service struct {
 	store  store.Store
 	cfg    Config
 	tokens *page.Signer
+	// docs caches compiled policy documents by type and content, so that
+	// authorizing a call does not parse the policies in force each time.
+	docs sync.Map
 }
 
 var _ api.Handler = (*Service)(nil)

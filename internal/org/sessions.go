@@ -2,7 +2,6 @@ package org
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/orgd/orgd/internal/api"
@@ -39,15 +38,13 @@ type session struct {
 	SourceIdentity  string `json:",omitempty"`
 }
 
-// ErrSessionExists is PutSession's error for an access key ID in use.
-var ErrSessionExists = errors.New("org: a session with that access key ID exists")
-
-// PutSession stores a session that STS issued.
+// PutSession stores a session that STS issued; an access key ID in use
+// is identity.ErrSessionExists.
 func (s *Service) PutSession(ctx context.Context, in identity.Session) error {
 	return s.write(ctx, func(t *txn) error {
 		if taken, err := t.has(keySession(in.AccessKeyID)); err != nil || taken {
 			if taken {
-				return ErrSessionExists
+				return identity.ErrSessionExists
 			}
 			return err
 		}

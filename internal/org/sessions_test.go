@@ -84,7 +84,7 @@ func TestSessions(t *testing.T) {
 	if err := f.svc.PutSession(ctx, s); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.svc.PutSession(ctx, s); !errors.Is(err, ErrSessionExists) {
+	if err := f.svc.PutSession(ctx, s); !errors.Is(err, identity.ErrSessionExists) {
 		t.Fatalf("second PutSession: %v, want ErrSessionExists", err)
 	}
 

@@ -1,5 +1,6 @@
 // Package server assembles orgd's HTTP handler: the Organizations API on
-// POST / and the admin API under /_orgd/.
+// POST /, STS query-protocol requests on the same endpoint, and the admin
+// API under /_orgd/.
 package server
 
 import (
@@ -12,6 +13,7 @@ import (
 	"github.com/orgd/orgd/internal/api"
 	"github.com/orgd/orgd/internal/identity"
 	"github.com/orgd/orgd/internal/org"
+	"github.com/orgd/orgd/internal/sts"
 	"github.com/orgd/orgd/internal/wire"
 )
 
@@ -30,7 +32,26 @@ func New(svc *org.Service, ids *identity.Resolver, log *slog.Logger) http.Handle
 	mux.HandleFunc("/_orgd/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no such admin endpoint: " + r.Method + " " + r.URL.Path})
 	})
-	mux.Handle("/", &wire.Server{Handler: svc, Identify: ids.Identify, Log: log})
+	// STS shares the endpoint: identity needs the server clock and the
+	// sessions STS stores.
+	ids = ids.With(svc.Now, svc)
+	orgs := &wire.Server{Handler: svc, Identify: ids.Identify, Log: log}
+	tokens := &sts.Handler{Service: svc, Partition: svc.Config().Partition, Log: log,
+		Identify: func(r *http.Request) (identity.Caller, error) { return ids.IdentifyService(r, identity.ServiceSTS) }}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if sts.Match(r) {
+			tokens.ServeHTTP(w, r)
+			return
+		}
+		if ids.Strict() {
+			// Signatures are checked against the server clock; SDKs
+			// correct their skew from Date.
+			if now, err := svc.Now(r.Context()); err == nil {
+				w.Header().Set("Date", now.UTC().Format(http.TimeFormat))
+			}
+		}
+		orgs.ServeHTTP(w, r)
+	})
 	return mux
 }
 

@@ -57,6 +57,11 @@ func FuzzDecoder(f *testing.F) {
 	for _, b := range fuzzSeeds {
 		f.Add("InviteOrganizationToTransferResponsibility", []byte(b))
 	}
+	// Members spelt in another case after valid ones: encoding/json would
+	// fold them onto the validated fields.
+	f.Add("ListAccounts", []byte(`{"maxresults":500}`))
+	f.Add("InviteAccountToOrganization", []byte(`{"Target":{"Id":"222222222222","Type":"ACCOUNT"},"target":{"type":"BOGUS"}}`))
+	f.Add("TagResource", []byte(`{"ResourceId":"r-ab12","Tags":[{"Key":"a","Value":"b","key":"*bad*"}]}`))
 	f.Fuzz(func(t *testing.T, op string, body []byte) {
 		// Decoder is only called for routed operations; map any other
 		// name onto one so that every input carries a body to check.

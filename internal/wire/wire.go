@@ -126,6 +126,13 @@ func Decoder(op string, raw []byte) (func(any) error, error) {
 			}
 			return nil, api.NewInvalidInput(inputReason(v), "%s", v.Error())
 		}
+		// Decode only what was validated: encoding/json matches member
+		// names case-insensitively, so "maxresults" would otherwise reach
+		// the handler unchecked.
+		var err error
+		if raw, err = json.Marshal(modelMembers(in, doc)); err != nil {
+			return nil, &api.Error{Type: ErrSerialization, Message: "The request body does not match the operation's input."}
+		}
 	}
 	return func(v any) error {
 		if err := json.Unmarshal(raw, v); err != nil {
@@ -133,6 +140,38 @@ func Decoder(op string, raw []byte) (func(any) error, error) {
 		}
 		return nil
 	}, nil
+}
+
+// modelMembers returns doc with only the structure members the model
+// names, spelt exactly as it spells them.
+func modelMembers(shape string, doc any) any {
+	s := api.Shapes[shape]
+	if s == nil {
+		return doc
+	}
+	switch v := doc.(type) {
+	case map[string]any:
+		if s.Kind != shapes.Structure {
+			return doc
+		}
+		out := make(map[string]any, len(s.Members))
+		for _, m := range s.Members {
+			if mv, ok := v[m.Name]; ok {
+				out[m.Name] = modelMembers(m.Shape, mv)
+			}
+		}
+		return out
+	case []any:
+		if s.Kind != shapes.List {
+			return doc
+		}
+		out := make([]any, len(v))
+		for i, e := range v {
+			out[i] = modelMembers(s.Element, e)
+		}
+		return out
+	}
+	return doc
 }
 
 // inputReason maps a violated constraint to the InvalidInputException

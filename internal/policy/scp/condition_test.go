@@ -161,6 +161,9 @@ func TestPolicyVariables(t *testing.T) {
 		{"variable in StringEquals", "2012-10-17", `{"StringEquals":{"s3:prefix":"${aws:PrincipalTag/team}"}}`, false},
 		{"variable in ArnLike", "2012-10-17", `{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::${aws:PrincipalAccount}:user/*"}}`, true},
 		{"variable case-insensitive name", "2012-10-17", `{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::${AWS:principalaccount}:user/*"}}`, true},
+		{"variable in ArnLike other account", "2012-10-17", `{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::${aws:PrincipalTag/team}:user/*"}}`, false},
+		{"variable in ArnLike short pattern", "2012-10-17", `{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::${aws:PrincipalAccount}"}}`, false},
+		{"variable in StringEqualsIgnoreCase", "2012-10-17", `{"StringEqualsIgnoreCase":{"s3:prefix":"${aws:PrincipalTag/team}"}}`, false},
 		{"2008 keeps text literal", "2008-10-17", `{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::${aws:PrincipalAccount}:user/*"}}`, false},
 		{"missing variable never matches", "2012-10-17", `{"StringLike":{"aws:PrincipalArn":"*${aws:nope}*"}}`, false},
 		{"missing variable default", "2012-10-17", `{"StringLike":{"aws:PrincipalArn":"*${aws:nope, 'bob'}*"}}`, true},
@@ -179,11 +182,13 @@ func TestPolicyVariables(t *testing.T) {
 	// The positive counterparts, so the cases above cannot pass by never
 	// matching anything.
 	req := acct
-	req.Context = ctx{"aws:PrincipalTag/team": {"blue"}, "s3:prefix": {"blue"}, "k:v": {"a*"}, "aws:username": {"bob*"}}
+	req.Context = ctx{"aws:PrincipalTag/team": {"blue"}, "s3:prefix": {"blue"}, "s3:delimiter": {"BLUE"}, "k:v": {"a*"}, "aws:username": {"bob*"}}
 	for _, cond := range []string{
 		`{"StringEquals":{"s3:prefix":"${aws:PrincipalTag/team}"}}`,
 		`{"StringLike":{"k:v":"a${*}"}}`,
 		`{"StringLike":{"aws:username":"${aws:username}"}}`,
+		`{"StringEqualsIgnoreCase":{"s3:delimiter":"${aws:PrincipalTag/team}"}}`,
+		`{"ArnLike":{"aws:PrincipalArn":"${aws:PrincipalArn}"}}`,
 	} {
 		if !condHolds(t, "2012-10-17", cond, req) {
 			t.Errorf("condition %s should hold", cond)

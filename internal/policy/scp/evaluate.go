@@ -7,8 +7,10 @@ import (
 
 // Request is what evaluation needs to know about one API call.
 type Request struct {
-	Action    string // "service:Operation"; matched case-insensitively
-	Resource  string // ARN, matched case-sensitively; "" for actions without one
+	Action string // "service:Operation"; matched case-insensitively
+	// Resource is the ARN, matched case-sensitively; "" for actions that
+	// have none, which only the "*" resource pattern matches.
+	Resource  string
 	Principal string // ARN of the caller; also aws:PrincipalArn
 	Account   string // the caller's account; also aws:PrincipalAccount
 	// Context holds condition keys (names case-insensitive) and their
@@ -122,7 +124,8 @@ func sidSuffix(sid string) string {
 // passes only if every level, from the root down to the account, has an
 // attached policy with a matching Allow, and no attached policy anywhere
 // has a matching Deny. Denies are looked for first because an explicit
-// deny wins whatever the allows say.
+// deny wins whatever the allows say. For SCPs the path is the caller's
+// account; for RCPs it is the account that owns the resource.
 func Evaluate(levels []Level, req Request) Decision {
 	if req.ManagementAccount || req.ServiceLinkedRole {
 		return Decision{Allowed: true, Reason: ReasonExempt}
@@ -186,7 +189,7 @@ func ref(li int, lv *Level, p *Policy, st *Statement) StatementRef {
 // evaluator carries per-request state so statements can be matched
 // without allocating: derived keys live in fixed arrays.
 type evaluator struct {
-	req       *Request
+	ctx       map[string][]string
 	action    string
 	resource  string
 	principal [1]string
@@ -194,17 +197,13 @@ type evaluator struct {
 }
 
 func newEvaluator(req *Request) evaluator {
-	ev := evaluator{req: req, action: req.Action, resource: req.Resource}
+	ev := evaluator{ctx: req.Context, action: req.Action, resource: req.Resource}
 	for i := 0; i < len(ev.action); i++ {
 		if ev.action[i] >= 0x80 {
 			// Non-ASCII cannot be folded byte by byte; lower it once.
 			ev.action = strings.ToLower(ev.action)
 			break
 		}
-	}
-	if ev.resource == "" {
-		// Actions without a resource are authorized against "*".
-		ev.resource = "*"
 	}
 	ev.principal[0] = req.Principal
 	ev.account[0] = req.Account
@@ -214,7 +213,7 @@ func newEvaluator(req *Request) evaluator {
 // lookup finds a condition key, ignoring case as IAM does for key names.
 // Values supplied in Context win over the ones derived from the request.
 func (ev *evaluator) lookup(key string) ([]string, bool) {
-	ctx := ev.req.Context
+	ctx := ev.ctx
 	if v, ok := ctx[key]; ok {
 		return v, len(v) > 0
 	}
@@ -224,9 +223,9 @@ func (ev *evaluator) lookup(key string) ([]string, bool) {
 		}
 	}
 	switch {
-	case strings.EqualFold(key, "aws:PrincipalArn") && ev.req.Principal != "":
+	case strings.EqualFold(key, "aws:PrincipalArn") && ev.principal[0] != "":
 		return ev.principal[:], true
-	case strings.EqualFold(key, "aws:PrincipalAccount") && ev.req.Account != "":
+	case strings.EqualFold(key, "aws:PrincipalAccount") && ev.account[0] != "":
 		return ev.account[:], true
 	}
 	return nil, false

@@ -1,6 +1,9 @@
 package scp
 
-import "unicode/utf8"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // matcherKind picks a fast path at compile time so the common pattern
 // shapes ("*", "ec2:Describe*", exact names) avoid the general matcher.
@@ -26,7 +29,9 @@ type matcher struct {
 
 func compileMatcher(pattern string, fold bool) matcher {
 	if fold {
-		pattern = lowerASCII(pattern)
+		// Full Unicode lowering here matches what the evaluator does to a
+		// non-ASCII action; ASCII-only actions are folded byte by byte.
+		pattern = strings.ToLower(pattern)
 	}
 	m := matcher{fold: fold, lit: pattern}
 	n := len(pattern)
@@ -88,19 +93,6 @@ func lowerByte(c byte) byte {
 		return c + ('a' - 'A')
 	}
 	return c
-}
-
-func lowerASCII(s string) string {
-	for i := 0; i < len(s); i++ {
-		if 'A' <= s[i] && s[i] <= 'Z' {
-			b := []byte(s)
-			for j := i; j < len(b); j++ {
-				b[j] = lowerByte(b[j])
-			}
-			return string(b)
-		}
-	}
-	return s
 }
 
 // glob matches s against p ('*' any run, '?' one rune). With esc set, a

@@ -21,13 +21,9 @@ const (
 	TypeRCP = "RESOURCE_CONTROL_POLICY"
 )
 
-// MaxSize is the quota on SCP and RCP documents, in characters as Size
-// counts them. Exceeding it is a ConstraintViolation
-// (POLICY_CONTENT_LIMIT_EXCEEDED), not a malformed document, so Parse
-// does not check it.
-const MaxSize = 5120
-
-// Size counts a document the way the quota does: every character,
+// Size counts a document the way the quota does (the quota itself is the
+// caller's: exceeding it is a ConstraintViolation, not a malformed
+// document, so Parse does not check it): every character,
 // whitespace included. AWS only drops whitespace when the console saves a
 // policy; the API stores and counts the text as sent.
 func Size(content string) int { return utf8.RuneCountInString(content) }

@@ -379,7 +379,8 @@ func migrationRace(err error) bool {
 	switch pgErr.Code {
 	case "40001", "40P01", // serialization failure, deadlock
 		"23505", // unique violation: the same version, or a catalog row
-		"42P07": // duplicate table
+		"42P07", // duplicate table
+		"42710": // duplicate object: the table's row type
 		return true
 	}
 	return false

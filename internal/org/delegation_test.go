@@ -1,0 +1,266 @@
+package org
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/orgd/orgd/internal/api"
+	"github.com/orgd/orgd/internal/identity"
+)
+
+// delegationFixture is an organization with two delegated administrators
+// (otherID, thirdID) and a plain member, and the policy writes each may
+// try, as functions of the caller's context.
+type delegationFixture struct {
+	*fixture
+	member string
+	writes map[string]func(ctx context.Context) error
+}
+
+func newDelegationFixture(t *testing.T) *delegationFixture {
+	f := &delegationFixture{fixture: newFixture(t), member: "444444444444"}
+	f.newOrg(mgmtID, "")
+	f.addMembers(mgmtID, otherID, thirdID, f.member)
+	f.register(mgmtID, otherID, cloudTrail)
+	f.register(mgmtID, thirdID, cloudTrail)
+	root := f.rootID(mgmtID)
+	n := 0
+	// newPolicy makes a fresh SCP as the management account, so that each
+	// write has its own target state.
+	newPolicy := func() string {
+		n++
+		out, err := f.svc.CreatePolicy(as(mgmtID), &api.CreatePolicyRequest{Name: fmt.Sprint("setup", n), Content: denyLeave, Type: api.PolicyTypeServiceControlPolicy})
+		if err != nil {
+			t.Fatalf("CreatePolicy: %v", err)
+		}
+		return out.Policy.PolicySummary.Id
+	}
+	f.writes = map[string]func(ctx context.Context) error{
+		"CreatePolicy": func(ctx context.Context) error {
+			n++
+			_, err := f.svc.CreatePolicy(ctx, &api.CreatePolicyRequest{Name: fmt.Sprint("delegated", n), Content: denyLeave, Type: api.PolicyTypeServiceControlPolicy})
+			return err
+		},
+		"UpdatePolicy": func(ctx context.Context) error {
+			n++
+			_, err := f.svc.UpdatePolicy(ctx, &api.UpdatePolicyRequest{PolicyId: newPolicy(), Name: fmt.Sprint("renamed", n)})
+			return err
+		},
+		"DeletePolicy": func(ctx context.Context) error {
+			_, err := f.svc.DeletePolicy(ctx, &api.DeletePolicyRequest{PolicyId: newPolicy()})
+			return err
+		},
+		"AttachPolicy": func(ctx context.Context) error {
+			_, err := f.svc.AttachPolicy(ctx, &api.AttachPolicyRequest{PolicyId: newPolicy(), TargetId: root})
+			return err
+		},
+		"DetachPolicy": func(ctx context.Context) error {
+			id := newPolicy()
+			if _, err := f.svc.AttachPolicy(as(mgmtID), &api.AttachPolicyRequest{PolicyId: id, TargetId: root}); err != nil {
+				t.Fatalf("AttachPolicy: %v", err)
+			}
+			_, err := f.svc.DetachPolicy(ctx, &api.DetachPolicyRequest{PolicyId: id, TargetId: root})
+			return err
+		},
+		"EnablePolicyType": func(ctx context.Context) error {
+			f.svc.DisablePolicyType(as(mgmtID), &api.DisablePolicyTypeRequest{RootId: root, PolicyType: api.PolicyTypeTagPolicy})
+			_, err := f.svc.EnablePolicyType(ctx, &api.EnablePolicyTypeRequest{RootId: root, PolicyType: api.PolicyTypeTagPolicy})
+			return err
+		},
+		"DisablePolicyType": func(ctx context.Context) error {
+			f.svc.EnablePolicyType(as(mgmtID), &api.EnablePolicyTypeRequest{RootId: root, PolicyType: api.PolicyTypeTagPolicy})
+			_, err := f.svc.DisablePolicyType(ctx, &api.DisablePolicyTypeRequest{RootId: root, PolicyType: api.PolicyTypeTagPolicy})
+			return err
+		},
+		"TagResource": func(ctx context.Context) error {
+			_, err := f.svc.TagResource(ctx, &api.TagResourceRequest{ResourceId: root, Tags: []api.Tag{{Key: "k", Value: "v"}}})
+			return err
+		},
+		"UntagResource": func(ctx context.Context) error {
+			_, err := f.svc.UntagResource(ctx, &api.UntagResourceRequest{ResourceId: root, TagKeys: []string{"k"}})
+			return err
+		},
+	}
+	if len(f.writes) != len(delegatedWrites) {
+		t.Fatalf("the fixture tries %d writes, delegation gates %d", len(f.writes), len(delegatedWrites))
+	}
+	return f
+}
+
+func (f *delegationFixture) putPolicy(content string) {
+	f.t.Helper()
+	if _, err := f.svc.PutResourcePolicy(as(mgmtID), &api.PutResourcePolicyRequest{Content: content}); err != nil {
+		f.t.Fatalf("PutResourcePolicy: %v", err)
+	}
+}
+
+// expect checks which writes ctx may make: the ones in allowed, and only those.
+func (f *delegationFixture) expect(t *testing.T, who string, ctx context.Context, allowed ...string) {
+	t.Helper()
+	ok := map[string]bool{}
+	for _, op := range allowed {
+		ok[op] = true
+	}
+	for op, call := range f.writes {
+		err := call(ctx)
+		if ok[op] && err != nil {
+			t.Errorf("%s %s: %v", who, op, err)
+		}
+		if !ok[op] {
+			var e *api.Error
+			if err == nil || !errorAs(err, &e) || e.Type != api.ErrAccessDenied {
+				t.Errorf("%s %s: got %v, want AccessDeniedException", who, op, err)
+			}
+		}
+	}
+}
+
+func errorAs(err error, e **api.Error) bool {
+	x, ok := err.(*api.Error)
+	*e = x
+	return ok
+}
+
+var allWrites = []string{"AttachPolicy", "CreatePolicy", "DeletePolicy", "DetachPolicy", "DisablePolicyType", "EnablePolicyType", "TagResource", "UntagResource", "UpdatePolicy"}
+
+func TestDelegatedPolicyWrites(t *testing.T) {
+	f := newDelegationFixture(t)
+	da, otherDA, member := as(otherID), as(thirdID), as(f.member)
+
+	// Without a delegation policy a delegated administrator only reads.
+	f.expect(t, "delegated administrator", da)
+	for name, read := range map[string]func() error{
+		"ListPolicies": func() error {
+			_, err := f.svc.ListPolicies(da, &api.ListPoliciesRequest{Filter: api.PolicyTypeServiceControlPolicy})
+			return err
+		},
+		"ListTagsForResource": func() error {
+			_, err := f.svc.ListTagsForResource(da, &api.ListTagsForResourceRequest{ResourceId: f.rootID(mgmtID)})
+			return err
+		},
+	} {
+		if err := read(); err != nil {
+			t.Errorf("delegated administrator %s: %v", name, err)
+		}
+	}
+	f.expect(t, "management account", as(mgmtID), allWrites...)
+
+	for _, tc := range []struct {
+		name    string
+		actions string
+		allowed []string
+	}{
+		{"one action", `"organizations:CreatePolicy"`, []string{"CreatePolicy"}},
+		{"a list", `["organizations:AttachPolicy","organizations:DetachPolicy"]`, []string{"AttachPolicy", "DetachPolicy"}},
+		{"a wildcard", `"organizations:*Policy"`, []string{"AttachPolicy", "CreatePolicy", "DeletePolicy", "DetachPolicy", "UpdatePolicy"}},
+		{"action names ignore case", `"ORGANIZATIONS:tagresource"`, []string{"TagResource"}},
+		{"reads only", `"organizations:List*"`, nil},
+		{"everything", `"organizations:*"`, allWrites},
+		{"star", `"*"`, allWrites},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f.putPolicy(delegatePolicy(otherID, tc.actions))
+			f.expect(t, "granted delegated administrator", da, tc.allowed...)
+			f.expect(t, "other delegated administrator", otherDA)
+			// A member the policy names is still no delegated administrator.
+			f.putPolicy(delegatePolicy(f.member, tc.actions))
+			f.expect(t, "member", member)
+		})
+	}
+
+	// The account ID names the account as its root ARN does.
+	f.putPolicy(`{"Statement":[{"Effect":"Allow","Principal":{"AWS":["` + otherID + `","` + thirdID + `"]},"Action":"organizations:UpdatePolicy","Resource":"*"}]}`)
+	f.expect(t, "delegated administrator", da, "UpdatePolicy")
+	f.expect(t, "other delegated administrator", otherDA, "UpdatePolicy")
+
+	// An explicit Deny wins over an Allow; it never binds the management account.
+	f.putPolicy(`{"Statement":[
+		{"Effect":"Allow","Principal":{"AWS":"` + otherID + `"},"Action":"organizations:*","Resource":"*"},
+		{"Effect":"Deny","Principal":{"AWS":["` + otherID + `","` + mgmtID + `"]},"Action":["organizations:Delete*","organizations:Untag*"],"Resource":"*"}]}`)
+	f.expect(t, "delegated administrator", da, "AttachPolicy", "CreatePolicy", "DetachPolicy", "DisablePolicyType", "EnablePolicyType", "TagResource", "UpdatePolicy")
+	f.expect(t, "management account", as(mgmtID), allWrites...)
+
+	// Deleting the policy takes the grants away.
+	must[*api.Empty](t)(f.svc.DeleteResourcePolicy(as(mgmtID), &api.Empty{}))
+	f.expect(t, "delegated administrator", da)
+}
+
+func TestDelegatedPolicyRolePrincipal(t *testing.T) {
+	f := newDelegationFixture(t)
+	f.putPolicy(`{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + otherID + `:role/team/PolicyAdmin"},"Action":"organizations:CreatePolicy","Resource":"*"}]}`)
+	acting := func(principal string) context.Context {
+		return identity.NewContext(context.Background(), identity.Caller{AccountID: otherID, AccessKeyID: "AKIA", Principal: principal})
+	}
+	f.expect(t, "the role", acting("arn:aws:iam::"+otherID+":role/team/PolicyAdmin"), "CreatePolicy")
+	f.expect(t, "a session of the role", acting("arn:aws:sts::"+otherID+":assumed-role/PolicyAdmin/alice"), "CreatePolicy")
+	f.expect(t, "another role", acting("arn:aws:sts::"+otherID+":assumed-role/Other/alice"))
+	f.expect(t, "the account root", as(otherID))
+}
+
+// Policy-type conditions can be evaluated once the request's type is known;
+// until then they neither grant nor deny on their own.
+func TestDelegationPolicyTypeConditions(t *testing.T) {
+	const who = "arn:aws:iam::" + otherID + ":root"
+	parse := func(stmts string) *delegationPolicy {
+		doc, err := parseDelegationPolicy(`{"Statement":[` + stmts + `]}`)
+		if err != nil {
+			t.Fatalf("parse: %v", err)
+		}
+		return doc
+	}
+	allow := func(cond string) string {
+		return `{"Effect":"Allow","Principal":{"AWS":"` + otherID + `"},"Action":"organizations:CreatePolicy","Resource":"*","Condition":` + cond + `}`
+	}
+	deny := func(cond string) string {
+		return `{"Effect":"Deny","Principal":{"AWS":"` + otherID + `"},"Action":"organizations:CreatePolicy","Resource":"*","Condition":` + cond + `}`
+	}
+	backupOnly := `{"StringLikeIfExists":{"organizations:PolicyType":["BACKUP_*"]}}`
+	for _, tc := range []struct {
+		name  string
+		doc   string
+		pt    api.PolicyType
+		allow bool
+	}{
+		{"allow matching type", allow(backupOnly), api.PolicyTypeBackupPolicy, true},
+		{"allow other type", allow(backupOnly), api.PolicyTypeServiceControlPolicy, false},
+		{"allow unknown type", allow(backupOnly), "", true},
+		{"allow StringEquals", allow(`{"StringEquals":{"organizations:PolicyType":"TAG_POLICY"}}`), api.PolicyTypeTagPolicy, true},
+		{"allow StringNotEquals", allow(`{"StringNotEquals":{"organizations:PolicyType":"TAG_POLICY"}}`), api.PolicyTypeTagPolicy, false},
+		{"allow ForAnyValue", allow(`{"ForAnyValue:StringEquals":{"organizations:PolicyType":"TAG_POLICY"}}`), api.PolicyTypeTagPolicy, true},
+		{"allow other key", allow(`{"StringEquals":{"aws:PrincipalTag/team":"sec"}}`), api.PolicyTypeTagPolicy, true},
+		{"allow other key, other type", allow(`{"StringEquals":{"aws:PrincipalTag/team":"sec","organizations:PolicyType":"TAG_POLICY"}}`), api.PolicyTypeBackupPolicy, false},
+		{"deny matching type", allow(`{}`) + `,` + deny(backupOnly), api.PolicyTypeBackupPolicy, false},
+		{"deny other type", allow(`{}`) + `,` + deny(backupOnly), api.PolicyTypeTagPolicy, true},
+		{"deny unknown type", allow(`{}`) + `,` + deny(backupOnly), "", true},
+		{"deny other key", allow(`{}`) + `,` + deny(`{"Bool":{"aws:SecureTransport":"false"}}`), api.PolicyTypeTagPolicy, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := parse(tc.doc).allows(otherID, who, "organizations:CreatePolicy", tc.pt); got != tc.allow {
+				t.Errorf("allows = %v, want %v", got, tc.allow)
+			}
+		})
+	}
+}
+
+func TestWildcardMatch(t *testing.T) {
+	for _, tc := range []struct {
+		pattern, s string
+		want       bool
+	}{
+		{"*", "", true},
+		{"*", "abc", true},
+		{"a*c", "abbbc", true},
+		{"a*c", "abcd", false},
+		{"a?c", "abc", true},
+		{"a?c", "ac", false},
+		{"*policy", "organizations:createpolicy", true},
+		{"organizations:*policy*", "organizations:attachpolicy", true},
+		{"organizations:list*", "organizations:describepolicy", false},
+		{"**a", "bba", true},
+	} {
+		if got := wildcardMatch(tc.pattern, tc.s); got != tc.want {
+			t.Errorf("wildcardMatch(%q, %q) = %v", tc.pattern, tc.s, got)
+		}
+	}
+}

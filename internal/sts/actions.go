@@ -1,0 +1,275 @@
+package sts
+
+import (
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/orgd/orgd/internal/identity"
+)
+
+// --- responses ----------------------------------------------------------------
+
+type responseMetadata struct {
+	RequestID string `xml:"RequestId"`
+}
+
+type errorBody struct {
+	Type    string
+	Code    string
+	Message string
+}
+
+type errorResponse struct {
+	XMLName   xml.Name `xml:"ErrorResponse"`
+	Xmlns     string   `xml:"xmlns,attr"`
+	Error     errorBody
+	RequestID string `xml:"RequestId"`
+}
+
+type callerIdentity struct {
+	Arn     string
+	UserId  string
+	Account string
+}
+
+type getCallerIdentityResponse struct {
+	XMLName  xml.Name         `xml:"GetCallerIdentityResponse"`
+	Xmlns    string           `xml:"xmlns,attr"`
+	Result   callerIdentity   `xml:"GetCallerIdentityResult"`
+	Metadata responseMetadata `xml:"ResponseMetadata"`
+}
+
+type credentials struct {
+	AccessKeyId     string
+	SecretAccessKey string
+	SessionToken    string
+	Expiration      string
+}
+
+type assumedRoleUser struct {
+	AssumedRoleId string
+	Arn           string
+}
+
+type assumeRoleResult struct {
+	Credentials      credentials
+	AssumedRoleUser  assumedRoleUser
+	PackedPolicySize *int   `xml:",omitempty"`
+	SourceIdentity   string `xml:",omitempty"`
+}
+
+type assumeRoleResponse struct {
+	XMLName  xml.Name         `xml:"AssumeRoleResponse"`
+	Xmlns    string           `xml:"xmlns,attr"`
+	Result   assumeRoleResult `xml:"AssumeRoleResult"`
+	Metadata responseMetadata `xml:"ResponseMetadata"`
+}
+
+// --- GetCallerIdentity ----------------------------------------------------------
+
+func (h *Handler) callerIdentity(c identity.Caller) callerIdentity {
+	return callerIdentity{
+		Arn:     identity.PrincipalOf(c, h.partition()),
+		UserId:  identity.UserID(c, h.partition()),
+		Account: c.AccountID,
+	}
+}
+
+// --- AssumeRole -------------------------------------------------------------------
+
+// AssumeRole's limits, from the STS model.
+const (
+	minDuration     = 900
+	maxDuration     = 43200
+	defaultDuration = 3600
+	// maxChainedDuration bounds a session assumed with a session's
+	// credentials (role chaining).
+	maxChainedDuration = 3600
+	maxPolicyArns      = 10
+	maxTags            = 50
+	maxPolicyChars     = 2048
+)
+
+var (
+	roleARNRe     = regexp.MustCompile(`^arn:([a-z][a-z0-9-]*):iam::(\d{12}):role/((?:[\x21-\x7e]*/)?)([\w+=,.@-]{1,64})$`)
+	sessionNameRe = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
+	externalIDRe  = regexp.MustCompile(`^[\w+=,.@:/-]+$`)
+	serialRe      = regexp.MustCompile(`^[\w+=/:,.@-]{9,256}$`)
+	tokenCodeRe   = regexp.MustCompile(`^\d{6}$`)
+	tagKeyRe      = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$`)
+	tagValueRe    = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256}$`)
+)
+
+// Session credentials as AWS shapes them.
+const (
+	upperAlnum   = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	secretChars  = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	keySuffixLen = 16
+	secretLen    = 40
+	tokenBytes   = 192
+)
+
+func (h *Handler) assumeRole(ctx context.Context, caller identity.Caller, p url.Values, now time.Time) (*assumeRoleResult, error) {
+	roleARN, name := p.Get("RoleArn"), p.Get("RoleSessionName")
+	if roleARN == "" {
+		return nil, validation("RoleArn is required.")
+	}
+	if name == "" {
+		return nil, validation("RoleSessionName is required.")
+	}
+	if len(roleARN) < 20 || len(roleARN) > 2048 {
+		return nil, validation("RoleArn must be 20 to 2048 characters long.")
+	}
+	m := roleARNRe.FindStringSubmatch(roleARN)
+	if m == nil {
+		return nil, validation("RoleArn %q is not the ARN of a role (arn:<partition>:iam::<account>:role/[path/]name).", roleARN)
+	}
+	partition, account, role := m[1], m[2], m[4]
+	if !sessionNameRe.MatchString(name) {
+		return nil, validation("RoleSessionName must be 2 to 64 characters from letters, digits and _+=,.@-.")
+	}
+	duration := defaultDuration
+	if v := p.Get("DurationSeconds"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < minDuration || n > maxDuration {
+			return nil, validation("DurationSeconds must be a whole number from %d to %d; it is %q.", minDuration, maxDuration, v)
+		}
+		duration = n
+	}
+	if caller.Temporary && duration > maxChainedDuration {
+		return nil, validation("DurationSeconds may be at most %d when a role session assumes a role.", maxChainedDuration)
+	}
+	if v := p.Get("ExternalId"); v != "" && (len(v) < 2 || len(v) > 1224 || !externalIDRe.MatchString(v)) {
+		return nil, validation("ExternalId must be 2 to 1224 characters from letters, digits and _+=,.@:/-.")
+	}
+	if v := p.Get("SerialNumber"); v != "" && !serialRe.MatchString(v) {
+		return nil, validation("SerialNumber must be 9 to 256 characters from letters, digits and _+=/:,.@-.")
+	}
+	if v := p.Get("TokenCode"); v != "" && !tokenCodeRe.MatchString(v) {
+		return nil, validation("TokenCode must be six digits.")
+	}
+	source := p.Get("SourceIdentity")
+	if source != "" && (!sessionNameRe.MatchString(source) || strings.HasPrefix(strings.ToLower(source), "aws:")) {
+		return nil, validation("SourceIdentity must be 2 to 64 characters from letters, digits and _+=,.@- and must not start with aws:.")
+	}
+	packed, err := sessionPolicies(p)
+	if err != nil {
+		return nil, err
+	}
+
+	denied := &stsError{http.StatusForbidden, "AccessDenied", fmt.Sprintf("User: %s is not authorized to perform: sts:AssumeRole on resource: %s",
+		identity.PrincipalOf(caller, h.partition()), roleARN)}
+	if partition != h.partition() {
+		return nil, denied
+	}
+	ok, err := h.Service.CanAssumeRole(ctx, caller, account, role)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, denied
+	}
+
+	s := identity.Session{
+		SecretAccessKey: randomString(secretChars, secretLen),
+		SessionToken:    randomToken(tokenBytes),
+		Expiration:      now.Add(time.Duration(duration) * time.Second).Truncate(time.Second).UTC(),
+		AccountID:       account,
+		RoleName:        role,
+		RoleARN:         roleARN,
+		SessionName:     name,
+		Principal:       identity.AssumedRoleARN(partition, account, role, name),
+		Source:          identity.PrincipalOf(caller, h.partition()),
+		SourceIdentity:  source,
+	}
+	for try := 0; ; try++ {
+		s.AccessKeyID = identity.SessionKeyPrefix + randomString(upperAlnum, keySuffixLen)
+		err := h.Service.PutSession(ctx, s)
+		if err == nil {
+			break
+		}
+		// A key that is taken is astronomically unlikely; draw another
+		// rather than fail.
+		if try == 2 || !errors.Is(err, identity.ErrSessionExists) {
+			return nil, err
+		}
+	}
+	return &assumeRoleResult{
+		Credentials: credentials{
+			AccessKeyId:     s.AccessKeyID,
+			SecretAccessKey: s.SecretAccessKey,
+			SessionToken:    s.SessionToken,
+			Expiration:      s.Expiration.Format(time.RFC3339),
+		},
+		AssumedRoleUser: assumedRoleUser{
+			AssumedRoleId: identity.RoleID(partition, account, role) + ":" + name,
+			Arn:           s.Principal,
+		},
+		PackedPolicySize: packed,
+		SourceIdentity:   source,
+	}, nil
+}
+
+// sessionPolicies checks the session policies and tags, which orgd does
+// not apply, and returns the PackedPolicySize to report when there are
+// any: the share of AWS's packed limit their text would use.
+func sessionPolicies(p url.Values) (*int, error) {
+	size := 0
+	if pol := p.Get("Policy"); pol != "" {
+		if len(pol) > maxPolicyChars {
+			return nil, validation("Policy must be at most %d characters.", maxPolicyChars)
+		}
+		if !json.Valid([]byte(pol)) {
+			return nil, &stsError{http.StatusBadRequest, "MalformedPolicyDocument", "The session policy is not valid JSON."}
+		}
+		size += len(pol)
+	}
+	arns := members(p, "PolicyArns", "arn")
+	if len(arns) > maxPolicyArns {
+		return nil, validation("PolicyArns may list at most %d policies.", maxPolicyArns)
+	}
+	for _, a := range arns {
+		size += len(a)
+	}
+	keys, values := members(p, "Tags", "Key"), members(p, "Tags", "Value")
+	if len(keys) > maxTags {
+		return nil, validation("Tags may have at most %d tags.", maxTags)
+	}
+	for i, k := range keys {
+		v := ""
+		if i < len(values) {
+			v = values[i]
+		}
+		if !tagKeyRe.MatchString(k) || !tagValueRe.MatchString(v) {
+			return nil, validation("Tag %q=%q: keys are 1 to 128 and values 0 to 256 letters, digits, spaces and _.:/=+-@.", k, v)
+		}
+		size += len(k) + len(v)
+	}
+	if size == 0 {
+		return nil, nil
+	}
+	pct := min(100, (size*100+maxPolicyChars-1)/maxPolicyChars)
+	return &pct, nil
+}
+
+// members returns the values of a query-protocol list of structures,
+// prefix.member.N.field for N = 1, 2, … until one is missing.
+func members(p url.Values, prefix, field string) []string {
+	var out []string
+	for i := 1; ; i++ {
+		k := prefix + ".member." + strconv.Itoa(i) + "." + field
+		if !p.Has(k) {
+			return out
+		}
+		out = append(out, p.Get(k))
+	}
+}
