@@ -80,7 +80,7 @@ func newStrictHarness(t testing.TB) *harness {
 
 // awsConfig is an SDK configuration with static credentials and, unless
 // retry is set, no retries.
-func awsConfig(t testing.TB, key, secret, token string, retry bool) aws.Config {
+func staticConfig(t testing.TB, key, secret, token string, retry bool) aws.Config {
 	t.Helper()
 	opts := []func(*config.LoadOptions) error{
 		config.WithRegion("us-east-1"),
@@ -111,7 +111,7 @@ func (h *harness) stsFrom(cfg aws.Config) *sts.Client {
 func TestStrictSDK(t *testing.T) {
 	t.Parallel()
 	h := newStrictHarness(t)
-	mgmt := awsConfig(t, mgmtKey, mgmtSecret, "", false)
+	mgmt := staticConfig(t, mgmtKey, mgmtSecret, "", false)
 	if _, err := h.orgsFrom(mgmt).CreateOrganization(ctx(t), &organizations.CreateOrganizationInput{FeatureSet: types.OrganizationFeatureSetAll}); err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func TestStrictSDK(t *testing.T) {
 		{"standalone account", memberKey, memberSecret, memberID, "arn:aws:iam::" + memberID + ":root", memberID},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := awsConfig(t, tc.key, tc.secret, "", false)
+			cfg := staticConfig(t, tc.key, tc.secret, "", false)
 			id, err := h.stsFrom(cfg).GetCallerIdentity(ctx(t), &sts.GetCallerIdentityInput{})
 			if err != nil {
 				t.Fatal(err)
@@ -152,7 +152,7 @@ func TestStrictSDK(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := out.Credentials
-	sess := awsConfig(t, aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken), false)
+	sess := staticConfig(t, aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken), false)
 	id, err := h.stsFrom(sess).GetCallerIdentity(ctx(t), &sts.GetCallerIdentityInput{})
 	if err != nil {
 		t.Fatal(err)
@@ -175,7 +175,7 @@ func TestStrictSDK(t *testing.T) {
 			req.Header[k] = v
 		}
 	}
-	status, code, msg, _ := send(t, req)
+	status, code, msg, _ := authSend(t, req)
 	if status != http.StatusOK {
 		t.Fatalf("presigned %s: %d %s %s", pre.Method, status, code, msg)
 	}
@@ -187,7 +187,7 @@ func TestStrictSDK(t *testing.T) {
 func TestStrictSDKFollowsServerClock(t *testing.T) {
 	t.Parallel()
 	h := newStrictHarness(t)
-	orgs := h.orgsFrom(awsConfig(t, mgmtKey, mgmtSecret, "", true))
+	orgs := h.orgsFrom(staticConfig(t, mgmtKey, mgmtSecret, "", true))
 	if _, err := orgs.CreateOrganization(ctx(t), &organizations.CreateOrganizationInput{}); err != nil {
 		t.Fatal(err)
 	}
@@ -199,8 +199,8 @@ func TestStrictSDKFollowsServerClock(t *testing.T) {
 
 // --- tampered requests ----------------------------------------------------------
 
-// signed is a request signed with the SDK's signer, to be tampered with.
-type signed struct {
+// signedReq is a request signed with the SDK's signer, to be tampered with.
+type signedReq struct {
 	key, secret, token string
 	region, service    string
 	at                 time.Time
@@ -212,7 +212,7 @@ type signed struct {
 	contentSHA bool
 }
 
-func (s signed) request(t testing.TB, h *harness) *http.Request {
+func (s signedReq) request(t testing.TB, h *harness) *http.Request {
 	t.Helper()
 	req, err := http.NewRequestWithContext(ctx(t), http.MethodPost, h.URL+"/", strings.NewReader(s.body))
 	if err != nil {
@@ -238,7 +238,7 @@ func (s signed) request(t testing.TB, h *harness) *http.Request {
 
 // send sends req and returns the status and the error code and message,
 // read from a JSON or an STS XML error body.
-func send(t testing.TB, req *http.Request) (status int, code, message, body string) {
+func authSend(t testing.TB, req *http.Request) (status int, code, message, body string) {
 	t.Helper()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -264,26 +264,26 @@ func send(t testing.TB, req *http.Request) (status int, code, message, body stri
 	return resp.StatusCode, e.Type, e.Message, string(raw)
 }
 
-func setAuth(req *http.Request, from, to string) {
+func editAuthorization(req *http.Request, from, to string) {
 	req.Header.Set("Authorization", strings.Replace(req.Header.Get("Authorization"), from, to, 1))
 }
 
-func setBody(req *http.Request, body string) {
+func replaceBody(req *http.Request, body string) {
 	req.Body = io.NopCloser(strings.NewReader(body))
 	req.ContentLength = int64(len(body))
 }
 
-var hex64 = regexp.MustCompile(`[0-9a-f]{64}`)
+var hexSignature = regexp.MustCompile(`[0-9a-f]{64}`)
 
 // Every tampered request is refused with the error AWS gives for it, and
 // no answer gives away a signature.
 func TestStrictRefusesTamperedRequests(t *testing.T) {
 	t.Parallel()
 	h := newStrictHarness(t)
-	if _, err := h.orgsFrom(awsConfig(t, mgmtKey, mgmtSecret, "", false)).CreateOrganization(ctx(t), &organizations.CreateOrganizationInput{}); err != nil {
+	if _, err := h.orgsFrom(staticConfig(t, mgmtKey, mgmtSecret, "", false)).CreateOrganization(ctx(t), &organizations.CreateOrganizationInput{}); err != nil {
 		t.Fatal(err)
 	}
-	stsMgmt := h.stsFrom(awsConfig(t, mgmtKey, mgmtSecret, "", false))
+	stsMgmt := h.stsFrom(staticConfig(t, mgmtKey, mgmtSecret, "", false))
 	session := func(seconds int32) *sts.AssumeRoleOutput {
 		out, err := stsMgmt.AssumeRole(ctx(t), &sts.AssumeRoleInput{
 			RoleArn: aws.String("arn:aws:iam::" + mgmtID + ":role/Tamper"), RoleSessionName: aws.String("tamper"), DurationSeconds: aws.Int32(seconds),
@@ -295,13 +295,13 @@ func TestStrictRefusesTamperedRequests(t *testing.T) {
 	}
 	live, short := session(3600), session(900)
 
-	orgReq := func(at time.Time) signed {
-		return signed{key: mgmtKey, secret: mgmtSecret, region: "us-east-1", service: "organizations", at: at, target: "ListRoots", body: `{"MaxResults":5}`}
+	orgReq := func(at time.Time) signedReq {
+		return signedReq{key: mgmtKey, secret: mgmtSecret, region: "us-east-1", service: "organizations", at: at, target: "ListRoots", body: `{"MaxResults":5}`}
 	}
-	stsReq := func(at time.Time) signed {
-		return signed{key: mgmtKey, secret: mgmtSecret, region: "us-east-1", service: "sts", at: at, body: "Action=GetCallerIdentity&Version=2011-06-15"}
+	stsReq := func(at time.Time) signedReq {
+		return signedReq{key: mgmtKey, secret: mgmtSecret, region: "us-east-1", service: "sts", at: at, body: "Action=GetCallerIdentity&Version=2011-06-15"}
 	}
-	withSession := func(s signed, c *sts.AssumeRoleOutput) signed {
+	withSession := func(s signedReq, c *sts.AssumeRoleOutput) signedReq {
 		s.key, s.secret, s.token = aws.ToString(c.Credentials.AccessKeyId), aws.ToString(c.Credentials.SecretAccessKey), aws.ToString(c.Credentials.SessionToken)
 		return s
 	}
@@ -311,7 +311,7 @@ func TestStrictRefusesTamperedRequests(t *testing.T) {
 		// advance moves the server clock before the request is signed
 		// (sign) or after it is signed and before it is sent (replay).
 		advance, replay time.Duration
-		build           func(now time.Time) signed
+		build           func(now time.Time) signedReq
 		mutate          func(*http.Request)
 		status          int
 		code            string
@@ -320,12 +320,12 @@ func TestStrictRefusesTamperedRequests(t *testing.T) {
 	sdate := func(t time.Time) string { return t.UTC().Format("20060102") }
 	cases := []tamper{
 		// Organizations (JSON protocol).
-		{name: "changed body", build: orgReq, mutate: func(r *http.Request) { setBody(r, `{"MaxResults":6}`) }, status: 400, code: identity.ErrInvalidSignature},
-		{name: "changed body, content hash signed", build: func(now time.Time) signed { s := orgReq(now); s.contentSHA = true; return s },
-			mutate: func(r *http.Request) { setBody(r, `{"MaxResults":6}`) }, status: 400, code: identity.ErrInvalidSignature, msg: "x-amz-content-sha256"},
-		{name: "changed body and content hash", build: func(now time.Time) signed { s := orgReq(now); s.contentSHA = true; return s },
+		{name: "changed body", build: orgReq, mutate: func(r *http.Request) { replaceBody(r, `{"MaxResults":6}`) }, status: 400, code: identity.ErrInvalidSignature},
+		{name: "changed body, content hash signed", build: func(now time.Time) signedReq { s := orgReq(now); s.contentSHA = true; return s },
+			mutate: func(r *http.Request) { replaceBody(r, `{"MaxResults":6}`) }, status: 400, code: identity.ErrInvalidSignature, msg: "x-amz-content-sha256"},
+		{name: "changed body and content hash", build: func(now time.Time) signedReq { s := orgReq(now); s.contentSHA = true; return s },
 			mutate: func(r *http.Request) {
-				setBody(r, `{"MaxResults":6}`)
+				replaceBody(r, `{"MaxResults":6}`)
 				sum := sha256.Sum256([]byte(`{"MaxResults":6}`))
 				r.Header.Set("X-Amz-Content-Sha256", hex.EncodeToString(sum[:]))
 			}, status: 400, code: identity.ErrInvalidSignature},
@@ -336,13 +336,13 @@ func TestStrictRefusesTamperedRequests(t *testing.T) {
 		}, status: 400, code: identity.ErrInvalidSignature},
 		{name: "changed scope date", build: orgReq, mutate: func(r *http.Request) {
 			d, _ := time.Parse("20060102T150405Z", r.Header.Get("X-Amz-Date"))
-			setAuth(r, "/"+sdate(d)+"/", "/"+sdate(d.AddDate(0, 0, -1))+"/")
+			editAuthorization(r, "/"+sdate(d)+"/", "/"+sdate(d.AddDate(0, 0, -1))+"/")
 		}, status: 400, code: identity.ErrInvalidSignature},
-		{name: "changed region", build: orgReq, mutate: func(r *http.Request) { setAuth(r, "/us-east-1/", "/eu-west-1/") }, status: 400, code: identity.ErrInvalidSignature},
-		{name: "scoped to another service", build: orgReq, mutate: func(r *http.Request) { setAuth(r, "/organizations/", "/sts/") }, status: 400, code: identity.ErrInvalidSignature},
-		{name: "changed key to another known key", build: orgReq, mutate: func(r *http.Request) { setAuth(r, mgmtKey, memberKey) }, status: 400, code: identity.ErrInvalidSignature},
-		{name: "changed key to an unknown key", build: orgReq, mutate: func(r *http.Request) { setAuth(r, mgmtKey, unknownKey) }, status: 400, code: identity.ErrUnrecognizedClient, msg: "The security token included in the request is invalid."},
-		{name: "account ID as key", build: orgReq, mutate: func(r *http.Request) { setAuth(r, mgmtKey, mgmtID) }, status: 400, code: identity.ErrUnrecognizedClient},
+		{name: "changed region", build: orgReq, mutate: func(r *http.Request) { editAuthorization(r, "/us-east-1/", "/eu-west-1/") }, status: 400, code: identity.ErrInvalidSignature},
+		{name: "scoped to another service", build: orgReq, mutate: func(r *http.Request) { editAuthorization(r, "/organizations/", "/sts/") }, status: 400, code: identity.ErrInvalidSignature},
+		{name: "changed key to another known key", build: orgReq, mutate: func(r *http.Request) { editAuthorization(r, mgmtKey, memberKey) }, status: 400, code: identity.ErrInvalidSignature},
+		{name: "changed key to an unknown key", build: orgReq, mutate: func(r *http.Request) { editAuthorization(r, mgmtKey, unknownKey) }, status: 400, code: identity.ErrUnrecognizedClient, msg: "The security token included in the request is invalid."},
+		{name: "account ID as key", build: orgReq, mutate: func(r *http.Request) { editAuthorization(r, mgmtKey, mgmtID) }, status: 400, code: identity.ErrUnrecognizedClient},
 		{name: "changed signature", build: orgReq, mutate: func(r *http.Request) {
 			a := r.Header.Get("Authorization")
 			last := a[len(a)-1]
@@ -352,43 +352,43 @@ func TestStrictRefusesTamperedRequests(t *testing.T) {
 			}
 			r.Header.Set("Authorization", a[:len(a)-1]+string(flip))
 		}, status: 400, code: identity.ErrInvalidSignature},
-		{name: "wrong secret", build: func(now time.Time) signed { s := orgReq(now); s.secret = "not-the-secret"; return s }, status: 400, code: identity.ErrInvalidSignature},
+		{name: "wrong secret", build: func(now time.Time) signedReq { s := orgReq(now); s.secret = "not-the-secret"; return s }, status: 400, code: identity.ErrInvalidSignature},
 		{name: "replayed after the skew window", build: orgReq, replay: 16 * time.Minute, status: 400, code: identity.ErrInvalidSignature, msg: "Signature expired"},
-		{name: "signed beyond the skew window ahead", build: func(now time.Time) signed { return orgReq(now.Add(16 * time.Minute)) }, status: 400, code: identity.ErrInvalidSignature, msg: "not yet current"},
+		{name: "signed beyond the skew window ahead", build: func(now time.Time) signedReq { return orgReq(now.Add(16 * time.Minute)) }, status: 400, code: identity.ErrInvalidSignature, msg: "not yet current"},
 		{name: "no credentials", build: orgReq, mutate: func(r *http.Request) { r.Header.Del("Authorization") }, status: 400, code: identity.ErrMissingAuthenticationToken},
 		{name: "no signature", build: orgReq, mutate: func(r *http.Request) {
 			a := r.Header.Get("Authorization")
 			r.Header.Set("Authorization", a[:strings.Index(a, ", Signature=")])
 		}, status: 400, code: identity.ErrIncompleteSignature},
-		{name: "host not signed", build: orgReq, mutate: func(r *http.Request) { setAuth(r, ";host;", ";") }, status: 400, code: identity.ErrIncompleteSignature},
-		{name: "x-amz-date not signed", build: orgReq, mutate: func(r *http.Request) { setAuth(r, ";x-amz-date", "") }, status: 400, code: identity.ErrIncompleteSignature},
+		{name: "host not signed", build: orgReq, mutate: func(r *http.Request) { editAuthorization(r, ";host;", ";") }, status: 400, code: identity.ErrIncompleteSignature},
+		{name: "x-amz-date not signed", build: orgReq, mutate: func(r *http.Request) { editAuthorization(r, ";x-amz-date", "") }, status: 400, code: identity.ErrIncompleteSignature},
 		{name: "no x-amz-date", build: orgReq, mutate: func(r *http.Request) { r.Header.Del("X-Amz-Date") }, status: 400, code: identity.ErrIncompleteSignature},
-		{name: "session key without its token", build: func(now time.Time) signed { return withSession(orgReq(now), live) },
+		{name: "session key without its token", build: func(now time.Time) signedReq { return withSession(orgReq(now), live) },
 			mutate: func(r *http.Request) { r.Header.Del("X-Amz-Security-Token") }, status: 400, code: identity.ErrUnrecognizedClient},
-		{name: "session key with another token", build: func(now time.Time) signed {
+		{name: "session key with another token", build: func(now time.Time) signedReq {
 			s := withSession(orgReq(now), live)
 			s.token = aws.ToString(short.Credentials.SessionToken)
 			return s
 		},
 			status: 400, code: identity.ErrUnrecognizedClient},
-		{name: "long-term key with a token", build: func(now time.Time) signed {
+		{name: "long-term key with a token", build: func(now time.Time) signedReq {
 			s := orgReq(now)
 			s.token = aws.ToString(live.Credentials.SessionToken)
 			return s
 		},
 			status: 400, code: identity.ErrUnrecognizedClient},
-		{name: "expired session token", advance: 901 * time.Second, build: func(now time.Time) signed { return withSession(orgReq(now), short) },
+		{name: "expired session token", advance: 901 * time.Second, build: func(now time.Time) signedReq { return withSession(orgReq(now), short) },
 			status: 400, code: identity.ErrExpiredToken},
 
 		// STS (query protocol).
-		{name: "sts: changed body", build: stsReq, mutate: func(r *http.Request) { setBody(r, "Action=GetCallerIdentity&Version=2011-06-16") }, status: 403, code: "SignatureDoesNotMatch"},
-		{name: "sts: changed region", build: stsReq, mutate: func(r *http.Request) { setAuth(r, "/us-east-1/", "/us-west-2/") }, status: 403, code: "SignatureDoesNotMatch"},
-		{name: "sts: scoped to organizations", build: stsReq, mutate: func(r *http.Request) { setAuth(r, "/sts/", "/organizations/") }, status: 403, code: "SignatureDoesNotMatch"},
-		{name: "sts: unknown key", build: stsReq, mutate: func(r *http.Request) { setAuth(r, mgmtKey, unknownKey) }, status: 403, code: "InvalidClientTokenId"},
+		{name: "sts: changed body", build: stsReq, mutate: func(r *http.Request) { replaceBody(r, "Action=GetCallerIdentity&Version=2011-06-16") }, status: 403, code: "SignatureDoesNotMatch"},
+		{name: "sts: changed region", build: stsReq, mutate: func(r *http.Request) { editAuthorization(r, "/us-east-1/", "/us-west-2/") }, status: 403, code: "SignatureDoesNotMatch"},
+		{name: "sts: scoped to organizations", build: stsReq, mutate: func(r *http.Request) { editAuthorization(r, "/sts/", "/organizations/") }, status: 403, code: "SignatureDoesNotMatch"},
+		{name: "sts: unknown key", build: stsReq, mutate: func(r *http.Request) { editAuthorization(r, mgmtKey, unknownKey) }, status: 403, code: "InvalidClientTokenId"},
 		{name: "sts: replayed after the skew window", build: stsReq, replay: 16 * time.Minute, status: 403, code: "SignatureDoesNotMatch", msg: "Signature expired"},
 		{name: "sts: no credentials", build: stsReq, mutate: func(r *http.Request) { r.Header.Del("Authorization") }, status: 403, code: "MissingAuthenticationToken"},
-		{name: "sts: malformed authorization", build: stsReq, mutate: func(r *http.Request) { setAuth(r, "Credential=", "Credentials=") }, status: 400, code: "IncompleteSignature"},
-		{name: "sts: expired session token", advance: 901 * time.Second, build: func(now time.Time) signed { return withSession(stsReq(now), short) }, status: 403, code: "ExpiredToken"},
+		{name: "sts: malformed authorization", build: stsReq, mutate: func(r *http.Request) { editAuthorization(r, "Credential=", "Credentials=") }, status: 400, code: "IncompleteSignature"},
+		{name: "sts: expired session token", advance: 901 * time.Second, build: func(now time.Time) signedReq { return withSession(stsReq(now), short) }, status: 403, code: "ExpiredToken"},
 		{name: "sts: presigned, changed query", build: nil, status: 403, code: "SignatureDoesNotMatch"},
 		{name: "sts: presigned, past X-Amz-Expires", build: nil, replay: 2 * time.Minute, status: 403, code: "SignatureDoesNotMatch", msg: "Signature expired"},
 	}
@@ -415,11 +415,11 @@ func TestStrictRefusesTamperedRequests(t *testing.T) {
 			if tc.replay > 0 {
 				h.advance(t, tc.replay)
 			}
-			status, code, msg, body := send(t, req)
+			status, code, msg, body := authSend(t, req)
 			if status != tc.status || code != tc.code || !strings.Contains(msg, tc.msg) {
 				t.Fatalf("got %d %s %q, want %d %s %q", status, code, msg, tc.status, tc.code, tc.msg)
 			}
-			if hex64.MatchString(body) {
+			if hexSignature.MatchString(body) {
 				t.Fatalf("the answer gives away a signature: %s", body)
 			}
 			refused++

@@ -33,12 +33,12 @@ func TestAccountVending(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			h := tc.h(t)
-			mgmt := awsConfig(t, tc.key, tc.secret, "", false)
+			mgmt := staticConfig(t, tc.key, tc.secret, "", false)
 			orgs := h.orgsFrom(mgmt)
 			if _, err := orgs.CreateOrganization(ctx(t), &organizations.CreateOrganizationInput{FeatureSet: types.OrganizationFeatureSetAll}); err != nil {
 				t.Fatal(err)
 			}
-			newID := vend(t, h, orgs, "vended@example.com", "Vended")
+			newID := vendAccount(t, h, orgs, "vended@example.com", "Vended")
 
 			// The role CreateAccount made, assumed the way SDK users do:
 			// a credentials provider over the management account's STS
@@ -89,7 +89,7 @@ func TestAccountVending(t *testing.T) {
 }
 
 // vend creates an account and advances the server clock until it exists.
-func vend(t testing.TB, h *harness, orgs *organizations.Client, email, name string) string {
+func vendAccount(t testing.TB, h *harness, orgs *organizations.Client, email, name string) string {
 	t.Helper()
 	out, err := orgs.CreateAccount(ctx(t), &organizations.CreateAccountInput{Email: aws.String(email), AccountName: aws.String(name)})
 	if err != nil {
@@ -117,11 +117,11 @@ func vend(t testing.TB, h *harness, orgs *organizations.Client, email, name stri
 func TestAssumeRoleErrors(t *testing.T) {
 	t.Parallel()
 	h := newStrictHarness(t)
-	mgmt := awsConfig(t, mgmtKey, mgmtSecret, "", false)
+	mgmt := staticConfig(t, mgmtKey, mgmtSecret, "", false)
 	if _, err := h.orgsFrom(mgmt).CreateOrganization(ctx(t), &organizations.CreateOrganizationInput{}); err != nil {
 		t.Fatal(err)
 	}
-	newID := vend(t, h, h.orgsFrom(mgmt), "errors@example.com", "Errors")
+	newID := vendAccount(t, h, h.orgsFrom(mgmt), "errors@example.com", "Errors")
 	role := "arn:aws:iam::" + newID + ":role/OrganizationAccountAccessRole"
 	for _, tc := range []struct {
 		name     string
@@ -148,7 +148,7 @@ func TestAssumeRoleErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			start := h.now(t)
-			out, err := h.stsFrom(awsConfig(t, tc.key, tc.secret, "", false)).AssumeRole(ctx(t), &tc.in)
+			out, err := h.stsFrom(staticConfig(t, tc.key, tc.secret, "", false)).AssumeRole(ctx(t), &tc.in)
 			if tc.code != "" {
 				wantSTSError(t, err, tc.code, tc.contains)
 				return
@@ -194,11 +194,11 @@ func TestAccountVendingAWSCLI(t *testing.T) {
 		t.Skip("the AWS CLI is not on PATH")
 	}
 	h := newStrictHarness(t)
-	orgs := h.orgsFrom(awsConfig(t, mgmtKey, mgmtSecret, "", false))
+	orgs := h.orgsFrom(staticConfig(t, mgmtKey, mgmtSecret, "", false))
 	if _, err := orgs.CreateOrganization(ctx(t), &organizations.CreateOrganizationInput{}); err != nil {
 		t.Fatal(err)
 	}
-	newID := vend(t, h, orgs, "cli@example.com", "CLI")
+	newID := vendAccount(t, h, orgs, "cli@example.com", "CLI")
 	dir := t.TempDir()
 	cfgFile, credFile := filepath.Join(dir, "config"), filepath.Join(dir, "credentials")
 	os.WriteFile(credFile, []byte("[mgmt]\naws_access_key_id = "+mgmtKey+"\naws_secret_access_key = "+mgmtSecret+"\n"), 0o600)

@@ -6,6 +6,7 @@ package identity
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
@@ -81,13 +82,7 @@ func ParseMode(s string) (Mode, error) {
 	case Strict:
 		return Strict, nil
 	}
-	return "", &modeError{s}
-}
-
-type modeError struct{ s string }
-
-func (e *modeError) Error() string {
-	return "auth mode " + `"` + e.s + `"` + ": want permissive or strict"
+	return "", fmt.Errorf("auth mode %q: want permissive or strict", s)
 }
 
 var accountID = regexp.MustCompile(`^\d{12}$`)

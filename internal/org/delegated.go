@@ -97,8 +97,9 @@ func (s *Service) RegisterDelegatedAdministrator(ctx context.Context, in *api.Re
 			return err
 		}
 		if sp.MaxDelegatedAdmins == 0 {
-			// AWS gives no other error for a service without delegated
-			// administration; the principal is not one this operation knows.
+			// No documented error fits a service without delegated
+			// administration (inferred): the principal is not one this
+			// operation recognises.
 			return api.NewInvalidInput(api.InvalidInputExceptionReasonUnrecognizedServicePrincipal,
 				"The service %s does not support delegated administrators.", in.ServicePrincipal)
 		}

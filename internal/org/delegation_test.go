@@ -52,7 +52,12 @@ func newDelegationFixture(t *testing.T) *delegationFixture {
 			return err
 		},
 		"AttachPolicy": func(ctx context.Context) error {
-			_, err := f.svc.AttachPolicy(ctx, &api.AttachPolicyRequest{PolicyId: newPolicy(), TargetId: root})
+			id := newPolicy()
+			_, err := f.svc.AttachPolicy(ctx, &api.AttachPolicyRequest{PolicyId: id, TargetId: root})
+			if err == nil {
+				// Keep the root under its attachment quota.
+				f.svc.DetachPolicy(as(mgmtID), &api.DetachPolicyRequest{PolicyId: id, TargetId: root})
+			}
 			return err
 		},
 		"DetachPolicy": func(ctx context.Context) error {
@@ -61,6 +66,9 @@ func newDelegationFixture(t *testing.T) *delegationFixture {
 				t.Fatalf("AttachPolicy: %v", err)
 			}
 			_, err := f.svc.DetachPolicy(ctx, &api.DetachPolicyRequest{PolicyId: id, TargetId: root})
+			if err != nil {
+				f.svc.DetachPolicy(as(mgmtID), &api.DetachPolicyRequest{PolicyId: id, TargetId: root})
+			}
 			return err
 		},
 		"EnablePolicyType": func(ctx context.Context) error {

@@ -94,7 +94,9 @@ func TestPutResourcePolicyValidation(t *testing.T) {
 		policyType  = string(api.InvalidInputExceptionReasonUnsupportedPolicyTypeInResourcePolicy)
 		okPrincipal = `"Principal":{"AWS":"` + otherID + `"}`
 	)
-	stmt := func(body string) string { return `{"Version":"2012-10-17","Statement":[{"Effect":"Allow",` + body + `}]}` }
+	stmt := func(body string) string {
+		return `{"Version":"2012-10-17","Statement":[{"Effect":"Allow",` + body + `}]}`
+	}
 	full := func(principal, action, resource string) string {
 		return stmt(principal + `,"Action":` + action + `,"Resource":` + resource)
 	}

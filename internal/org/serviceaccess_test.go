@@ -145,8 +145,8 @@ func TestServiceAccessErrors(t *testing.T) {
 		return err
 	}
 	for _, tc := range []struct {
-		name         string
-		err          error
+		name        string
+		err         error
 		typ, reason string
 	}{
 		{"enable unknown", enable(mgmtID, unknown), api.ErrInvalidInput, string(api.InvalidInputExceptionReasonUnrecognizedServicePrincipal)},
