@@ -40,6 +40,10 @@ func main() {
 			fmt.Fprintln(os.Stderr, "orgd:", err)
 			os.Exit(1)
 		}
+	case "authorize":
+		os.Exit(authorizeMain(os.Args[2:], os.Stdout, os.Stderr))
+	case "export", "import":
+		os.Exit(stateMain(os.Args[1], os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
 	case "version", "--version", "-version":
 		fmt.Println("orgd", server.Version)
 	case "help", "-h", "--help":
@@ -55,6 +59,9 @@ func usage() {
 	fmt.Fprint(os.Stderr, `usage:
   orgd serve [flags]   run the server (orgd serve -h lists the flags)
   orgd version         print the version
+  orgd export          write a running server's whole state as JSON (orgd export -h)
+  orgd import FILE     replace a running server's state with an export (orgd import -h)
+  orgd authorize ...   ask a running server whether SCPs allow a request (orgd authorize -h)
 `)
 }
 
@@ -154,7 +161,7 @@ func serve(args []string) error {
 		Handler:           server.New(svc, ids, log),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
-	log.Info("orgd listening", "addr", ln.Addr().String(), "store", *storeURL, "region", *region, "default_account", *defaultAccount, "auth", ids.Mode, "credentials", ids.Credentials.Len(), "version", server.Version)
+	log.Info("orgd listening", "addr", ln.Addr().String(), "store", redactURL(*storeURL), "region", *region, "default_account", *defaultAccount, "auth", ids.Mode, "credentials", ids.Credentials.Len(), "version", server.Version)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

@@ -100,8 +100,9 @@ func errNotInUse() error     { return api.NewAWSOrganizationsNotInUse(msgNotInUs
 func errAccessDenied() error { return api.NewAccessDenied(msgAccessDenied) }
 
 // caller resolves the calling account and checks, in the order of spec
-// section 6.3, that it may call op: membership, then role.
-func (t *txn) caller(op string) (*caller, error) {
+// section 6.3, that it may call op: membership, then role. in is the
+// operation's input, or nil: the SCP check takes its resource from it.
+func (t *txn) caller(op string, in any) (*caller, error) {
 	id := callerOf(t.ctx).AccountID
 	a, err := t.account(id)
 	if err != nil {
@@ -152,7 +153,7 @@ func (t *txn) caller(op string) (*caller, error) {
 	if err := checkFeatureSet(op, c.Org); err != nil {
 		return nil, err
 	}
-	if err := t.enforceSCPs(c, op); err != nil {
+	if err := t.enforceSCPs(c, op, in); err != nil {
 		return nil, err
 	}
 	return c, nil

@@ -67,65 +67,93 @@ func (t *txn) memberIn(o *organization, id string) (*account, error) {
 func (s *Service) CreateAccount(ctx context.Context, in *api.CreateAccountRequest) (*api.CreateAccountResponse, error) {
 	var out api.CreateAccountResponse
 	err := s.write(ctx, func(t *txn) error {
-		// Input checks beyond the model come before the caller checks (spec 6.3).
-		role := in.RoleName
-		if role == "" {
-			role = defaultRoleName
-		}
-		if strings.HasPrefix(role, serviceRolePrefix) {
-			return api.NewInvalidInput(api.InvalidInputExceptionReasonInvalidRoleName, "Role names starting with %s are reserved for service-linked roles.", serviceRolePrefix)
-		}
-		if !validEmail(in.Email) {
-			return api.NewInvalidInput(api.InvalidInputExceptionReasonInvalidPattern, "The email address is not valid.")
-		}
-		if err := validateTags(in.Tags, s.cfg.Quotas.TagsPerResource); err != nil {
-			return err
-		}
-		billing := in.IamUserAccessToBilling
-		if billing == "" {
-			billing = api.IAMUserAccessToBillingAllow
-		}
-		c, err := t.caller("CreateAccount")
+		cs, err := t.startCreateAccount("CreateAccount", in, createRequest{
+			Email: in.Email, AccountName: in.AccountName, RoleName: in.RoleName,
+			IamBilling: in.IamUserAccessToBilling, Tags: in.Tags,
+		}, nil)
 		if err != nil {
 			return err
 		}
-		o := c.Org
-		if o.Members+o.CreatesInProgress+o.OpenInvitations >= s.cfg.Quotas.AccountsPerOrganization {
-			return api.NewConstraintViolation(api.ConstraintViolationExceptionReasonAccountNumberLimitExceeded,
-				"The organization has reached its limit of %d accounts.", s.cfg.Quotas.AccountsPerOrganization)
-		}
-		if o.CreatesInProgress >= s.cfg.Quotas.ConcurrentCreateAccount {
-			return api.NewConstraintViolation(api.ConstraintViolationExceptionReasonAccountCreationRateLimitExceeded,
-				"At most %d account creations may be in progress at once.", s.cfg.Quotas.ConcurrentCreateAccount)
-		}
-		id, err := t.newID("car-", lowerHex, 32, keyCreateStatus)
-		if err != nil {
-			return err
-		}
-		cs := &createStatus{
-			ID: id, Org: o.ID, AccountName: in.AccountName, Email: in.Email, RoleName: role,
-			IamBilling: billing, Tags: in.Tags, State: api.CreateAccountStateInProgress, Requested: t.now,
-		}
-		if err := t.putCreateStatus(cs); err != nil {
-			return err
-		}
-		if err := t.Put(keyOrgCreateStatus(o.ID, cs.Requested, id), nil); err != nil {
-			return err
-		}
-		o.CreatesInProgress++
-		if err := t.putOrg(o); err != nil {
-			return err
-		}
-		if err := t.schedule(t.now.Add(s.cfg.CreateAccountDelay), workCreateAccount, id); err != nil {
-			return err
-		}
-		out.CreateAccountStatus = createStatusView(cs)
-		return nil
+		out.CreateAccountStatus, err = t.createStatusView(cs)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &out, nil
+}
+
+// createRequest is what CreateAccount and CreateGovCloudAccount both ask.
+type createRequest struct {
+	Email, AccountName, RoleName string
+	IamBilling                   api.IAMUserAccessToBilling
+	Tags                         []api.Tag
+}
+
+// startCreateAccount is the part CreateAccount and CreateGovCloudAccount
+// share (spec 5.1): the input checks, the caller of op (in is the
+// request), the quotas, and an IN_PROGRESS request that completes as due
+// work. check, when not nil, adds op's own rules once the caller is known.
+func (t *txn) startCreateAccount(op string, in any, r createRequest, check func(*caller) error) (*createStatus, error) {
+	s := t.s
+	// Input checks beyond the model come before the caller checks (spec 6.3).
+	role := r.RoleName
+	if role == "" {
+		role = defaultRoleName
+	}
+	if strings.HasPrefix(role, serviceRolePrefix) {
+		return nil, api.NewInvalidInput(api.InvalidInputExceptionReasonInvalidRoleName, "Role names starting with %s are reserved for service-linked roles.", serviceRolePrefix)
+	}
+	if !validEmail(r.Email) {
+		return nil, api.NewInvalidInput(api.InvalidInputExceptionReasonInvalidPattern, "The email address is not valid.")
+	}
+	if err := validateTags(r.Tags, s.cfg.Quotas.TagsPerResource); err != nil {
+		return nil, err
+	}
+	billing := r.IamBilling
+	if billing == "" {
+		billing = api.IAMUserAccessToBillingAllow
+	}
+	c, err := t.caller(op, in)
+	if err != nil {
+		return nil, err
+	}
+	if check != nil {
+		if err := check(c); err != nil {
+			return nil, err
+		}
+	}
+	o := c.Org
+	if o.Members+o.CreatesInProgress+o.OpenInvitations >= s.cfg.Quotas.AccountsPerOrganization {
+		return nil, api.NewConstraintViolation(api.ConstraintViolationExceptionReasonAccountNumberLimitExceeded,
+			"The organization has reached its limit of %d accounts.", s.cfg.Quotas.AccountsPerOrganization)
+	}
+	if o.CreatesInProgress >= s.cfg.Quotas.ConcurrentCreateAccount {
+		return nil, api.NewConstraintViolation(api.ConstraintViolationExceptionReasonAccountCreationRateLimitExceeded,
+			"At most %d account creations may be in progress at once.", s.cfg.Quotas.ConcurrentCreateAccount)
+	}
+	id, err := t.newID("car-", lowerHex, 32, keyCreateStatus)
+	if err != nil {
+		return nil, err
+	}
+	cs := &createStatus{
+		ID: id, Org: o.ID, AccountName: r.AccountName, Email: r.Email, RoleName: role,
+		IamBilling: billing, Tags: r.Tags, State: api.CreateAccountStateInProgress, Requested: t.now,
+	}
+	if err := t.putCreateStatus(cs); err != nil {
+		return nil, err
+	}
+	if err := t.Put(keyOrgCreateStatus(o.ID, cs.Requested, id), nil); err != nil {
+		return nil, err
+	}
+	o.CreatesInProgress++
+	if err := t.putOrg(o); err != nil {
+		return nil, err
+	}
+	if err := t.schedule(t.now.Add(s.cfg.CreateAccountDelay), workCreateAccount, id); err != nil {
+		return nil, err
+	}
+	return cs, nil
 }
 
 // completeCreateAccount finishes CreateAccount request id: it fails or
@@ -153,7 +181,14 @@ func (t *txn) completeCreateAccount(id string) error {
 	if err != nil {
 		return err
 	}
+	// A GovCloud request may also fail for its GovCloud side (govcloud.go).
+	govFailure, err := t.govCloudFailure(cs)
+	if err != nil {
+		return err
+	}
 	switch {
+	case govFailure != "":
+		cs.State, cs.FailureReason = api.CreateAccountStateFailed, govFailure
 	case taken:
 		cs.State, cs.FailureReason = api.CreateAccountStateFailed, api.CreateAccountFailureReasonEmailAlreadyExists
 	// This request left CreatesInProgress above; the account must fit beside
@@ -181,6 +216,9 @@ func (t *txn) completeCreateAccount(id string) error {
 			return err
 		}
 		cs.State, cs.AccountID = api.CreateAccountStateSucceeded, a.ID
+		if err := t.govCloudCreated(cs, a); err != nil {
+			return err
+		}
 	}
 	if err := t.putOrg(o); err != nil {
 		return err
@@ -188,25 +226,32 @@ func (t *txn) completeCreateAccount(id string) error {
 	return t.putCreateStatus(cs)
 }
 
-func createStatusView(cs *createStatus) *api.CreateAccountStatus {
+// createStatusView is cs as the API shows it, with the GovCloud account
+// of a GovCloud request that succeeded.
+func (t *txn) createStatusView(cs *createStatus) (*api.CreateAccountStatus, error) {
+	gov, err := t.govCloudAccountOf(cs)
+	if err != nil {
+		return nil, err
+	}
 	v := &api.CreateAccountStatus{
 		Id:                 cs.ID,
 		AccountName:        cs.AccountName,
 		State:              cs.State,
 		RequestedTimestamp: api.NewTime(cs.Requested),
 		AccountId:          cs.AccountID,
+		GovCloudAccountId:  gov,
 		FailureReason:      cs.FailureReason,
 	}
 	if !cs.Completed.IsZero() {
 		v.CompletedTimestamp = api.NewTime(cs.Completed)
 	}
-	return v
+	return v, nil
 }
 
 func (s *Service) DescribeCreateAccountStatus(ctx context.Context, in *api.DescribeCreateAccountStatusRequest) (*api.DescribeCreateAccountStatusResponse, error) {
 	var out api.DescribeCreateAccountStatusResponse
 	err := s.read(ctx, func(t *txn) error {
-		c, err := t.caller("DescribeCreateAccountStatus")
+		c, err := t.caller("DescribeCreateAccountStatus", in)
 		if err != nil {
 			return err
 		}
@@ -217,8 +262,8 @@ func (s *Service) DescribeCreateAccountStatus(ctx context.Context, in *api.Descr
 		if !ok || cs.Org != c.Org.ID {
 			return api.NewCreateAccountStatusNotFound("No account creation request with ID %s exists in your organization.", in.CreateAccountRequestId)
 		}
-		out.CreateAccountStatus = createStatusView(cs)
-		return nil
+		out.CreateAccountStatus, err = t.createStatusView(cs)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -230,7 +275,7 @@ func (s *Service) ListCreateAccountStatus(ctx context.Context, in *api.ListCreat
 	out := api.ListCreateAccountStatusResponse{CreateAccountStatuses: []api.CreateAccountStatus{}}
 	err := s.read(ctx, func(t *txn) error {
 		const op = "ListCreateAccountStatus"
-		c, err := t.caller(op)
+		c, err := t.caller(op, in)
 		if err != nil {
 			return err
 		}
@@ -259,7 +304,11 @@ func (s *Service) ListCreateAccountStatus(ctx context.Context, in *api.ListCreat
 				if err != nil || !ok {
 					return err
 				}
-				out.CreateAccountStatuses = append(out.CreateAccountStatuses, *createStatusView(cs))
+				v, err := t.createStatusView(cs)
+				if err != nil {
+					return err
+				}
+				out.CreateAccountStatuses = append(out.CreateAccountStatuses, *v)
 				return nil
 			})
 		return err
@@ -275,7 +324,7 @@ func (s *Service) ListCreateAccountStatus(ctx context.Context, in *api.ListCreat
 func (s *Service) DescribeAccount(ctx context.Context, in *api.DescribeAccountRequest) (*api.DescribeAccountResponse, error) {
 	var out api.DescribeAccountResponse
 	err := s.read(ctx, func(t *txn) error {
-		c, err := t.caller("DescribeAccount")
+		c, err := t.caller("DescribeAccount", in)
 		if err != nil {
 			return err
 		}
@@ -313,7 +362,7 @@ func (s *Service) ListAccounts(ctx context.Context, in *api.ListAccountsRequest)
 	out := api.ListAccountsResponse{Accounts: []api.Account{}}
 	err := s.read(ctx, func(t *txn) error {
 		const op = "ListAccounts"
-		c, err := t.caller(op)
+		c, err := t.caller(op, in)
 		if err != nil {
 			return err
 		}
@@ -330,7 +379,7 @@ func (s *Service) ListAccountsForParent(ctx context.Context, in *api.ListAccount
 	out := api.ListAccountsForParentResponse{Accounts: []api.Account{}}
 	err := s.read(ctx, func(t *txn) error {
 		const op = "ListAccountsForParent"
-		c, err := t.caller(op)
+		c, err := t.caller(op, in)
 		if err != nil {
 			return err
 		}
@@ -350,7 +399,7 @@ func (s *Service) ListAccountsForParent(ctx context.Context, in *api.ListAccount
 
 func (s *Service) MoveAccount(ctx context.Context, in *api.MoveAccountRequest) (*api.Empty, error) {
 	err := s.write(ctx, func(t *txn) error {
-		c, err := t.caller("MoveAccount")
+		c, err := t.caller("MoveAccount", in)
 		if err != nil {
 			return err
 		}
@@ -391,7 +440,7 @@ func (s *Service) MoveAccount(ctx context.Context, in *api.MoveAccountRequest) (
 
 func (s *Service) RemoveAccountFromOrganization(ctx context.Context, in *api.RemoveAccountFromOrganizationRequest) (*api.Empty, error) {
 	err := s.write(ctx, func(t *txn) error {
-		c, err := t.caller("RemoveAccountFromOrganization")
+		c, err := t.caller("RemoveAccountFromOrganization", in)
 		if err != nil {
 			return err
 		}
@@ -411,7 +460,7 @@ func (s *Service) RemoveAccountFromOrganization(ctx context.Context, in *api.Rem
 
 func (s *Service) CloseAccount(ctx context.Context, in *api.CloseAccountRequest) (*api.Empty, error) {
 	err := s.write(ctx, func(t *txn) error {
-		c, err := t.caller("CloseAccount")
+		c, err := t.caller("CloseAccount", in)
 		if err != nil {
 			return err
 		}

@@ -103,7 +103,7 @@ func (s *Service) RegisterDelegatedAdministrator(ctx context.Context, in *api.Re
 			return api.NewInvalidInput(api.InvalidInputExceptionReasonUnrecognizedServicePrincipal,
 				"The service %s does not support delegated administrators.", in.ServicePrincipal)
 		}
-		c, err := t.caller("RegisterDelegatedAdministrator")
+		c, err := t.caller("RegisterDelegatedAdministrator", in)
 		if err != nil {
 			return err
 		}
@@ -163,7 +163,7 @@ func (s *Service) DeregisterDelegatedAdministrator(ctx context.Context, in *api.
 		if _, err := knownPrincipal(in.ServicePrincipal); err != nil {
 			return err
 		}
-		c, err := t.caller("DeregisterDelegatedAdministrator")
+		c, err := t.caller("DeregisterDelegatedAdministrator", in)
 		if err != nil {
 			return err
 		}
@@ -220,7 +220,7 @@ func (s *Service) ListDelegatedAdministrators(ctx context.Context, in *api.ListD
 				return err
 			}
 		}
-		c, err := t.caller(op)
+		c, err := t.caller(op, in)
 		if err != nil {
 			return err
 		}
@@ -277,7 +277,7 @@ func (s *Service) ListDelegatedServicesForAccount(ctx context.Context, in *api.L
 	out := api.ListDelegatedServicesForAccountResponse{DelegatedServices: []api.DelegatedService{}}
 	err := s.read(ctx, func(t *txn) error {
 		const op = "ListDelegatedServicesForAccount"
-		c, err := t.caller(op)
+		c, err := t.caller(op, in)
 		if err != nil {
 			return err
 		}

@@ -1,32 +1,72 @@
 package org
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 
 	"github.com/orgd/orgd/internal/api"
 	"github.com/orgd/orgd/internal/identity"
+	"github.com/orgd/orgd/internal/policy/effective"
 	"github.com/orgd/orgd/internal/policy/scp"
 )
 
-// compiled returns the compiled document of an SCP or RCP, from the cache
-// when its content was seen before.
-func (s *Service) compiled(p *policy) (*scp.Document, error) {
-	key := string(p.Type) + "\x00" + p.Content
-	if d, ok := s.docs.Load(key); ok {
-		return d.(*scp.Document), nil
+// loadedPolicy is a policy ready for evaluation: its record and its
+// compiled document (scp for SCPs and RCPs, eff for management types).
+type loadedPolicy struct {
+	raw []byte // the stored record it was decoded from; nil for AWS-managed
+	p   *policy
+	scp *scp.Document
+	eff *effective.Document
+}
+
+// loadPolicy returns policy id of o, compiled. Decoding the stored record
+// costs more than evaluating it, so the service keeps the last compiled
+// form of each policy with the record it came from, and uses it while the
+// record is unchanged.
+func (t *txn) loadPolicy(o *organization, id string) (*loadedPolicy, bool, error) {
+	var raw []byte
+	p := awsManaged[id]
+	if p == nil {
+		var ok bool
+		var err error
+		if raw, ok, err = t.Get(keyPolicy(id)); err != nil || !ok {
+			return nil, false, err
+		}
 	}
-	parse := scp.Parse
-	if isAWSManaged(p) {
-		parse = scp.ParseAWSManaged
+	if v, ok := t.s.docs.Load(id); ok {
+		if lp := v.(*loadedPolicy); bytes.Equal(lp.raw, raw) {
+			return lp, isAWSManaged(lp.p) || lp.p.Org == o.ID, nil
+		}
 	}
-	d, err := parse(string(p.Type), p.Content)
+	if p == nil {
+		p = new(policy)
+		if err := json.Unmarshal(raw, p); err != nil {
+			return nil, false, err
+		}
+	}
+	lp := &loadedPolicy{p: p}
+	if raw != nil {
+		lp.raw = append([]byte(nil), raw...)
+	}
+	var err error
+	switch p.Type {
+	case api.PolicyTypeServiceControlPolicy, api.PolicyTypeResourceControlPolicy:
+		parse := scp.Parse
+		if isAWSManaged(p) {
+			parse = scp.ParseAWSManaged
+		}
+		lp.scp, err = parse(string(p.Type), p.Content)
+	default:
+		lp.eff, err = effective.Parse(string(p.Type), p.Content)
+	}
 	if err != nil {
-		return nil, err
+		return nil, false, fmt.Errorf("policy %s: %w", id, err)
 	}
-	s.docs.Store(key, d)
-	return d, nil
+	t.s.docs.Store(id, lp)
+	return lp, isAWSManaged(p) || p.Org == o.ID, nil
 }
 
 // pathTargets returns the targets from the root down to account a: the
@@ -74,18 +114,14 @@ func (t *txn) scpLevels(o *organization, a *account, typ api.PolicyType) ([]scp.
 		}
 		lv := scp.Level{TargetID: target.ID, TargetName: target.Name, Policies: make([]scp.Policy, 0, len(ids))}
 		for _, id := range ids {
-			p, ok, err := t.policy(o, id)
+			lp, ok, err := t.loadPolicy(o, id)
 			if err != nil {
 				return nil, err
 			}
-			if !ok {
+			if !ok || lp.scp == nil {
 				continue
 			}
-			doc, err := t.s.compiled(p)
-			if err != nil {
-				return nil, fmt.Errorf("policy %s: %w", id, err)
-			}
-			lv.Policies = append(lv.Policies, scp.Policy{ID: p.ID, Name: p.Name, Doc: doc})
+			lv.Policies = append(lv.Policies, scp.Policy{ID: lp.p.ID, Name: lp.p.Name, Doc: lp.scp})
 		}
 		levels = append(levels, lv)
 	}
@@ -119,13 +155,18 @@ func (t *txn) scpDecision(o *organization, a *account, req scp.Request) (scp.Dec
 // enforceSCPs refuses a member's call to operation op that the service
 // control policies in force for its account deny. AWS evaluates SCPs on
 // every Organizations call a member account makes, as on any other call.
-func (t *txn) enforceSCPs(c *caller, op string) error {
+func (t *txn) enforceSCPs(c *caller, op string, in any) error {
 	if c.Org == nil || c.Mgmt {
 		return nil
+	}
+	resource, err := resourceARN(t, c, op, in)
+	if err != nil {
+		return err
 	}
 	ident := callerOf(t.ctx)
 	req := scp.Request{
 		Action:    "organizations:" + op,
+		Resource:  resource,
 		Principal: identity.PrincipalOf(ident, t.s.cfg.Partition),
 		Account:   c.ID,
 		Context: map[string][]string{
@@ -253,4 +294,123 @@ func (s *Service) Authorize(ctx context.Context, in AuthorizeRequest) (*Authoriz
 
 func refOf(r scp.StatementRef) AuthorizeRef {
 	return AuthorizeRef{TargetID: r.TargetID, TargetName: r.TargetName, PolicyID: r.PolicyID, PolicyName: r.PolicyName, Statement: r.Statement, Sid: r.Sid}
+}
+
+// resourceARN is the resource an Organizations call acts on, as the
+// Service Authorization Reference lists it for the action: the account,
+// OU, root, policy or handshake its input names. Where the action takes
+// no resource, or the input names none that exists, it is "", which only
+// Resource "*" patterns match. When the reference lists several resource
+// types (AttachPolicy: the policy and the target) the required one is
+// used. ARNs are built in the caller's organization.
+func resourceARN(t *txn, c *caller, op string, in any) (string, error) {
+	o := c.Org
+	switch v := in.(type) {
+	case *api.DescribeAccountRequest:
+		return t.idARN(o, v.AccountId)
+	case *api.MoveAccountRequest:
+		return t.idARN(o, v.AccountId)
+	case *api.CloseAccountRequest:
+		return t.idARN(o, v.AccountId)
+	case *api.RemoveAccountFromOrganizationRequest:
+		return t.idARN(o, v.AccountId)
+	case *api.RegisterDelegatedAdministratorRequest:
+		return t.idARN(o, v.AccountId)
+	case *api.DeregisterDelegatedAdministratorRequest:
+		return t.idARN(o, v.AccountId)
+	case *api.ListDelegatedServicesForAccountRequest:
+		return t.idARN(o, v.AccountId)
+	case *api.ListEffectivePolicyValidationErrorsRequest:
+		return t.idARN(o, v.AccountId)
+	case *api.DescribeEffectivePolicyRequest:
+		if v.TargetId == "" {
+			return t.idARN(o, c.ID)
+		}
+		return t.idARN(o, v.TargetId)
+	case *api.InviteAccountToOrganizationRequest:
+		if v.Target != nil && v.Target.Type == api.HandshakePartyTypeAccount {
+			return t.idARN(o, v.Target.Id)
+		}
+	case *api.TagResourceRequest:
+		return t.idARN(o, v.ResourceId)
+	case *api.UntagResourceRequest:
+		return t.idARN(o, v.ResourceId)
+	case *api.ListTagsForResourceRequest:
+		return t.idARN(o, v.ResourceId)
+	case *api.CreateOrganizationalUnitRequest:
+		return t.idARN(o, v.ParentId)
+	case *api.UpdateOrganizationalUnitRequest:
+		return t.idARN(o, v.OrganizationalUnitId)
+	case *api.DeleteOrganizationalUnitRequest:
+		return t.idARN(o, v.OrganizationalUnitId)
+	case *api.DescribeOrganizationalUnitRequest:
+		return t.idARN(o, v.OrganizationalUnitId)
+	case *api.ListAccountsForParentRequest:
+		return t.idARN(o, v.ParentId)
+	case *api.ListOrganizationalUnitsForParentRequest:
+		return t.idARN(o, v.ParentId)
+	case *api.ListChildrenRequest:
+		return t.idARN(o, v.ParentId)
+	case *api.ListParentsRequest:
+		return t.idARN(o, v.ChildId)
+	case *api.ListPoliciesForTargetRequest:
+		return t.idARN(o, v.TargetId)
+	case *api.EnablePolicyTypeRequest:
+		return t.idARN(o, v.RootId)
+	case *api.DisablePolicyTypeRequest:
+		return t.idARN(o, v.RootId)
+	case *api.UpdatePolicyRequest:
+		return t.idARN(o, v.PolicyId)
+	case *api.DeletePolicyRequest:
+		return t.idARN(o, v.PolicyId)
+	case *api.DescribePolicyRequest:
+		return t.idARN(o, v.PolicyId)
+	case *api.AttachPolicyRequest:
+		return t.idARN(o, v.PolicyId)
+	case *api.DetachPolicyRequest:
+		return t.idARN(o, v.PolicyId)
+	case *api.ListTargetsForPolicyRequest:
+		return t.idARN(o, v.PolicyId)
+	case *api.AcceptHandshakeRequest:
+		return t.idARN(o, v.HandshakeId)
+	case *api.DeclineHandshakeRequest:
+		return t.idARN(o, v.HandshakeId)
+	case *api.CancelHandshakeRequest:
+		return t.idARN(o, v.HandshakeId)
+	case *api.DescribeHandshakeRequest:
+		return t.idARN(o, v.HandshakeId)
+	}
+	return "", nil
+}
+
+// idARN returns the ARN of the root, OU, account, policy or handshake with
+// the given ID, or "" when the ID is of no such kind or names nothing the
+// ARN can be built for.
+func (t *txn) idARN(o *organization, id string) (string, error) {
+	switch {
+	case id == "":
+		return "", nil
+	case isAccountID(id):
+		return t.s.accountARN(o, id), nil
+	case strings.HasPrefix(id, "r-"):
+		return t.s.rootARN(o, id), nil
+	case strings.HasPrefix(id, "ou-"):
+		return t.s.ouARN(o, id), nil
+	case strings.HasPrefix(id, "p-"):
+		// The policy's type is part of its ARN.
+		p, ok, err := t.policy(o, id)
+		if err != nil || !ok {
+			return "", err
+		}
+		return t.s.policyARN(o, p), nil
+	case strings.HasPrefix(id, "h-"):
+		h, ok, err := t.handshake(id)
+		if err != nil || !ok {
+			return "", err
+		}
+		return t.s.handshakeARN(h), nil
+	case strings.HasPrefix(id, "rp-"):
+		return t.s.arn(o.Management, "resourcepolicy/"+o.ID+"/"+id), nil
+	}
+	return "", nil
 }

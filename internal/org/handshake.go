@@ -63,6 +63,8 @@ type handshake struct {
 	// Pending counts, on a parent, the children that still block it: not
 	// accepted, and their account still a member.
 	Pending int `json:",omitempty"`
+	// Transfer is what a TRANSFER_RESPONSIBILITY handshake offers (transfer.go).
+	Transfer *handshakeTransfer `json:",omitempty"`
 }
 
 func (h *handshake) open() bool {
@@ -188,6 +190,12 @@ func (t *txn) finishHandshake(o *organization, h *handshake, state api.Handshake
 	}
 	if err := t.schedule(at.Add(handshakeRetention), workPurgeHandshake, h.ID); err != nil {
 		return err
+	}
+	if h.Transfer != nil && wasOpen {
+		// The transfer's status follows its invitation (transfer.go).
+		if err := t.transferInvitationEnded(h, state); err != nil {
+			return err
+		}
 	}
 	if h.Action == api.ActionTypeInvite && wasOpen {
 		if o != nil && o.ID == h.Org {
@@ -345,6 +353,8 @@ func (s *Service) handshakeView(h *handshake) api.Handshake {
 	case api.ActionTypeEnableAllFeatures:
 		v.Parties = []api.HandshakeParty{{Id: allFeaturesOrg, Type: api.HandshakePartyTypeOrganization}}
 		v.Resources = []api.HandshakeResource{org}
+	case api.ActionTypeTransferResponsibility:
+		transferHandshakeView(h, &v)
 	default: // APPROVE_ALL_FEATURES
 		v.Parties = []api.HandshakeParty{
 			{Id: allFeaturesOrg, Type: api.HandshakePartyTypeOrganization},
@@ -407,8 +417,8 @@ func errHandshakeNotFound(id string) error {
 
 // handshakeFor resolves the caller and the handshake an operation acts on;
 // a caller that is no party to it does not find it.
-func (t *txn) handshakeFor(op, id string) (*caller, *handshake, handshakeRole, error) {
-	c, err := t.caller(op)
+func (t *txn) handshakeFor(op string, in any, id string) (*caller, *handshake, handshakeRole, error) {
+	c, err := t.caller(op, in)
 	if err != nil {
 		return nil, nil, roleNone, err
 	}
@@ -495,7 +505,7 @@ func canCancel(h *handshake) error {
 func (s *Service) DescribeHandshake(ctx context.Context, in *api.DescribeHandshakeRequest) (*api.DescribeHandshakeResponse, error) {
 	var out api.DescribeHandshakeResponse
 	err := s.read(ctx, func(t *txn) error {
-		_, h, _, err := t.handshakeFor("DescribeHandshake", in.HandshakeId)
+		_, h, _, err := t.handshakeFor("DescribeHandshake", in, in.HandshakeId)
 		if err != nil {
 			return err
 		}
@@ -512,7 +522,7 @@ func (s *Service) DescribeHandshake(ctx context.Context, in *api.DescribeHandsha
 func (s *Service) AcceptHandshake(ctx context.Context, in *api.AcceptHandshakeRequest) (*api.AcceptHandshakeResponse, error) {
 	var out api.AcceptHandshakeResponse
 	err := s.write(ctx, func(t *txn) error {
-		c, h, role, err := t.handshakeFor("AcceptHandshake", in.HandshakeId)
+		c, h, role, err := t.handshakeFor("AcceptHandshake", in, in.HandshakeId)
 		if err != nil {
 			return err
 		}
@@ -539,6 +549,8 @@ func (s *Service) AcceptHandshake(ctx context.Context, in *api.AcceptHandshakeRe
 			err = t.approveAllFeatures(h)
 		case api.ActionTypeEnableAllFeatures:
 			err = t.finalizeAllFeatures(o, h)
+		case api.ActionTypeTransferResponsibility:
+			err = t.acceptTransfer(c, o, h)
 		default:
 			err = api.NotImplemented("AcceptHandshake for " + string(h.Action))
 		}
@@ -558,7 +570,7 @@ func (s *Service) AcceptHandshake(ctx context.Context, in *api.AcceptHandshakeRe
 func (s *Service) DeclineHandshake(ctx context.Context, in *api.DeclineHandshakeRequest) (*api.DeclineHandshakeResponse, error) {
 	var out api.DeclineHandshakeResponse
 	err := s.write(ctx, func(t *txn) error {
-		_, h, role, err := t.handshakeFor("DeclineHandshake", in.HandshakeId)
+		_, h, role, err := t.handshakeFor("DeclineHandshake", in, in.HandshakeId)
 		if err != nil {
 			return err
 		}
@@ -595,7 +607,7 @@ func (s *Service) DeclineHandshake(ctx context.Context, in *api.DeclineHandshake
 func (s *Service) CancelHandshake(ctx context.Context, in *api.CancelHandshakeRequest) (*api.CancelHandshakeResponse, error) {
 	var out api.CancelHandshakeResponse
 	err := s.write(ctx, func(t *txn) error {
-		_, h, role, err := t.handshakeFor("CancelHandshake", in.HandshakeId)
+		_, h, role, err := t.handshakeFor("CancelHandshake", in, in.HandshakeId)
 		if err != nil {
 			return err
 		}
@@ -652,7 +664,7 @@ func (s *Service) ListHandshakesForOrganization(ctx context.Context, in *api.Lis
 		if err != nil {
 			return err
 		}
-		c, err := t.caller("ListHandshakesForOrganization")
+		c, err := t.caller("ListHandshakesForOrganization", in)
 		if err != nil {
 			return err
 		}
@@ -693,7 +705,7 @@ func (s *Service) ListHandshakesForAccount(ctx context.Context, in *api.ListHand
 		if err != nil {
 			return err
 		}
-		c, err := t.caller("ListHandshakesForAccount")
+		c, err := t.caller("ListHandshakesForAccount", in)
 		if err != nil {
 			return err
 		}

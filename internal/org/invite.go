@@ -42,7 +42,7 @@ func (s *Service) InviteAccountToOrganization(ctx context.Context, in *api.Invit
 		if err := validateTags(in.Tags, s.cfg.Quotas.TagsPerResource); err != nil {
 			return err
 		}
-		c, err := t.caller("InviteAccountToOrganization")
+		c, err := t.caller("InviteAccountToOrganization", in)
 		if err != nil {
 			return err
 		}

@@ -16,7 +16,7 @@ func init() {
 // the rules it shares with RemoveAccountFromOrganization (spec 5.5).
 func (s *Service) LeaveOrganization(ctx context.Context, _ *api.Empty) (*api.Empty, error) {
 	err := s.write(ctx, func(t *txn) error {
-		c, err := t.caller("LeaveOrganization")
+		c, err := t.caller("LeaveOrganization", nil)
 		if err != nil {
 			return err
 		}

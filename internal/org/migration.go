@@ -32,7 +32,7 @@ func (t *txn) pendingMigration(org string) (string, error) {
 func (s *Service) EnableAllFeatures(ctx context.Context, _ *api.EnableAllFeaturesRequest) (*api.EnableAllFeaturesResponse, error) {
 	var out api.EnableAllFeaturesResponse
 	err := s.write(ctx, func(t *txn) error {
-		c, err := t.caller("EnableAllFeatures")
+		c, err := t.caller("EnableAllFeatures", nil)
 		if err != nil {
 			return err
 		}

@@ -9,7 +9,7 @@ import (
 func (s *Service) CreateOrganization(ctx context.Context, in *api.CreateOrganizationRequest) (*api.CreateOrganizationResponse, error) {
 	var out api.CreateOrganizationResponse
 	err := s.write(ctx, func(t *txn) error {
-		c, err := t.caller("CreateOrganization")
+		c, err := t.caller("CreateOrganization", in)
 		if err != nil {
 			return err
 		}
@@ -102,7 +102,7 @@ func (t *txn) dropMember(a *account) error {
 func (s *Service) DescribeOrganization(ctx context.Context, _ *api.Empty) (*api.DescribeOrganizationResponse, error) {
 	var out api.DescribeOrganizationResponse
 	err := s.read(ctx, func(t *txn) error {
-		c, err := t.caller("DescribeOrganization")
+		c, err := t.caller("DescribeOrganization", nil)
 		if err != nil {
 			return err
 		}
@@ -117,7 +117,7 @@ func (s *Service) DescribeOrganization(ctx context.Context, _ *api.Empty) (*api.
 
 func (s *Service) DeleteOrganization(ctx context.Context, _ *api.Empty) (*api.Empty, error) {
 	err := s.write(ctx, func(t *txn) error {
-		c, err := t.caller("DeleteOrganization")
+		c, err := t.caller("DeleteOrganization", nil)
 		if err != nil {
 			return err
 		}
@@ -198,7 +198,7 @@ func (t *txn) deleteSubtree(parent string) error {
 func (s *Service) ListRoots(ctx context.Context, in *api.ListRootsRequest) (*api.ListRootsResponse, error) {
 	out := api.ListRootsResponse{Roots: []api.Root{}}
 	err := s.read(ctx, func(t *txn) error {
-		c, err := t.caller("ListRoots")
+		c, err := t.caller("ListRoots", in)
 		if err != nil {
 			return err
 		}

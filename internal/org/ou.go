@@ -55,6 +55,16 @@ func (t *txn) parentIn(o *organization, id string) (int, error) {
 	return depth, nil
 }
 
+// ouViewWithPath is ouView with the OU's Path, which the model has on
+// OrganizationalUnit: the IDs from the organization down to and including
+// the OU, as in an account's Paths ("o-…/r-…/ou-…/").
+func (t *txn) ouViewWithPath(o *organization, u *ou) (api.OrganizationalUnit, error) {
+	v := t.ouView(o, u)
+	p, err := t.path(o, u.Parent)
+	v.Path = p + u.ID + "/"
+	return v, err
+}
+
 func errOUNotFound(id string) error {
 	return api.NewOrganizationalUnitNotFound("No OU with ID %s exists in your organization.", id)
 }
@@ -83,7 +93,7 @@ func (s *Service) CreateOrganizationalUnit(ctx context.Context, in *api.CreateOr
 		if err := validateTags(in.Tags, s.cfg.Quotas.TagsPerResource); err != nil {
 			return err
 		}
-		c, err := t.caller("CreateOrganizationalUnit")
+		c, err := t.caller("CreateOrganizationalUnit", in)
 		if err != nil {
 			return err
 		}
@@ -131,9 +141,9 @@ func (s *Service) CreateOrganizationalUnit(ctx context.Context, in *api.CreateOr
 				return err
 			}
 		}
-		view := t.ouView(o, u)
+		view, err := t.ouViewWithPath(o, u)
 		out.OrganizationalUnit = &view
-		return nil
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -144,7 +154,7 @@ func (s *Service) CreateOrganizationalUnit(ctx context.Context, in *api.CreateOr
 func (s *Service) UpdateOrganizationalUnit(ctx context.Context, in *api.UpdateOrganizationalUnitRequest) (*api.UpdateOrganizationalUnitResponse, error) {
 	var out api.UpdateOrganizationalUnitResponse
 	err := s.write(ctx, func(t *txn) error {
-		c, err := t.caller("UpdateOrganizationalUnit")
+		c, err := t.caller("UpdateOrganizationalUnit", in)
 		if err != nil {
 			return err
 		}
@@ -171,9 +181,9 @@ func (s *Service) UpdateOrganizationalUnit(ctx context.Context, in *api.UpdateOr
 				return err
 			}
 		}
-		view := t.ouView(c.Org, u)
+		view, err := t.ouViewWithPath(c.Org, u)
 		out.OrganizationalUnit = &view
-		return nil
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -183,7 +193,7 @@ func (s *Service) UpdateOrganizationalUnit(ctx context.Context, in *api.UpdateOr
 
 func (s *Service) DeleteOrganizationalUnit(ctx context.Context, in *api.DeleteOrganizationalUnitRequest) (*api.Empty, error) {
 	err := s.write(ctx, func(t *txn) error {
-		c, err := t.caller("DeleteOrganizationalUnit")
+		c, err := t.caller("DeleteOrganizationalUnit", in)
 		if err != nil {
 			return err
 		}
@@ -219,7 +229,7 @@ func (s *Service) DeleteOrganizationalUnit(ctx context.Context, in *api.DeleteOr
 func (s *Service) DescribeOrganizationalUnit(ctx context.Context, in *api.DescribeOrganizationalUnitRequest) (*api.DescribeOrganizationalUnitResponse, error) {
 	var out api.DescribeOrganizationalUnitResponse
 	err := s.read(ctx, func(t *txn) error {
-		c, err := t.caller("DescribeOrganizationalUnit")
+		c, err := t.caller("DescribeOrganizationalUnit", in)
 		if err != nil {
 			return err
 		}
@@ -227,9 +237,9 @@ func (s *Service) DescribeOrganizationalUnit(ctx context.Context, in *api.Descri
 		if err != nil {
 			return err
 		}
-		view := t.ouView(c.Org, u)
+		view, err := t.ouViewWithPath(c.Org, u)
 		out.OrganizationalUnit = &view
-		return nil
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -241,7 +251,7 @@ func (s *Service) ListOrganizationalUnitsForParent(ctx context.Context, in *api.
 	out := api.ListOrganizationalUnitsForParentResponse{OrganizationalUnits: []api.OrganizationalUnit{}}
 	err := s.read(ctx, func(t *txn) error {
 		const op = "ListOrganizationalUnitsForParent"
-		c, err := t.caller(op)
+		c, err := t.caller(op, in)
 		if err != nil {
 			return err
 		}
@@ -254,8 +264,9 @@ func (s *Service) ListOrganizationalUnitsForParent(ctx context.Context, in *api.
 				if err != nil || !ok {
 					return err
 				}
-				out.OrganizationalUnits = append(out.OrganizationalUnits, t.ouView(c.Org, u))
-				return nil
+				view, err := t.ouViewWithPath(c.Org, u)
+				out.OrganizationalUnits = append(out.OrganizationalUnits, view)
+				return err
 			})
 		return err
 	})
@@ -269,7 +280,7 @@ func (s *Service) ListChildren(ctx context.Context, in *api.ListChildrenRequest)
 	out := api.ListChildrenResponse{Children: []api.Child{}}
 	err := s.read(ctx, func(t *txn) error {
 		const op = "ListChildren"
-		c, err := t.caller(op)
+		c, err := t.caller(op, in)
 		if err != nil {
 			return err
 		}
@@ -303,7 +314,7 @@ func (s *Service) ListParents(ctx context.Context, in *api.ListParentsRequest) (
 	out := api.ListParentsResponse{Parents: []api.Parent{}}
 	err := s.read(ctx, func(t *txn) error {
 		const op = "ListParents"
-		c, err := t.caller(op)
+		c, err := t.caller(op, in)
 		if err != nil {
 			return err
 		}

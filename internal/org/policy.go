@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
+	"time"
 
 	"github.com/orgd/orgd/internal/api"
 	"github.com/orgd/orgd/internal/policy/effective"
@@ -51,6 +52,10 @@ type policy struct {
 	Description string
 	Type        api.PolicyType
 	Content     string
+	// Updated is when the policy was created, changed, attached or
+	// detached; effective policies report the latest such time among
+	// their policies.
+	Updated time.Time `json:",omitzero"`
 }
 
 // awsManaged are the AWS-managed policies, by ID.
@@ -342,7 +347,7 @@ func validatePolicyDocument(typ api.PolicyType, content string) error {
 func (s *Service) EnablePolicyType(ctx context.Context, in *api.EnablePolicyTypeRequest) (*api.EnablePolicyTypeResponse, error) {
 	var out api.EnablePolicyTypeResponse
 	err := s.write(ctx, func(t *txn) error {
-		c, err := t.caller("EnablePolicyType")
+		c, err := t.caller("EnablePolicyType", in)
 		if err != nil {
 			return err
 		}
@@ -420,7 +425,7 @@ func (t *txn) attachDefaultEverywhere(o *organization, typ api.PolicyType) error
 func (s *Service) DisablePolicyType(ctx context.Context, in *api.DisablePolicyTypeRequest) (*api.DisablePolicyTypeResponse, error) {
 	var out api.DisablePolicyTypeResponse
 	err := s.write(ctx, func(t *txn) error {
-		c, err := t.caller("DisablePolicyType")
+		c, err := t.caller("DisablePolicyType", in)
 		if err != nil {
 			return err
 		}
@@ -474,7 +479,7 @@ func (s *Service) DisablePolicyType(ctx context.Context, in *api.DisablePolicyTy
 func (s *Service) CreatePolicy(ctx context.Context, in *api.CreatePolicyRequest) (*api.CreatePolicyResponse, error) {
 	var out api.CreatePolicyResponse
 	err := s.write(ctx, func(t *txn) error {
-		c, err := t.caller("CreatePolicy")
+		c, err := t.caller("CreatePolicy", in)
 		if err != nil {
 			return err
 		}
@@ -508,7 +513,7 @@ func (s *Service) CreatePolicy(ctx context.Context, in *api.CreatePolicyRequest)
 		if err != nil {
 			return err
 		}
-		p := &policy{ID: id, Org: o.ID, Name: in.Name, Description: in.Description, Type: in.Type, Content: in.Content}
+		p := &policy{ID: id, Org: o.ID, Name: in.Name, Description: in.Description, Type: in.Type, Content: in.Content, Updated: t.now}
 		if err := t.putJSON(keyPolicy(id), p); err != nil {
 			return err
 		}
@@ -530,6 +535,15 @@ func (s *Service) CreatePolicy(ctx context.Context, in *api.CreatePolicyRequest)
 	return &out, nil
 }
 
+// touchPolicy records that a customer-managed policy changed now.
+func (t *txn) touchPolicy(p *policy) error {
+	if isAWSManaged(p) {
+		return nil
+	}
+	p.Updated = t.now
+	return t.putJSON(keyPolicy(p.ID), p)
+}
+
 func errImmutable(p *policy) error {
 	return api.NewInvalidInput(api.InvalidInputExceptionReasonImmutablePolicy, "The AWS-managed policy %s can't be modified or deleted.", p.Name)
 }
@@ -537,7 +551,7 @@ func errImmutable(p *policy) error {
 func (s *Service) UpdatePolicy(ctx context.Context, in *api.UpdatePolicyRequest) (*api.UpdatePolicyResponse, error) {
 	var out api.UpdatePolicyResponse
 	err := s.write(ctx, func(t *txn) error {
-		c, err := t.caller("UpdatePolicy")
+		c, err := t.caller("UpdatePolicy", in)
 		if err != nil {
 			return err
 		}
@@ -572,6 +586,7 @@ func (s *Service) UpdatePolicy(ctx context.Context, in *api.UpdatePolicyRequest)
 		if in.Description != "" {
 			p.Description = in.Description
 		}
+		p.Updated = t.now
 		if err := t.putJSON(keyPolicy(p.ID), p); err != nil {
 			return err
 		}
@@ -586,7 +601,7 @@ func (s *Service) UpdatePolicy(ctx context.Context, in *api.UpdatePolicyRequest)
 
 func (s *Service) DeletePolicy(ctx context.Context, in *api.DeletePolicyRequest) (*api.Empty, error) {
 	err := s.write(ctx, func(t *txn) error {
-		c, err := t.caller("DeletePolicy")
+		c, err := t.caller("DeletePolicy", in)
 		if err != nil {
 			return err
 		}
@@ -619,7 +634,7 @@ func (s *Service) DeletePolicy(ctx context.Context, in *api.DeletePolicyRequest)
 func (s *Service) DescribePolicy(ctx context.Context, in *api.DescribePolicyRequest) (*api.DescribePolicyResponse, error) {
 	var out api.DescribePolicyResponse
 	err := s.read(ctx, func(t *txn) error {
-		c, err := t.caller("DescribePolicy")
+		c, err := t.caller("DescribePolicy", in)
 		if err != nil {
 			return err
 		}
@@ -639,7 +654,7 @@ func (s *Service) DescribePolicy(ctx context.Context, in *api.DescribePolicyRequ
 func (s *Service) ListPolicies(ctx context.Context, in *api.ListPoliciesRequest) (*api.ListPoliciesResponse, error) {
 	out := api.ListPoliciesResponse{Policies: []api.PolicySummary{}}
 	err := s.read(ctx, func(t *txn) error {
-		c, err := t.caller("ListPolicies")
+		c, err := t.caller("ListPolicies", in)
 		if err != nil {
 			return err
 		}
@@ -674,7 +689,7 @@ func (t *txn) indexManagedPolicies(o *organization) error {
 
 func (s *Service) AttachPolicy(ctx context.Context, in *api.AttachPolicyRequest) (*api.Empty, error) {
 	err := s.write(ctx, func(t *txn) error {
-		c, err := t.caller("AttachPolicy")
+		c, err := t.caller("AttachPolicy", in)
 		if err != nil {
 			return err
 		}
@@ -704,7 +719,10 @@ func (s *Service) AttachPolicy(ctx context.Context, in *api.AttachPolicyRequest)
 			return api.NewConstraintViolation(api.ConstraintViolationExceptionReasonMaxPolicyTypeAttachmentLimitExceeded,
 				"%s already has %d policies of type %s attached, the most it can have.", target.ID, limit, p.Type)
 		}
-		return t.attach(o, target.ID, p.Type, p.ID)
+		if err := t.attach(o, target.ID, p.Type, p.ID); err != nil {
+			return err
+		}
+		return t.touchPolicy(p)
 	})
 	if err != nil {
 		return nil, err
@@ -714,7 +732,7 @@ func (s *Service) AttachPolicy(ctx context.Context, in *api.AttachPolicyRequest)
 
 func (s *Service) DetachPolicy(ctx context.Context, in *api.DetachPolicyRequest) (*api.Empty, error) {
 	err := s.write(ctx, func(t *txn) error {
-		c, err := t.caller("DetachPolicy")
+		c, err := t.caller("DetachPolicy", in)
 		if err != nil {
 			return err
 		}
@@ -749,7 +767,10 @@ func (s *Service) DetachPolicy(ctx context.Context, in *api.DetachPolicyRequest)
 					"%s must keep at least one service control policy attached.", target.ID)
 			}
 		}
-		return t.detach(o, target.ID, p.Type, p.ID)
+		if err := t.detach(o, target.ID, p.Type, p.ID); err != nil {
+			return err
+		}
+		return t.touchPolicy(p)
 	})
 	if err != nil {
 		return nil, err
@@ -760,7 +781,7 @@ func (s *Service) DetachPolicy(ctx context.Context, in *api.DetachPolicyRequest)
 func (s *Service) ListPoliciesForTarget(ctx context.Context, in *api.ListPoliciesForTargetRequest) (*api.ListPoliciesForTargetResponse, error) {
 	out := api.ListPoliciesForTargetResponse{Policies: []api.PolicySummary{}}
 	err := s.read(ctx, func(t *txn) error {
-		c, err := t.caller("ListPoliciesForTarget")
+		c, err := t.caller("ListPoliciesForTarget", in)
 		if err != nil {
 			return err
 		}
@@ -789,7 +810,7 @@ func (s *Service) ListPoliciesForTarget(ctx context.Context, in *api.ListPolicie
 func (s *Service) ListTargetsForPolicy(ctx context.Context, in *api.ListTargetsForPolicyRequest) (*api.ListTargetsForPolicyResponse, error) {
 	out := api.ListTargetsForPolicyResponse{Targets: []api.PolicyTargetSummary{}}
 	err := s.read(ctx, func(t *txn) error {
-		c, err := t.caller("ListTargetsForPolicy")
+		c, err := t.caller("ListTargetsForPolicy", in)
 		if err != nil {
 			return err
 		}

@@ -14,7 +14,7 @@ const denyLeave = `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action
 func (f *fixture) addMembers(mgmt string, ids ...string) {
 	f.t.Helper()
 	err := f.svc.write(as(mgmt), func(t *txn) error {
-		c, err := t.caller("DescribeOrganization")
+		c, err := t.caller("DescribeOrganization", nil)
 		if err != nil {
 			return err
 		}

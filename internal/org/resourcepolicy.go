@@ -91,7 +91,7 @@ func (s *Service) PutResourcePolicy(ctx context.Context, in *api.PutResourcePoli
 		if err := validateTags(in.Tags, s.cfg.Quotas.TagsPerResource); err != nil {
 			return err
 		}
-		c, err := t.caller("PutResourcePolicy")
+		c, err := t.caller("PutResourcePolicy", in)
 		if err != nil {
 			return err
 		}
@@ -138,7 +138,7 @@ func (s *Service) PutResourcePolicy(ctx context.Context, in *api.PutResourcePoli
 func (s *Service) DescribeResourcePolicy(ctx context.Context, _ *api.Empty) (*api.DescribeResourcePolicyResponse, error) {
 	var out api.DescribeResourcePolicyResponse
 	err := s.read(ctx, func(t *txn) error {
-		c, err := t.caller("DescribeResourcePolicy")
+		c, err := t.caller("DescribeResourcePolicy", nil)
 		if err != nil {
 			return err
 		}
@@ -160,7 +160,7 @@ func (s *Service) DescribeResourcePolicy(ctx context.Context, _ *api.Empty) (*ap
 
 func (s *Service) DeleteResourcePolicy(ctx context.Context, _ *api.Empty) (*api.Empty, error) {
 	err := s.write(ctx, func(t *txn) error {
-		c, err := t.caller("DeleteResourcePolicy")
+		c, err := t.caller("DeleteResourcePolicy", nil)
 		if err != nil {
 			return err
 		}

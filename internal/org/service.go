@@ -91,7 +91,7 @@ type Service struct {
 	store  store.Store
 	cfg    Config
 	tokens *page.Signer
-	// docs caches compiled policy documents by type and content, so that
+	// docs caches compiled policies by ID (enforce.go loadPolicy), so that
 	// authorizing a call does not parse the policies in force each time.
 	docs sync.Map
 }

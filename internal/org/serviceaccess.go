@@ -96,7 +96,7 @@ func (s *Service) EnableAWSServiceAccess(ctx context.Context, in *api.EnableAWSS
 		if _, err := knownPrincipal(in.ServicePrincipal); err != nil {
 			return err
 		}
-		c, err := t.caller("EnableAWSServiceAccess")
+		c, err := t.caller("EnableAWSServiceAccess", in)
 		if err != nil {
 			return err
 		}
@@ -118,7 +118,7 @@ func (s *Service) DisableAWSServiceAccess(ctx context.Context, in *api.DisableAW
 		if _, err := knownPrincipal(in.ServicePrincipal); err != nil {
 			return err
 		}
-		c, err := t.caller("DisableAWSServiceAccess")
+		c, err := t.caller("DisableAWSServiceAccess", in)
 		if err != nil {
 			return err
 		}
@@ -156,7 +156,7 @@ func (s *Service) ListAWSServiceAccessForOrganization(ctx context.Context, in *a
 	out := api.ListAWSServiceAccessForOrganizationResponse{EnabledServicePrincipals: []api.EnabledServicePrincipal{}}
 	err := s.read(ctx, func(t *txn) error {
 		const op = "ListAWSServiceAccessForOrganization"
-		c, err := t.caller(op)
+		c, err := t.caller(op, in)
 		if err != nil {
 			return err
 		}

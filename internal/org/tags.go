@@ -77,7 +77,7 @@ func (s *Service) TagResource(ctx context.Context, in *api.TagResourceRequest) (
 		if err := validateTags(in.Tags, max); err != nil {
 			return err
 		}
-		c, err := t.caller("TagResource")
+		c, err := t.caller("TagResource", in)
 		if err != nil {
 			return err
 		}
@@ -112,7 +112,7 @@ func (s *Service) TagResource(ctx context.Context, in *api.TagResourceRequest) (
 
 func (s *Service) UntagResource(ctx context.Context, in *api.UntagResourceRequest) (*api.Empty, error) {
 	err := s.write(ctx, func(t *txn) error {
-		c, err := t.caller("UntagResource")
+		c, err := t.caller("UntagResource", in)
 		if err != nil {
 			return err
 		}
@@ -153,7 +153,7 @@ func (s *Service) ListTagsForResource(ctx context.Context, in *api.ListTagsForRe
 	out := api.ListTagsForResourceResponse{Tags: []api.Tag{}}
 	err := s.read(ctx, func(t *txn) error {
 		const op = "ListTagsForResource"
-		c, err := t.caller(op)
+		c, err := t.caller(op, in)
 		if err != nil {
 			return err
 		}

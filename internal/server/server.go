@@ -29,6 +29,10 @@ func New(svc *org.Service, ids *identity.Resolver, log *slog.Logger) http.Handle
 	mux.HandleFunc("POST /_orgd/clock", a.clock)
 	mux.HandleFunc("GET /_orgd/clock", a.clock)
 	mux.HandleFunc("POST /_orgd/accounts", a.registerAccount)
+	mux.HandleFunc("GET /_orgd/state", a.exportState)
+	mux.HandleFunc("PUT /_orgd/state", a.importState)
+	mux.HandleFunc("GET /_orgd/invariants", a.invariants)
+	mux.HandleFunc("POST /_orgd/authorize", a.authorize)
 	mux.HandleFunc("/_orgd/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no such admin endpoint: " + r.Method + " " + r.URL.Path})
 	})
@@ -98,17 +102,31 @@ func (a *admin) clock(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"time": unix(now), "iso": now.Format(time.RFC3339Nano)})
 }
 
+// registerAccount registers a standalone account's email and name, and
+// with "govCloud" associates it with a GovCloud account or ends that
+// association; either part may come alone.
 func (a *admin) registerAccount(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		AccountID string `json:"accountId"`
 		Email     string `json:"email"`
 		Name      string `json:"name"`
+		GovCloud  *bool  `json:"govCloud"`
 	}
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16)).Decode(&req); err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "body must be {\"accountId\", \"email\", \"name\"}"})
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "body must be {\"accountId\", \"email\", \"name\"} and/or {\"accountId\", \"govCloud\"}"})
 		return
 	}
-	if err := a.svc.RegisterAccount(r.Context(), req.AccountID, req.Email, req.Name); err != nil {
+	out := map[string]any{"accountId": req.AccountID, "email": req.Email, "name": req.Name}
+	var err error
+	if req.GovCloud == nil || req.Email != "" || req.Name != "" {
+		err = a.svc.RegisterAccount(r.Context(), req.AccountID, req.Email, req.Name)
+	}
+	if err == nil && req.GovCloud != nil {
+		var gov string
+		gov, err = a.svc.SetGovCloud(r.Context(), req.AccountID, *req.GovCloud)
+		out["govCloud"], out["govCloudAccountId"] = *req.GovCloud, gov
+	}
+	if err != nil {
 		var e *api.Error
 		if errors.As(err, &e) {
 			writeJSON(w, http.StatusBadRequest, map[string]string{"error": e.Message, "__type": e.Type})
@@ -117,7 +135,7 @@ func (a *admin) registerAccount(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
 		return
 	}
-	writeJSON(w, http.StatusOK, req)
+	writeJSON(w, http.StatusOK, out)
 }
 
 func unix(t time.Time) float64 { return float64(t.UnixMilli()) / 1000 }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/orgd/orgd/internal/api"
 	"github.com/orgd/orgd/internal/identity"
+	"github.com/orgd/orgd/internal/wire"
 )
 
 // APIVersion is the only Version STS has.
@@ -113,7 +114,7 @@ var unimplemented = map[string]bool{
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	id := requestID()
+	id := wire.NewRequestID()
 	w.Header().Set("x-amzn-RequestId", id)
 	action, out, err := h.serve(w, r, id)
 	if err != nil {
@@ -220,14 +221,6 @@ func (h *Handler) log() *slog.Logger {
 		return h.Log
 	}
 	return slog.Default()
-}
-
-func requestID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
 
 // randomString returns n characters drawn uniformly from alphabet.

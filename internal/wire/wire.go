@@ -41,7 +41,7 @@ type Server struct {
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	id := requestID()
+	id := NewRequestID()
 	w.Header().Set(requestIDHeader, id)
 	op, out, err := s.serve(r)
 	if err != nil {
@@ -231,7 +231,8 @@ func (s *Server) log() *slog.Logger {
 	return slog.Default()
 }
 
-func requestID() string {
+// NewRequestID returns a random UUID for the x-amzn-RequestId header.
+func NewRequestID() string {
 	var b [16]byte
 	rand.Read(b[:])
 	b[6] = b[6]&0x0f | 0x40

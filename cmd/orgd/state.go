@@ -1,0 +1,168 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// stateTimeout bounds one export or import: the document is the whole
+// state, so it may take a while, but a hung server must not hang a script.
+const stateTimeout = 5 * time.Minute
+
+// stateMain runs `orgd export` or `orgd import` against a running server's
+// admin API and returns the exit code: 0 on success, 1 when the server
+// refused or failed, 2 on a usage error.
+func stateMain(cmd string, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	endpoint := fs.String("endpoint", env("ORGD_ENDPOINT", "http://127.0.0.1:4599"), "URL of the running orgd server (ORGD_ENDPOINT)")
+	out := ""
+	if cmd == "export" {
+		fs.StringVar(&out, "o", "", "write the document to this file instead of standard output")
+	}
+	fs.Usage = func() {
+		if cmd == "export" {
+			fmt.Fprintln(stderr, "usage: orgd export [--endpoint URL] [-o FILE]")
+			fmt.Fprintln(stderr, "Writes the server's whole state as one JSON document (GET /_orgd/state). Pagination tokens are")
+			fmt.Fprintln(stderr, "left out of it: they stay valid only on the server that issued them.")
+		} else {
+			fmt.Fprintln(stderr, "usage: orgd import [--endpoint URL] FILE")
+			fmt.Fprintln(stderr, "Replaces the server's whole state with a document orgd export wrote (PUT /_orgd/state); FILE - reads")
+			fmt.Fprintln(stderr, "standard input. The server checks the document and refuses it whole, changing nothing, if it is bad.")
+		}
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if (cmd == "export" && fs.NArg() != 0) || (cmd == "import" && fs.NArg() != 1) {
+		fs.Usage()
+		return 2
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), stateTimeout)
+	defer cancel()
+	url := strings.TrimRight(*endpoint, "/") + "/_orgd/state"
+	var err error
+	if cmd == "export" {
+		err = runExport(ctx, url, out, stdout, stderr)
+	} else {
+		err = runImport(ctx, url, fs.Arg(0), stdin, stderr)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "orgd %s: %v\n", cmd, err)
+		return 1
+	}
+	return 0
+}
+
+// countRecords returns how many records a document has.
+func countRecords(doc []byte) (int, error) {
+	var d struct {
+		Records []json.RawMessage `json:"records"`
+	}
+	if err := json.Unmarshal(doc, &d); err != nil {
+		return 0, fmt.Errorf("the server's answer is not a state document: %w", err)
+	}
+	return len(d.Records), nil
+}
+
+func runExport(ctx context.Context, url, out string, stdout, stderr io.Writer) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	doc, err := stateRequest(req)
+	if err != nil {
+		return err
+	}
+	n, err := countRecords(doc)
+	if err != nil {
+		return err
+	}
+	if out == "" {
+		_, err = stdout.Write(doc)
+		return err
+	}
+	// Write beside the target and rename, so that a failed export never
+	// leaves a truncated file where a good one was.
+	tmp, err := os.CreateTemp(filepath.Dir(out), filepath.Base(out)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(doc); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), out); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "orgd export: wrote %d records to %s\n", n, out)
+	return nil
+}
+
+func runImport(ctx context.Context, url, file string, stdin io.Reader, stderr io.Writer) error {
+	var doc []byte
+	var err error
+	if file == "-" {
+		doc, err = io.ReadAll(stdin)
+	} else {
+		doc, err = os.ReadFile(file)
+	}
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, url, bytes.NewReader(doc))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if _, err := stateRequest(req); err != nil {
+		return err
+	}
+	n, _ := countRecords(doc)
+	fmt.Fprintf(stderr, "orgd import: imported %d records from %s\n", n, file)
+	return nil
+}
+
+// stateRequest sends req and returns the body of a 200 answer; any other status is
+// an error with the server's message and violations.
+func stateRequest(req *http.Request) ([]byte, error) {
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode == http.StatusOK {
+		return body, nil
+	}
+	var e struct {
+		Error      string   `json:"error"`
+		Violations []string `json:"violations"`
+	}
+	if json.Unmarshal(body, &e) != nil || e.Error == "" {
+		return nil, fmt.Errorf("%s %s: %s: %s", req.Method, req.URL, resp.Status, bytes.TrimSpace(body))
+	}
+	msg := e.Error
+	if len(e.Violations) > 0 && !strings.Contains(msg, e.Violations[0]) {
+		msg += "\n  " + strings.Join(e.Violations, "\n  ")
+	}
+	return nil, errors.New(msg)
+}

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/orgd/orgd/internal/api"
+	"github.com/orgd/orgd/internal/identity"
+	"github.com/orgd/orgd/internal/org"
+	"github.com/orgd/orgd/internal/server"
+	"github.com/orgd/orgd/internal/store/memstore"
+)
+
+// stateServer serves a fresh service; it returns the URL and the service.
+func stateServer(t *testing.T) (string, *org.Service) {
+	t.Helper()
+	svc, err := org.New(context.Background(), memstore.New(), org.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(server.New(svc, &identity.Resolver{DefaultAccount: "123456789012"}, slog.New(slog.NewTextHandler(io.Discard, nil))))
+	t.Cleanup(srv.Close)
+	return srv.URL, svc
+}
+
+func TestExportImportCommands(t *testing.T) {
+	from, src := stateServer(t)
+	if _, err := src.CreateOrganization(as("111111111111"), &api.CreateOrganizationRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "state.json")
+	var stdout, stderr bytes.Buffer
+	if code := stateMain("export", []string{"--endpoint", from, "-o", file}, nil, &stdout, &stderr); code != 0 {
+		t.Fatalf("export: exit %d: %s", code, stderr.String())
+	}
+	doc, err := os.ReadFile(file)
+	if err != nil || !bytes.HasPrefix(doc, []byte(`{"format":"orgd-state","version":1,`)) {
+		t.Fatalf("exported file: %v %.80s", err, doc)
+	}
+	if !strings.Contains(stderr.String(), "records to "+file) {
+		t.Errorf("export says %q", stderr.String())
+	}
+
+	to, dst := stateServer(t)
+	stderr.Reset()
+	if code := stateMain("import", []string{"--endpoint", to, file}, nil, &stdout, &stderr); code != 0 {
+		t.Fatalf("import: exit %d: %s", code, stderr.String())
+	}
+	if _, err := dst.DescribeOrganization(as("111111111111"), &api.Empty{}); err != nil {
+		t.Fatalf("the imported organization: %v", err)
+	}
+	// Standard output, and standard input, work as files.
+	stdout.Reset()
+	if code := stateMain("export", []string{"--endpoint", to}, nil, &stdout, &stderr); code != 0 || !bytes.Equal(stdout.Bytes(), doc) {
+		t.Fatalf("export to stdout: exit %d, same document: %v", code, bytes.Equal(stdout.Bytes(), doc))
+	}
+	if code := stateMain("import", []string{"--endpoint", to, "-"}, bytes.NewReader(doc), &stdout, &stderr); code != 0 {
+		t.Fatalf("import from stdin: exit %d: %s", code, stderr.String())
+	}
+
+	// A refused document is exit 1 with the server's reason.
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	if err := os.WriteFile(bad, bytes.Replace(doc, []byte(`"Members":1`), []byte(`"Members":2`), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stderr.Reset()
+	if code := stateMain("import", []string{"--endpoint", to, bad}, nil, &stdout, &stderr); code != 1 || !strings.Contains(stderr.String(), "counter Members is 2 but the records say 1") {
+		t.Fatalf("import of a bad document: exit %d: %s", code, stderr.String())
+	}
+	if code := stateMain("import", []string{"--endpoint", to}, nil, &stdout, &stderr); code != 2 {
+		t.Fatalf("import without a file: exit %d", code)
+	}
+}

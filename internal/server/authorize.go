@@ -1,0 +1,83 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/orgd/orgd/internal/api"
+	"github.com/orgd/orgd/internal/org"
+)
+
+// authorizeBody is the request of POST /_orgd/authorize: org.AuthorizeRequest
+// except that a context value may be one string as well as a list, as
+// people write them by hand.
+type authorizeBody struct {
+	Account   string                     `json:"account"`
+	Action    string                     `json:"action"`
+	Resource  string                     `json:"resource"`
+	Principal string                     `json:"principal"`
+	Context   map[string]json.RawMessage `json:"context"`
+}
+
+const authorizeUsage = `body must be {"account", "action", "resource", "principal", "context": {"key": "value" or ["values"]}}`
+
+// authorize answers whether the SCPs in force allow a request, and why,
+// without making it.
+func (a *admin) authorize(w http.ResponseWriter, r *http.Request) {
+	var body authorizeBody
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
+	// An unknown field is most likely a misspelt one that would silently
+	// change the question.
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&body); err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": authorizeUsage + ": " + err.Error()})
+		return
+	}
+	req := org.AuthorizeRequest{Account: body.Account, Action: body.Action, Resource: body.Resource, Principal: body.Principal}
+	for k, raw := range body.Context {
+		vals, err := contextValues(raw)
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": fmt.Sprintf("context %q: %v", k, err)})
+			return
+		}
+		if req.Context == nil {
+			req.Context = map[string][]string{}
+		}
+		req.Context[k] = vals
+	}
+	res, err := a.svc.Authorize(r.Context(), req)
+	if err != nil {
+		var e *api.Error
+		if !errors.As(err, &e) {
+			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+			return
+		}
+		status := http.StatusBadRequest
+		if e.Type == api.ErrAWSOrganizationsNotInUse {
+			// The account exists but belongs to no organization: there is
+			// nothing to evaluate.
+			status = http.StatusNotFound
+		}
+		writeJSON(w, status, map[string]string{"error": e.Message, "__type": e.Type})
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+// contextValues reads a context value: a string or a list of strings.
+func contextValues(raw json.RawMessage) ([]string, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) > 0 && raw[0] == '"' {
+		var s string
+		err := json.Unmarshal(raw, &s)
+		return []string{s}, err
+	}
+	var list []string
+	if err := json.Unmarshal(raw, &list); err != nil || list == nil {
+		return nil, errors.New("must be a string or a list of strings")
+	}
+	return list, nil
+}

@@ -1,0 +1,67 @@
+package server
+
+import (
+	"bytes"
+	"errors"
+	"net/http"
+
+	"github.com/orgd/orgd/internal/org"
+)
+
+// maxStateBody bounds an imported document; Import holds it in memory.
+const maxStateBody = 256 << 20
+
+// exportState answers the whole state as one document (org.Service.Export).
+// It is built before the first byte is sent, so that a failure is a 500
+// and not a truncated 200.
+func (a *admin) exportState(w http.ResponseWriter, r *http.Request) {
+	var b bytes.Buffer
+	if err := a.svc.Export(r.Context(), &b); err != nil {
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Disposition", `attachment; filename="orgd-state.json"`)
+	w.WriteHeader(http.StatusOK)
+	w.Write(b.Bytes())
+}
+
+// importState replaces the state with the document in the body. A
+// document Import refuses is a 400 and leaves the state as it was.
+func (a *admin) importState(w http.ResponseWriter, r *http.Request) {
+	err := a.svc.Import(r.Context(), http.MaxBytesReader(w, r.Body, maxStateBody))
+	var tooBig *http.MaxBytesError
+	switch {
+	case err == nil:
+		writeJSON(w, http.StatusOK, map[string]string{"status": "imported"})
+	case errors.As(err, &tooBig):
+		writeJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"error": err.Error()})
+	case errors.Is(err, org.ErrInvalidState):
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": err.Error(), "violations": violations(err)})
+	default:
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+	}
+}
+
+// invariants checks the stored state (org.Service.CheckInvariants).
+func (a *admin) invariants(w http.ResponseWriter, r *http.Request) {
+	err := a.svc.CheckInvariants(r.Context())
+	var ie *org.InvariantError
+	switch {
+	case err == nil:
+		writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+	case errors.As(err, &ie):
+		writeJSON(w, http.StatusInternalServerError, map[string]any{"ok": false, "violations": ie.Violations})
+	default:
+		writeJSON(w, http.StatusInternalServerError, map[string]any{"ok": false, "error": err.Error()})
+	}
+}
+
+// violations returns the invariant violations err carries, or none.
+func violations(err error) []string {
+	var ie *org.InvariantError
+	if errors.As(err, &ie) {
+		return ie.Violations
+	}
+	return []string{}
+}
