@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/orgd/orgd/internal/api"
 	"github.com/orgd/orgd/internal/identity"
@@ -18,10 +19,13 @@ import (
 	"github.com/orgd/orgd/internal/store/memstore"
 )
 
-// stateServer serves a fresh service; it returns the URL and the service.
+// stateServer serves a fresh service on a fixed clock, so that two
+// exports of one state are equal; it returns the URL and the service.
 func stateServer(t *testing.T) (string, *org.Service) {
 	t.Helper()
-	svc, err := org.New(context.Background(), memstore.New(), org.DefaultConfig())
+	cfg := org.DefaultConfig()
+	cfg.Now = func() time.Time { return time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC) }
+	svc, err := org.New(context.Background(), memstore.New(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

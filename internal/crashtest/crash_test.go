@@ -300,8 +300,8 @@ type ledger struct {
 	// clientClosed counts the unknown outcomes of the client closing its
 	// own connection while the server was up.
 	clientClosed int
-	failed  []string          // errors while the server was up
-	next    atomic.Int64      // invitee account numbers
+	failed       []string     // errors while the server was up
+	next         atomic.Int64 // invitee account numbers
 }
 
 func newLedger(root string) *ledger {
