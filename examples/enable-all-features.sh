@@ -24,157 +24,13 @@ BOB=333333333333      # invited by account ID; declines the migration
 CAROL=444444444444    # invited by email; leaves at the end
 CAROL_EMAIL=carol@example.com
 
-fail() { printf '\nFAIL: %s\n' "$*" >&2; exit 1; }
-step() { STEP=$((${STEP:-0} + 1)); printf '\n== %d. %s\n' "$STEP" "$*"; }
-ok() { printf '     ok: %s\n' "$*"; }
-
-# --- the AWS CLI ----------------------------------------------------------------
-AWS=""
-for c in "$(command -v aws 2>/dev/null || true)" /usr/bin/aws; do
-  # A pyenv shim can exist without a CLI behind it: it must run.
-  if [ -n "$c" ] && [ -x "$c" ] && "$c" --version >/dev/null 2>&1; then
-    AWS=$c
-    break
-  fi
-done
-if [ -z "$AWS" ]; then
-  [ "${CI:-}" = true ] && fail "aws CLI not found, and CI needs it"
-  echo "SKIP: aws CLI not found"
-  exit 0
-fi
-command -v python3 >/dev/null 2>&1 || fail "python3 is needed to check the CLI's output"
-command -v go >/dev/null 2>&1 || export PATH="$PATH:/usr/local/go/bin"
-echo "using $("$AWS" --version 2>&1)"
-
-# --- orgd -------------------------------------------------------------------------
-TMP=$(mktemp -d)
-PID=""
-cleanup() {
-  status=$?
-  if [ -n "$PID" ]; then
-    kill "$PID" 2>/dev/null || true
-    wait "$PID" 2>/dev/null || true
-  fi
-  if [ "$status" -ne 0 ] && [ -f "$TMP/orgd.log" ]; then
-    echo "--- orgd log (last 30 lines) ---" >&2
-    tail -n 30 "$TMP/orgd.log" >&2 || true
-  fi
-  rm -rf "$TMP"
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+. scripts/lib.sh
+find_aws_cli
 
 step "build and start orgd"
-go build -o "$TMP/orgd" ./cmd/orgd
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
-ENDPOINT="http://127.0.0.1:$PORT"
-# Only the flags below configure this server, not ORGD_* from the caller.
-for v in $(compgen -e | grep '^ORGD_' || true); do unset "$v"; done
-"$TMP/orgd" serve --store memory --listen "127.0.0.1:$PORT" --log-level debug >"$TMP/orgd.log" 2>&1 &
-PID=$!
-for _ in $(seq 1 100); do
-  curl -fsS -o /dev/null "$ENDPOINT/_orgd/health" 2>/dev/null && break
-  kill -0 "$PID" 2>/dev/null || fail "orgd exited before it was healthy"
-  sleep 0.1
-done
-curl -fsS -o /dev/null "$ENDPOINT/_orgd/health" || fail "orgd not healthy after 10s"
+orgd_build
+orgd_start
 ok "orgd serving on $ENDPOINT"
-
-# --- helpers ------------------------------------------------------------------
-# The CLI sees only what this script gives it: no profile or config file,
-# no endpoint or pager from the environment, and no retries.
-unset AWS_PROFILE AWS_SESSION_TOKEN AWS_SECURITY_TOKEN AWS_ENDPOINT_URL AWS_ENDPOINT_URL_ORGANIZATIONS AWS_CA_BUNDLE AWS_DEFAULT_PROFILE
-export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
-export AWS_DEFAULT_REGION=us-east-1 AWS_DEFAULT_OUTPUT=json AWS_PAGER="" AWS_MAX_ATTEMPTS=1 AWS_RETRY_MODE=standard
-
-# orgs ACCOUNT ARGS...: `aws organizations ARGS...` as ACCOUNT (its access
-# key is the account ID); the output is in $OUT. It fails unless the
-# command succeeds.
-orgs() {
-  local account=$1
-  shift
-  printf '     $ aws organizations %s   # as %s\n' "$*" "$account"
-  if ! AWS_ACCESS_KEY_ID=$account AWS_SECRET_ACCESS_KEY=example-secret \
-    "$AWS" --endpoint-url "$ENDPOINT" organizations "$@" >"$TMP/out" 2>"$TMP/err"; then
-    cat "$TMP/err" >&2
-    fail "aws organizations $* (as $account) failed"
-  fi
-  OUT=$(cat "$TMP/out")
-}
-
-# refused ACCOUNT EXCEPTION ARGS...: the command must fail with EXCEPTION.
-refused() {
-  local account=$1 exception=$2
-  shift 2
-  printf '     $ aws organizations %s   # as %s, must fail\n' "$*" "$account"
-  if AWS_ACCESS_KEY_ID=$account AWS_SECRET_ACCESS_KEY=example-secret \
-    "$AWS" --endpoint-url "$ENDPOINT" organizations "$@" >"$TMP/out" 2>"$TMP/err"; then
-    cat "$TMP/out" >&2
-    fail "aws organizations $* (as $account) succeeded, want $exception"
-  fi
-  local err
-  err=$(cat "$TMP/err")
-  case "$err" in
-  *"($exception)"*) ok "refused with $exception: $(sed -E -n 's/^An error occurred \([A-Za-z]+\) when calling the [A-Za-z]+ operation( \([^)]*\))?: //p' "$TMP/err")" ;;
-  *) printf '%s\n' "$err" >&2; fail "aws organizations $*: want $exception" ;;
-  esac
-}
-
-# py EXPRESSION: evaluates a Python expression over d, the JSON in $OUT,
-# with helpers for handshakes; prints the result unless it is None.
-PYLIB='
-import json, re, sys
-from datetime import datetime, timezone
-def ts(v):
-    """A timestamp as epoch seconds: the CLI prints numbers or ISO strings."""
-    if isinstance(v, (int, float)):
-        return float(v)
-    return datetime.fromisoformat(v.replace("Z", "+00:00")).timestamp()
-def days(h):
-    return round((ts(h["ExpirationTimestamp"]) - ts(h["RequestedTimestamp"])) / 86400, 3)
-def parties(h):
-    return [(p["Type"], p["Id"]) for p in h["Parties"]]
-def resources(h):
-    return [(r["Type"], r["Value"]) for r in h["Resources"]]
-def nested(h, typ):
-    return {n["Type"]: n["Value"] for r in h["Resources"] if r["Type"] == typ for n in r.get("Resources", [])}
-def brief(h):
-    return "%s %s %s (expires after %g days)" % (h["Action"], h["Id"], h["State"], days(h))
-'
-py() {
-  printf '%s' "$OUT" | python3 -c "$PYLIB"'
-d = json.load(sys.stdin)
-v = eval(sys.argv[1])
-if v is not None:
-    print(v)
-' "$1"
-}
-
-# check DESCRIPTION EXPRESSION: fails unless the expression over d is true.
-check() {
-  local what=$1 expr=$2
-  if ! printf '%s' "$OUT" | python3 -c "$PYLIB"'
-d = json.load(sys.stdin)
-sys.exit(0 if eval(sys.argv[1]) else 1)
-' "$expr"; then
-    printf '%s\n' "$OUT" >&2
-    fail "$what: $expr"
-  fi
-  ok "$what"
-}
-
-# admin METHOD PATH [BODY]: the orgd admin API.
-admin() {
-  curl -fsS -X "$1" -H 'Content-Type: application/json' ${3:+-d "$3"} "$ENDPOINT$2" >"$TMP/admin" ||
-    fail "orgd admin $1 $2 failed"
-}
-
-# advance SECONDS: moves the server clock forward.
-advance() {
-  admin POST /_orgd/clock "{\"advanceSeconds\": $1}"
-  ok "server clock now $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["iso"])' "$TMP/admin")"
-}
 
 # =============================================================================
 step "a consolidated-billing organization"
@@ -235,14 +91,14 @@ orgs "$MGMT" list-tags-for-resource --resource-id "$ALICE"
 check "Alice got the invitation's tags" 'd["Tags"] == [{"Key": "team", "Value": "payments"}]'
 
 step "enable all features"
-refused "$ALICE" AccessDeniedException enable-all-features
+orgs_error "$ALICE" AccessDeniedException enable-all-features
 orgs "$MGMT" enable-all-features
 PARENT=$(py 'd["Handshake"]["Id"]')
 py '"     " + brief(d["Handshake"])'
 check "ENABLE_ALL_FEATURES, REQUESTED, 90 days" 'd["Handshake"]["Action"] == "ENABLE_ALL_FEATURES" and d["Handshake"]["State"] == "REQUESTED" and days(d["Handshake"]) == 90'
 check "its ARN" 'd["Handshake"]["Arn"] == "arn:aws:organizations::'$MGMT':handshake/'$ORG'/enable_all_features/'$PARENT'"'
 check "its party is the organization" 'parties(d["Handshake"]) == [("ORGANIZATION", "'"${ORG#o-}"'")]'
-refused "$MGMT" HandshakeConstraintViolationException enable-all-features
+orgs_error "$MGMT" HandshakeConstraintViolationException enable-all-features
 
 step "each invited member has a pending APPROVE_ALL_FEATURES handshake"
 declare -A APPROVE
@@ -266,8 +122,8 @@ orgs "$MGMT" list-handshakes-for-organization --filter "ParentHandshakeId=$PAREN
 check "the organization sees the three approvals" 'sorted(h["Parties"][1]["Id"] for h in d["Handshakes"]) == sorted(["'$ALICE'", "'$BOB'", "'$CAROL'"])'
 
 step "finalizing now is premature"
-refused "$MGMT" InvalidHandshakeTransitionException accept-handshake --handshake-id "$PARENT"
-refused "$ALICE" AccessDeniedException accept-handshake --handshake-id "$PARENT"
+orgs_error "$MGMT" InvalidHandshakeTransitionException accept-handshake --handshake-id "$PARENT"
+orgs_error "$ALICE" AccessDeniedException accept-handshake --handshake-id "$PARENT"
 
 step "Bob declines; the management account removes him"
 orgs "$BOB" decline-handshake --handshake-id "${APPROVE[$BOB]}"
@@ -275,10 +131,10 @@ py '"     " + brief(d["Handshake"])'
 check "declined" 'd["Handshake"]["State"] == "DECLINED"'
 orgs "$MGMT" remove-account-from-organization --account-id "$BOB"
 ok "Bob removed"
-refused "$BOB" AWSOrganizationsNotInUseException describe-organization
+orgs_error "$BOB" AWSOrganizationsNotInUseException describe-organization
 orgs "$MGMT" describe-handshake --handshake-id "$PARENT"
 check "the parent still waits for Alice and Carol" 'd["Handshake"]["State"] == "REQUESTED"'
-refused "$MGMT" InvalidHandshakeTransitionException accept-handshake --handshake-id "$PARENT"
+orgs_error "$MGMT" InvalidHandshakeTransitionException accept-handshake --handshake-id "$PARENT"
 
 step "Alice and Carol approve"
 for a in "$ALICE" "$CAROL"; do
@@ -300,7 +156,7 @@ check "all features" 'd["Organization"]["FeatureSet"] == "ALL"'
 check "SCPs available" 'd["Organization"]["AvailablePolicyTypes"] == [{"Type": "SERVICE_CONTROL_POLICY", "Status": "ENABLED"}]'
 orgs "$MGMT" list-roots
 check "the root enables no policy type by itself" 'd["Roots"][0]["PolicyTypes"] == []'
-refused "$MGMT" HandshakeConstraintViolationException enable-all-features
+orgs_error "$MGMT" HandshakeConstraintViolationException enable-all-features
 
 step "enable service control policies"
 orgs "$MGMT" enable-policy-type --root-id "$ROOT" --policy-type SERVICE_CONTROL_POLICY
@@ -322,15 +178,15 @@ orgs "$MGMT" list-policies-for-target --target-id "$OU" --filter SERVICE_CONTROL
 check "the OU has FullAWSAccess and deny-leave" 'sorted(p["Name"] for p in d["Policies"]) == ["FullAWSAccess", "deny-leave"]'
 
 step "Alice can't leave; Carol, in the root, can"
-refused "$ALICE" AccessDeniedException leave-organization
+orgs_error "$ALICE" AccessDeniedException leave-organization
 orgs "$ALICE" describe-organization
 check "Alice is still a member" 'd["Organization"]["Id"] == "'$ORG'"'
 orgs "$CAROL" leave-organization
 ok "Carol left"
-refused "$CAROL" AWSOrganizationsNotInUseException describe-organization
+orgs_error "$CAROL" AWSOrganizationsNotInUseException describe-organization
 
 step "a created account may leave only 4 days after its creation"
-refused "${CREATED[0]}" ConstraintViolationException leave-organization
+orgs_error "${CREATED[0]}" ConstraintViolationException leave-organization
 advance $((4 * 86400))
 orgs "${CREATED[0]}" leave-organization
 ok "${CREATED[0]} left"

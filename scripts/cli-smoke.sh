@@ -13,137 +13,16 @@ cd "$(dirname "$0")/.."
 MGMT=111111111111       # creates and manages the organization
 STANDALONE=333333333333 # never joins one
 
-fail() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
-step() { STEP=$((${STEP:-0} + 1)); printf '\n[%d] %s\n' "$STEP" "$*"; }
-ok() { printf '    ok: %s\n' "$*"; }
-
-# --- the AWS CLI ----------------------------------------------------------------
-AWS=""
-for c in "$(command -v aws 2>/dev/null || true)" /usr/bin/aws; do
-  # A pyenv shim can exist without a CLI behind it: it must run.
-  if [ -n "$c" ] && [ -x "$c" ] && "$c" --version >/dev/null 2>&1; then
-    AWS=$c
-    break
-  fi
-done
-if [ -z "$AWS" ]; then
-  if [ "${CI:-}" = true ]; then
-    fail "aws CLI not found, and CI needs it"
-  fi
-  echo "SKIP: aws CLI not found"
-  exit 0
-fi
-command -v python3 >/dev/null 2>&1 || fail "python3 is needed to check the CLI's JSON output"
-echo "using $("$AWS" --version 2>&1)"
-
-# --- orgd -------------------------------------------------------------------------
-TMP=$(mktemp -d)
-PID=""
-cleanup() {
-  status=$?
-  if [ -n "$PID" ]; then
-    kill "$PID" 2>/dev/null || true
-    wait "$PID" 2>/dev/null || true
-  fi
-  if [ "$status" -ne 0 ] && [ -f "$TMP/orgd.log" ]; then
-    echo "--- orgd log (last 40 lines) ---" >&2
-    tail -n 40 "$TMP/orgd.log" >&2 || true
-  fi
-  rm -rf "$TMP"
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+. scripts/lib.sh
+find_aws_cli
 
 step "build orgd"
-go build -o "$TMP/orgd" ./cmd/orgd
+orgd_build
 ok "$TMP/orgd"
 
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
-ENDPOINT="http://127.0.0.1:$PORT"
-
 step "start orgd on $ENDPOINT"
-"$TMP/orgd" serve --store memory --listen "127.0.0.1:$PORT" --log-level debug >"$TMP/orgd.log" 2>&1 &
-PID=$!
-for _ in $(seq 1 100); do
-  if python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' "$ENDPOINT/_orgd/health" 2>/dev/null; then
-    break
-  fi
-  kill -0 "$PID" 2>/dev/null || fail "orgd exited before it was healthy"
-  sleep 0.1
-done
-python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' "$ENDPOINT/_orgd/health" ||
-  fail "orgd not healthy after 10s"
+orgd_start
 ok "healthy"
-
-# --- helpers ------------------------------------------------------------------
-# The CLI must see only what this script gives it: no profile, no config
-# file, no endpoint or pager from the environment, and no retries.
-unset AWS_PROFILE AWS_SESSION_TOKEN AWS_SECURITY_TOKEN AWS_ENDPOINT_URL AWS_ENDPOINT_URL_ORGANIZATIONS AWS_CA_BUNDLE
-export AWS_CONFIG_FILE="$TMP/no-config" AWS_SHARED_CREDENTIALS_FILE="$TMP/no-credentials"
-export AWS_DEFAULT_REGION=us-east-1 AWS_DEFAULT_OUTPUT=json AWS_PAGER="" AWS_MAX_ATTEMPTS=1 AWS_RETRY_MODE=standard
-
-# orgs ACCOUNT ARGS...: run `aws organizations ARGS...` as ACCOUNT; the
-# output is in $OUT, the error output in $ERR, and it fails unless the
-# command succeeds.
-orgs() {
-  local account=$1
-  shift
-  printf '    $ aws organizations %s   # as %s\n' "$*" "$account"
-  if ! AWS_ACCESS_KEY_ID=$account AWS_SECRET_ACCESS_KEY=smoke-secret \
-    "$AWS" --endpoint-url "$ENDPOINT" organizations "$@" >"$TMP/out" 2>"$TMP/err"; then
-    cat "$TMP/err" >&2
-    fail "aws organizations $* failed"
-  fi
-  OUT=$(cat "$TMP/out")
-  ERR=$(cat "$TMP/err")
-}
-
-# orgs_error ACCOUNT EXCEPTION ARGS...: like orgs, but the command must fail
-# with the given exception.
-orgs_error() {
-  local account=$1 exception=$2
-  shift 2
-  printf '    $ aws organizations %s   # as %s, expect %s\n' "$*" "$account" "$exception"
-  if AWS_ACCESS_KEY_ID=$account AWS_SECRET_ACCESS_KEY=smoke-secret \
-    "$AWS" --endpoint-url "$ENDPOINT" organizations "$@" >"$TMP/out" 2>"$TMP/err"; then
-    cat "$TMP/out" >&2
-    fail "aws organizations $* succeeded, want $exception"
-  fi
-  ERR=$(cat "$TMP/err")
-  # The message follows "operation: ", or "operation (reached max
-  # retries: 0): " in newer CLIs.
-  local msg=${ERR#*operation}
-  msg=${msg#*): }
-  msg=${msg#: }
-  case "$ERR" in
-  *"($exception)"*) ok "$exception: $msg" ;;
-  *)
-    printf '%s\n' "$ERR" >&2
-    fail "aws organizations $*: want $exception"
-    ;;
-  esac
-}
-
-# check DESCRIPTION PYTHON-EXPRESSION: evaluates the expression with d
-# bound to the JSON in $OUT; fails unless it is true.
-check() {
-  local what=$1 expr=$2
-  if ! printf '%s' "$OUT" | python3 -c '
-import json, re, sys
-d = json.load(sys.stdin)
-sys.exit(0 if eval(sys.argv[1], {"re": re}, {"d": d}) else 1)
-' "$expr"; then
-    printf '%s\n' "$OUT" >&2
-    fail "$what: $expr"
-  fi
-  ok "$what"
-}
-
-# field PYTHON-EXPRESSION: prints the expression over d = the JSON in $OUT.
-field() {
-  printf '%s' "$OUT" | python3 -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1], {}, {"d": d}))' "$1"
-}
 
 # --- organization -------------------------------------------------------------
 step "create-organization as the management account"
@@ -153,7 +32,7 @@ check "all features by default" 'd["Organization"]["FeatureSet"] == "ALL"'
 check "management account" 'd["Organization"]["MasterAccountId"] == "'"$MGMT"'"'
 check "ARN" 'd["Organization"]["Arn"] == "arn:aws:organizations::'"$MGMT"':organization/" + d["Organization"]["Id"]'
 check "SCPs available" 'd["Organization"]["AvailablePolicyTypes"] == [{"Type": "SERVICE_CONTROL_POLICY", "Status": "ENABLED"}]'
-ORG_ID=$(field 'd["Organization"]["Id"]')
+ORG_ID=$(py 'd["Organization"]["Id"]')
 
 step "describe-organization"
 orgs "$MGMT" describe-organization
@@ -166,43 +45,24 @@ check "one root" 'len(d["Roots"]) == 1 and "NextToken" not in d'
 check "root ID and name" 're.fullmatch(r"r-[0-9a-z]{4,32}", d["Roots"][0]["Id"]) and d["Roots"][0]["Name"] == "Root"'
 check "root ARN" 'd["Roots"][0]["Arn"] == "arn:aws:organizations::'"$MGMT"':root/'"$ORG_ID"'/" + d["Roots"][0]["Id"]'
 check "SCPs enabled in the root" 'd["Roots"][0]["PolicyTypes"] == [{"Type": "SERVICE_CONTROL_POLICY", "Status": "ENABLED"}]'
-ROOT_ID=$(field 'd["Roots"][0]["Id"]')
+ROOT_ID=$(py 'd["Roots"][0]["Id"]')
 orgs "$MGMT" list-roots --query 'Roots[0].Id' --output text
 [ "$OUT" = "$ROOT_ID" ] || fail "--query Roots[0].Id printed '$OUT', want $ROOT_ID"
 ok "--query/--output text: $OUT"
 
 step "errors"
 orgs_error "$STANDALONE" AWSOrganizationsNotInUseException describe-organization
-case "$ERR" in
-*"Your account is not a member of an organization."*) ok "AWS's message" ;;
-*) fail "unexpected message: $ERR" ;;
-esac
+want_message "Your account is not a member of an organization."
 orgs_error "$MGMT" AlreadyInOrganizationException create-organization --feature-set CONSOLIDATED_BILLING
 orgs_error "$MGMT" InvalidInputException create-organization --feature-set FULL
 
 # ==============================================================================
 # Later steps: accounts, OUs, handshakes. Append them here, before the
-# summary, using orgs / orgs_error / check / field and the variables
+# summary, using orgs / orgs_error / check / py (scripts/lib.sh) and the variables
 # MGMT, STANDALONE, ORG_ID and ROOT_ID.
 # ==============================================================================
 
 MEMBER=222222222222 # invited into the organization, accepts, is removed
-
-# advance SECONDS: moves orgd's clock forward, running the work that falls
-# due (account creation and closure).
-advance() {
-  printf '    $ curl -X POST %s/_orgd/clock -d {"advanceSeconds": %s}\n' "$ENDPOINT" "$1"
-  curl -fsS -X POST -H 'Content-Type: application/json' -d "{\"advanceSeconds\": $1}" "$ENDPOINT/_orgd/clock" >/dev/null ||
-    fail "advancing the clock by $1 s"
-}
-
-# want_message TEXT: the last orgs_error printed AWS's message TEXT.
-want_message() {
-  case "$ERR" in
-  *"$1"*) ok "AWS's message" ;;
-  *) fail "unexpected message: $ERR" ;;
-  esac
-}
 
 # --- OUs ----------------------------------------------------------------------
 step "create-organizational-unit"
@@ -211,7 +71,7 @@ check "OU ID under the root" 're.fullmatch(r"ou-'"${ROOT_ID#r-}"'-[a-z0-9]{8,32}
 check "name" 'd["OrganizationalUnit"]["Name"] == "Engineering"'
 check "OU ARN" 'd["OrganizationalUnit"]["Arn"] == "arn:aws:organizations::'"$MGMT"':ou/'"$ORG_ID"'/" + d["OrganizationalUnit"]["Id"]'
 check "OU Path" 'd["OrganizationalUnit"]["Path"] == "'"$ORG_ID/$ROOT_ID"'/" + d["OrganizationalUnit"]["Id"] + "/"'
-OU_ID=$(field 'd["OrganizationalUnit"]["Id"]')
+OU_ID=$(py 'd["OrganizationalUnit"]["Id"]')
 orgs_error "$MGMT" DuplicateOrganizationalUnitException create-organizational-unit --parent-id "$ROOT_ID" --name Engineering
 orgs_error "$MGMT" ParentNotFoundException create-organizational-unit --parent-id "ou-${ROOT_ID#r-}-zzzzzzzz" --name Nowhere
 
@@ -221,21 +81,21 @@ orgs "$MGMT" create-account --email dev@example.com --account-name Dev --tags Ke
 check "request ID" 're.fullmatch(r"car-[a-z0-9]{8,32}", d["CreateAccountStatus"]["Id"])'
 check "in progress" 'd["CreateAccountStatus"]["State"] == "IN_PROGRESS"'
 check "nothing of a finished request" 'not {"AccountId", "CompletedTimestamp", "FailureReason"} & d["CreateAccountStatus"].keys()'
-CAR_ID=$(field 'd["CreateAccountStatus"]["Id"]')
+CAR_ID=$(py 'd["CreateAccountStatus"]["Id"]')
 
 step "wait for the account: advance the clock, describe-create-account-status"
 STATE=IN_PROGRESS
 for _ in 1 2 3 4 5; do
   advance 5
   orgs "$MGMT" describe-create-account-status --create-account-request-id "$CAR_ID"
-  STATE=$(field 'd["CreateAccountStatus"]["State"]')
+  STATE=$(py 'd["CreateAccountStatus"]["State"]')
   [ "$STATE" = IN_PROGRESS ] || break
 done
 [ "$STATE" = SUCCEEDED ] || fail "create-account ended $STATE: $OUT"
 check "succeeded with an account ID" 're.fullmatch(r"\d{12}", d["CreateAccountStatus"]["AccountId"])'
 check "completed after it was requested" 'd["CreateAccountStatus"]["CompletedTimestamp"] >= d["CreateAccountStatus"]["RequestedTimestamp"]'
 check "account name" 'd["CreateAccountStatus"]["AccountName"] == "Dev"'
-NEW_ID=$(field 'd["CreateAccountStatus"]["AccountId"]')
+NEW_ID=$(py 'd["CreateAccountStatus"]["AccountId"]')
 orgs "$MGMT" list-create-account-status --states SUCCEEDED
 check "listed as SUCCEEDED" '[s["Id"] for s in d["CreateAccountStatuses"]] == ["'"$CAR_ID"'"]'
 orgs "$MGMT" list-create-account-status --states IN_PROGRESS FAILED
@@ -258,7 +118,7 @@ check "handshake ID" 're.fullmatch(r"h-[0-9a-z]{8,32}", d["Handshake"]["Id"])'
 check "an open invitation" 'd["Handshake"]["Action"] == "INVITE" and d["Handshake"]["State"] == "OPEN"'
 check "handshake ARN" 'd["Handshake"]["Arn"] == "arn:aws:organizations::'"$MGMT"':handshake/'"$ORG_ID"'/invite/" + d["Handshake"]["Id"]'
 check "expires after it was requested" 'd["Handshake"]["ExpirationTimestamp"] > d["Handshake"]["RequestedTimestamp"]'
-HS_ID=$(field 'd["Handshake"]["Id"]')
+HS_ID=$(py 'd["Handshake"]["Id"]')
 orgs_error "$MGMT" DuplicateHandshakeException invite-account-to-organization --target "Id=$MEMBER,Type=ACCOUNT"
 
 step "list-handshakes-for-account as the invitee, then accept-handshake"
@@ -281,8 +141,8 @@ check "joined methods" '{a["Id"]: a["JoinedMethod"] for a in d["Accounts"]} == {
 # One page of orgd's at a time: the CLI's token wraps orgd's NextToken.
 orgs "$MGMT" list-accounts --page-size 2 --max-items 2
 check "a first page of two" 'len(d["Accounts"]) == 2 and d.get("NextToken")'
-FIRST=$(field '",".join(a["Id"] for a in d["Accounts"])')
-TOKEN=$(field 'd["NextToken"]')
+FIRST=$(py '",".join(a["Id"] for a in d["Accounts"])')
+TOKEN=$(py 'd["NextToken"]')
 orgs "$MGMT" list-accounts --page-size 2 --max-items 2 --starting-token "$TOKEN"
 check "the rest after --starting-token" 'len(d["Accounts"]) == 1 and "NextToken" not in d and d["Accounts"][0]["Id"] not in "'"$FIRST"'".split(",")'
 orgs_error "$MGMT" InvalidInputException list-accounts --page-size 2 --starting-token "x$TOKEN"

@@ -7,9 +7,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -30,8 +28,6 @@ import (
 	"github.com/orgd/orgd/internal/api"
 	"github.com/orgd/orgd/internal/identity"
 	"github.com/orgd/orgd/internal/org"
-	"github.com/orgd/orgd/internal/server"
-	"github.com/orgd/orgd/internal/store/memstore"
 )
 
 // Keys of the strict-mode harness.
@@ -59,23 +55,7 @@ func newStrictHarness(t testing.TB) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := org.New(context.Background(), memstore.New(), org.DefaultConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	h := &harness{Svc: svc}
-	handler := server.New(svc, &identity.Resolver{DefaultAccount: defaultAccount, Mode: identity.Strict, Credentials: creds}, log)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h.requests.Add(1)
-		handler.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	h.URL = srv.URL
-	return h
+	return startHarness(t, org.DefaultConfig(), &identity.Resolver{DefaultAccount: defaultAccount, Mode: identity.Strict, Credentials: creds})
 }
 
 // awsConfig is an SDK configuration with static credentials and, unless
@@ -240,15 +220,7 @@ func (s signedReq) request(t testing.TB, h *harness) *http.Request {
 // read from a JSON or an STS XML error body.
 func authSend(t testing.TB, req *http.Request) (status int, code, message, body string) {
 	t.Helper()
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp, raw := do(t, req)
 	if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/xml") {
 		var e struct {
 			Error struct{ Type, Code, Message string }

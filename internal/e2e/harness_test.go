@@ -55,23 +55,40 @@ func newHarness(t testing.TB, configure ...func(*org.Config)) *harness {
 	for _, c := range configure {
 		c(&cfg)
 	}
+	return startHarness(t, cfg, &identity.Resolver{DefaultAccount: defaultAccount})
+}
+
+// startHarness serves a service with configuration cfg over a fresh memory
+// store, identifying callers with resolver.
+func startHarness(t testing.TB, cfg org.Config, resolver *identity.Resolver) *harness {
+	t.Helper()
 	svc, err := org.New(context.Background(), memstore.New(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
 	h := &harness{Svc: svc}
-	handler := server.New(svc, &identity.Resolver{DefaultAccount: defaultAccount}, log)
+	h.serve(t, server.New(svc, resolver, testLog(t)))
+	return h
+}
+
+// serve serves handler on a loopback port until the test ends, counting
+// the requests in h.requests; h.URL is its address.
+func (h *harness) serve(t testing.TB, handler http.Handler) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.requests.Add(1)
 		handler.ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
 	h.URL = srv.URL
-	return h
+}
+
+// testLog is a server log for the test: discarded, or in the test's log
+// at debug level with -v.
+func testLog(t testing.TB) *slog.Logger {
+	if testing.Verbose() {
+		return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
 // testWriter sends the server's log to the test's log.
@@ -143,6 +160,19 @@ func (h *harness) adminStatus(t testing.TB, method, path string, body, out any) 
 	if err != nil {
 		t.Fatal(err)
 	}
+	resp, raw := do(t, req)
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			t.Fatalf("%s %s: %d %q: %v", method, path, resp.StatusCode, raw, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+// do sends req and returns the response with its whole body, failing the
+// test unless the round trip succeeds.
+func do(t testing.TB, req *http.Request) (*http.Response, []byte) {
+	t.Helper()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -152,12 +182,7 @@ func (h *harness) adminStatus(t testing.TB, method, path string, body, out any) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out != nil {
-		if err := json.Unmarshal(raw, out); err != nil {
-			t.Fatalf("%s %s: %d %q: %v", method, path, resp.StatusCode, raw, err)
-		}
-	}
-	return resp.StatusCode
+	return resp, raw
 }
 
 // clock is the admin API's answer about the server time.
@@ -334,13 +359,9 @@ func (h *harness) raw(t testing.TB, op, body string, header map[string]string) (
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
+	resp, raw := do(t, req)
 	var out map[string]any
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+	if err := json.NewDecoder(bytes.NewReader(raw)).Decode(&out); err != nil {
 		t.Fatalf("%s: body is not a JSON object: %v", op, err)
 	}
 	return resp.StatusCode, resp.Header, out

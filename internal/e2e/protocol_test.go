@@ -5,9 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -46,18 +44,12 @@ func TestUnsignedRequestRefused(t *testing.T) {
 // error naming it, with status 501, in one request.
 func TestUnimplementedOperationThroughSDK(t *testing.T) {
 	t.Parallel()
-	var requests atomic.Int64
-	ws := &wire.Server{
+	h := &harness{}
+	h.serve(t, &wire.Server{
 		Handler:  api.Unimplemented{},
 		Identify: (&identity.Resolver{DefaultAccount: defaultAccount}).Identify,
 		Log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
-	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		requests.Add(1)
-		ws.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	h := &harness{URL: srv.URL}
+	})
 
 	_, err := h.client(t, mgmtID).ListAccounts(ctx(t), &organizations.ListAccountsInput{})
 	wantAPIError(t, err, api.ErrNotImplemented, "")
@@ -70,7 +62,7 @@ func TestUnimplementedOperationThroughSDK(t *testing.T) {
 	if !errors.As(err, &re) || re.HTTPStatusCode() != http.StatusNotImplemented || re.ServiceRequestID() == "" {
 		t.Errorf("response error %v", err)
 	}
-	if n := requests.Load(); n != 1 {
+	if n := h.requests.Load(); n != 1 {
 		t.Errorf("%d requests, want 1", n)
 	}
 }

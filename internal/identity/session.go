@@ -8,6 +8,7 @@ import (
 )
 
 // Session is a set of temporary credentials that STS issued for a role.
+// Its JSON form is the one the store keeps.
 type Session struct {
 	AccessKeyID     string
 	SecretAccessKey string
@@ -25,7 +26,7 @@ type Session struct {
 	// Source is the principal that called AssumeRole.
 	Source string
 	// SourceIdentity is the value the caller set, if any.
-	SourceIdentity string
+	SourceIdentity string `json:",omitempty"`
 }
 
 // Caller is the caller that requests signed with s act as.

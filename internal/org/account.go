@@ -62,6 +62,20 @@ func (t *txn) memberIn(o *organization, id string) (*account, error) {
 	return a, nil
 }
 
+// memberFor resolves the caller of op and account id, which must be a
+// member of the caller's organization.
+func (t *txn) memberFor(op string, in any, id string) (*caller, *account, error) {
+	c, err := t.caller(op, in)
+	if err != nil {
+		return nil, nil, err
+	}
+	a, err := t.memberIn(c.Org, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, a, nil
+}
+
 // --- CreateAccount ------------------------------------------------------------
 
 func (s *Service) CreateAccount(ctx context.Context, in *api.CreateAccountRequest) (*api.CreateAccountResponse, error) {
@@ -324,11 +338,7 @@ func (s *Service) ListCreateAccountStatus(ctx context.Context, in *api.ListCreat
 func (s *Service) DescribeAccount(ctx context.Context, in *api.DescribeAccountRequest) (*api.DescribeAccountResponse, error) {
 	var out api.DescribeAccountResponse
 	err := s.read(ctx, func(t *txn) error {
-		c, err := t.caller("DescribeAccount", in)
-		if err != nil {
-			return err
-		}
-		a, err := t.memberIn(c.Org, in.AccountId)
+		c, a, err := t.memberFor("DescribeAccount", in, in.AccountId)
 		if err != nil {
 			return err
 		}
@@ -399,15 +409,11 @@ func (s *Service) ListAccountsForParent(ctx context.Context, in *api.ListAccount
 
 func (s *Service) MoveAccount(ctx context.Context, in *api.MoveAccountRequest) (*api.Empty, error) {
 	err := s.write(ctx, func(t *txn) error {
-		c, err := t.caller("MoveAccount", in)
+		c, a, err := t.memberFor("MoveAccount", in, in.AccountId)
 		if err != nil {
 			return err
 		}
 		o := c.Org
-		a, err := t.memberIn(o, in.AccountId)
-		if err != nil {
-			return err
-		}
 		// A source that exists but does not hold the account is as unknown
 		// as one that does not exist (spec 5.6, inferred).
 		if _, ok, err := t.parentDepthIn(o, in.SourceParentId); err != nil {
@@ -440,11 +446,7 @@ func (s *Service) MoveAccount(ctx context.Context, in *api.MoveAccountRequest) (
 
 func (s *Service) RemoveAccountFromOrganization(ctx context.Context, in *api.RemoveAccountFromOrganizationRequest) (*api.Empty, error) {
 	err := s.write(ctx, func(t *txn) error {
-		c, err := t.caller("RemoveAccountFromOrganization", in)
-		if err != nil {
-			return err
-		}
-		a, err := t.memberIn(c.Org, in.AccountId)
+		c, a, err := t.memberFor("RemoveAccountFromOrganization", in, in.AccountId)
 		if err != nil {
 			return err
 		}
@@ -460,15 +462,11 @@ func (s *Service) RemoveAccountFromOrganization(ctx context.Context, in *api.Rem
 
 func (s *Service) CloseAccount(ctx context.Context, in *api.CloseAccountRequest) (*api.Empty, error) {
 	err := s.write(ctx, func(t *txn) error {
-		c, err := t.caller("CloseAccount", in)
+		c, a, err := t.memberFor("CloseAccount", in, in.AccountId)
 		if err != nil {
 			return err
 		}
 		o := c.Org
-		a, err := t.memberIn(o, in.AccountId)
-		if err != nil {
-			return err
-		}
 		if a.ID == o.Management {
 			return api.NewConstraintViolation(api.ConstraintViolationExceptionReasonCannotCloseManagementAccount,
 				"The management account can't be closed with CloseAccount.")

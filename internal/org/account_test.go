@@ -53,24 +53,14 @@ func (f *fixture) seedAccounts(mgmt string, n int) []string {
 	f.t.Helper()
 	ids := make([]string, n)
 	err := f.svc.write(context.Background(), func(t *txn) error {
-		m, err := t.account(mgmt)
-		if err != nil {
-			return err
-		}
-		o, _, err := t.org(m.Org)
+		o, err := mgmtOrg(t, mgmt)
 		if err != nil {
 			return err
 		}
 		for i := range ids {
 			ids[i] = fmt.Sprintf("%012d", 500000000000+i)
-			a := &account{ID: ids[i], Email: fmt.Sprintf("seed%d@example.org", i), Name: "seed " + ids[i],
-				Joined: api.AccountJoinedMethodInvited, JoinedAt: t.now, State: api.AccountStateActive}
-			if err := t.addMember(o, a, o.Root); err != nil {
-				return err
-			}
-			o.Members++
-			// As a real join does: policies attach their defaults.
-			if err := t.memberJoined(o, a); err != nil {
+			a := &account{ID: ids[i], Email: fmt.Sprintf("seed%d@example.org", i), Name: "seed " + ids[i]}
+			if err := joinTx(t, o, a, o.Root, api.AccountJoinedMethodInvited); err != nil {
 				return err
 			}
 		}
@@ -88,28 +78,6 @@ func (f *fixture) inspect(fn func(t *txn) error) {
 	if err := f.svc.write(context.Background(), fn); err != nil {
 		f.t.Fatal(err)
 	}
-}
-
-// orgRecord returns the stored organization managed by mgmt.
-func (f *fixture) orgRecord(mgmt string) *organization {
-	f.t.Helper()
-	var o *organization
-	f.inspect(func(t *txn) error {
-		m, err := t.account(mgmt)
-		if err != nil {
-			return err
-		}
-		o, _, err = t.org(m.Org)
-		return err
-	})
-	return o
-}
-
-// makeDA registers acct as a delegated administrator in mgmt's organization.
-func (f *fixture) makeDA(mgmt, acct string) {
-	f.t.Helper()
-	o := f.orgRecord(mgmt)
-	f.inspect(func(t *txn) error { return t.Put(prefixDelegated(o.ID, acct)+"test.amazonaws.com", nil) })
 }
 
 func (f *fixture) newOU(mgmt, parent, name string) string {
@@ -133,24 +101,17 @@ func (f *fixture) describeAccount(caller, id string) *api.Account {
 // allAccounts walks ListAccounts to the end with the given page size.
 func (f *fixture) allAccounts(caller string, max int32) (ids []string, pages int) {
 	f.t.Helper()
-	token := ""
-	for {
+	all, pages := walkPages(f, max, func(token string) ([]api.Account, string, error) {
 		out, err := f.svc.ListAccounts(as(caller), &api.ListAccountsRequest{MaxResults: max, NextToken: token})
 		if err != nil {
-			f.t.Fatalf("ListAccounts: %v", err)
+			return nil, "", fmt.Errorf("ListAccounts: %w", err)
 		}
-		pages++
-		if max > 0 && len(out.Accounts) > int(max) {
-			f.t.Fatalf("page of %d, MaxResults %d", len(out.Accounts), max)
-		}
-		for _, a := range out.Accounts {
-			ids = append(ids, a.Id)
-		}
-		if out.NextToken == "" {
-			return ids, pages
-		}
-		token = out.NextToken
+		return out.Accounts, out.NextToken, nil
+	})
+	for _, a := range all {
+		ids = append(ids, a.Id)
 	}
+	return ids, pages
 }
 
 func TestCreateAccount(t *testing.T) {
@@ -583,7 +544,7 @@ func TestListAccounts(t *testing.T) {
 		t.Errorf("default page: %d accounts, token %q", len(out.Accounts), out.NextToken)
 	}
 	da := f.createAcct(mgmtID, "da")
-	f.makeDA(mgmtID, da)
+	f.plantDelegatedAdmin(mgmtID, da)
 	first := must[*api.ListAccountsResponse](t)(f.svc.ListAccounts(as(mgmtID), &api.ListAccountsRequest{MaxResults: 1}))
 	for name, call := range map[string]func() error{
 		"tampered": func() error {
@@ -766,7 +727,7 @@ func TestCloseAccountLifecycle(t *testing.T) {
 	// against the account quota.
 	_, err = f.svc.RemoveAccountFromOrganization(as(mgmtID), &api.RemoveAccountFromOrganizationRequest{AccountId: acct})
 	wantErr(t, err, errCV, string(api.ConstraintViolationExceptionReasonAccountCannotLeaveOrganization))
-	f.makeDA(mgmtID, acct) // its delegations end when it leaves
+	f.plantDelegatedAdmin(mgmtID, acct) // its delegations end when it leaves
 	_, err = f.svc.CreateAccount(as(mgmtID), &api.CreateAccountRequest{AccountName: "x", Email: "x@example.net"})
 	wantErr(t, err, errCV, string(api.ConstraintViolationExceptionReasonAccountNumberLimitExceeded))
 	if ids, _ := f.allAccounts(mgmtID, 0); !slices.Contains(ids, acct) {
@@ -935,7 +896,7 @@ func TestAccountOperationCallers(t *testing.T) {
 	f.newOrg(mgmtID, "")
 	member := f.createAcct(mgmtID, "member")
 	da := f.createAcct(mgmtID, "da")
-	f.makeDA(mgmtID, da)
+	f.plantDelegatedAdmin(mgmtID, da)
 	root := f.rootID(mgmtID)
 	carID := f.startCreate(mgmtID, "pending", "pending@example.net")
 	ops := []struct {

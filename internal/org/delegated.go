@@ -49,30 +49,11 @@ func init() {
 	})
 }
 
-// deletePrefixes deletes every key under each prefix.
-func (t *txn) deletePrefixes(prefixes ...string) error {
-	var keys []string
-	for _, p := range prefixes {
-		if err := t.Scan(p, "", func(k string, _ []byte) bool { keys = append(keys, k); return true }); err != nil {
-			return err
-		}
-	}
-	for _, k := range keys {
-		if err := t.Delete(k); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // dropServiceDelegations deregisters every delegated administrator of
 // principal in o.
 func (t *txn) dropServiceDelegations(o *organization, principal string) error {
-	var accts []string
-	if err := t.Scan(prefixServiceDelegates(o.ID, principal), "", func(k string, _ []byte) bool {
-		accts = append(accts, lastSegment(k))
-		return true
-	}); err != nil {
+	accts, err := t.idsWithPrefix(prefixServiceDelegates(o.ID, principal))
+	if err != nil {
 		return err
 	}
 	for _, acct := range accts {
@@ -103,15 +84,11 @@ func (s *Service) RegisterDelegatedAdministrator(ctx context.Context, in *api.Re
 			return api.NewInvalidInput(api.InvalidInputExceptionReasonUnrecognizedServicePrincipal,
 				"The service %s does not support delegated administrators.", in.ServicePrincipal)
 		}
-		c, err := t.caller("RegisterDelegatedAdministrator", in)
+		c, a, err := t.memberFor("RegisterDelegatedAdministrator", in, in.AccountId)
 		if err != nil {
 			return err
 		}
 		o := c.Org
-		a, err := t.memberIn(o, in.AccountId)
-		if err != nil {
-			return err
-		}
 		if a.ID == o.Management {
 			return api.NewConstraintViolation(api.ConstraintViolationExceptionReasonCannotRegisterMasterAsDelegatedAdministrator,
 				"The management account can't be a delegated administrator; choose a member account.")
@@ -163,15 +140,11 @@ func (s *Service) DeregisterDelegatedAdministrator(ctx context.Context, in *api.
 		if _, err := knownPrincipal(in.ServicePrincipal); err != nil {
 			return err
 		}
-		c, err := t.caller("DeregisterDelegatedAdministrator", in)
+		c, a, err := t.memberFor("DeregisterDelegatedAdministrator", in, in.AccountId)
 		if err != nil {
 			return err
 		}
 		o := c.Org
-		a, err := t.memberIn(o, in.AccountId)
-		if err != nil {
-			return err
-		}
 		if on, err := t.has(keyDelegated(o.ID, a.ID, in.ServicePrincipal)); err != nil {
 			return err
 		} else if !on {
@@ -277,15 +250,11 @@ func (s *Service) ListDelegatedServicesForAccount(ctx context.Context, in *api.L
 	out := api.ListDelegatedServicesForAccountResponse{DelegatedServices: []api.DelegatedService{}}
 	err := s.read(ctx, func(t *txn) error {
 		const op = "ListDelegatedServicesForAccount"
-		c, err := t.caller(op, in)
+		c, a, err := t.memberFor(op, in, in.AccountId)
 		if err != nil {
 			return err
 		}
 		o := c.Org
-		a, err := t.memberIn(o, in.AccountId)
-		if err != nil {
-			return err
-		}
 		prefix := prefixDelegated(o.ID, a.ID)
 		if da, err := t.hasPrefix(prefix); err != nil {
 			return err

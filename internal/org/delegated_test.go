@@ -1,6 +1,7 @@
 package org
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -21,22 +22,14 @@ func (f *fixture) register(mgmt, acct, principal string) {
 // delegatedAdmins walks ListDelegatedAdministrators to the end.
 func (f *fixture) delegatedAdmins(caller, principal string, max int32) []api.DelegatedAdministrator {
 	f.t.Helper()
-	var all []api.DelegatedAdministrator
-	in := &api.ListDelegatedAdministratorsRequest{ServicePrincipal: principal, MaxResults: max}
-	for {
-		out, err := f.svc.ListDelegatedAdministrators(as(caller), in)
+	all, _ := walkPages(f, max, func(token string) ([]api.DelegatedAdministrator, string, error) {
+		out, err := f.svc.ListDelegatedAdministrators(as(caller), &api.ListDelegatedAdministratorsRequest{ServicePrincipal: principal, MaxResults: max, NextToken: token})
 		if err != nil {
-			f.t.Fatalf("ListDelegatedAdministrators: %v", err)
+			return nil, "", fmt.Errorf("ListDelegatedAdministrators: %w", err)
 		}
-		if max > 0 && len(out.DelegatedAdministrators) > int(max) {
-			f.t.Fatalf("page of %d, MaxResults %d", len(out.DelegatedAdministrators), max)
-		}
-		all = append(all, out.DelegatedAdministrators...)
-		if out.NextToken == "" {
-			return all
-		}
-		in.NextToken = out.NextToken
-	}
+		return out.DelegatedAdministrators, out.NextToken, nil
+	})
+	return all
 }
 
 // delegatedServices walks ListDelegatedServicesForAccount to the end.
@@ -76,7 +69,7 @@ func servicesOf(list []api.DelegatedService) []string {
 func TestRegisterDelegatedAdministrator(t *testing.T) {
 	f := newFixture(t)
 	f.newOrg(mgmtID, "")
-	f.addMembers(mgmtID, otherID, thirdID)
+	f.join(mgmtID, "", api.AccountJoinedMethodInvited, otherID, thirdID)
 	start := f.now()
 	f.register(mgmtID, otherID, guardDuty)
 	f.advance(time.Hour)
@@ -148,10 +141,10 @@ func TestRegisterDelegatedAdministratorErrors(t *testing.T) {
 		cbMember   = "777777777777"
 	)
 	members := []string{otherID, thirdID, closingID, "888888888881", "888888888882", "888888888883", "888888888884"}
-	f.addMembers(mgmtID, members...)
+	f.join(mgmtID, "", api.AccountJoinedMethodInvited, members...)
 	f.newOrg(strangerID, "") // in an organization, but another one
 	f.newOrg(cbMgmtID, api.OrganizationFeatureSetConsolidatedBilling)
-	f.addMembers(cbMgmtID, cbMember)
+	f.join(cbMgmtID, "", api.AccountJoinedMethodInvited, cbMember)
 	f.inspect(func(t *txn) error {
 		a, err := t.account(closingID)
 		if err != nil {
@@ -234,7 +227,7 @@ func TestRegisterDelegatedAdministratorErrors(t *testing.T) {
 func TestDisableServiceDeregistersAdministrators(t *testing.T) {
 	f := newFixture(t)
 	f.newOrg(mgmtID, "")
-	f.addMembers(mgmtID, otherID, thirdID)
+	f.join(mgmtID, "", api.AccountJoinedMethodInvited, otherID, thirdID)
 	f.register(mgmtID, otherID, cloudTrail)
 	f.register(mgmtID, thirdID, cloudTrail)
 	f.register(mgmtID, thirdID, guardDuty)
@@ -298,14 +291,10 @@ func TestDelegatedAdministratorCallers(t *testing.T) {
 	f := newFixture(t)
 	f.newOrg(mgmtID, "")
 	const daID, standaloneID = "444444444444", "555555555555"
-	f.addMembers(mgmtID, otherID, daID)
+	f.join(mgmtID, "", api.AccountJoinedMethodInvited, otherID, daID)
 	f.register(mgmtID, daID, "sso.amazonaws.com")
 	f.enableService(mgmtID, guardDuty)
-	calls := []struct {
-		name  string
-		daMay bool
-		call  func(c string) error
-	}{
+	calls := []callerCase{
 		{"RegisterDelegatedAdministrator", false, func(c string) error {
 			_, err := f.svc.RegisterDelegatedAdministrator(as(c), &api.RegisterDelegatedAdministratorRequest{AccountId: daID, ServicePrincipal: guardDuty})
 			return err
@@ -323,27 +312,14 @@ func TestDelegatedAdministratorCallers(t *testing.T) {
 			return err
 		}},
 	}
-	for _, tc := range calls {
-		t.Run(tc.name, func(t *testing.T) {
-			wantErr(t, tc.call(standaloneID), api.ErrAWSOrganizationsNotInUse, "")
-			wantErr(t, tc.call(otherID), api.ErrAccessDenied, "")
-			if err := tc.call(daID); tc.daMay && err != nil {
-				t.Errorf("delegated administrator: %v", err)
-			} else if !tc.daMay {
-				wantErr(t, err, api.ErrAccessDenied, "")
-			}
-			if err := tc.call(mgmtID); err != nil {
-				t.Errorf("management account: %v", err)
-			}
-		})
-	}
+	checkCallers(t, calls, standaloneID, otherID, daID)
 }
 
 // A delegated administrator stays in the organization until deregistered.
 func TestDelegatedAdministratorCannotLeave(t *testing.T) {
 	f := newFixture(t)
 	f.newOrg(mgmtID, "")
-	f.addMembers(mgmtID, otherID)
+	f.join(mgmtID, "", api.AccountJoinedMethodInvited, otherID)
 	f.register(mgmtID, otherID, guardDuty)
 	reason := string(api.ConstraintViolationExceptionReasonCannotRemoveDelegatedAdministratorFromOrg)
 	_, err := f.svc.RemoveAccountFromOrganization(as(mgmtID), &api.RemoveAccountFromOrganizationRequest{AccountId: otherID})

@@ -21,7 +21,7 @@ type delegationFixture struct {
 func newDelegationFixture(t *testing.T) *delegationFixture {
 	f := &delegationFixture{fixture: newFixture(t), member: "444444444444"}
 	f.newOrg(mgmtID, "")
-	f.addMembers(mgmtID, otherID, thirdID, f.member)
+	f.join(mgmtID, "", api.AccountJoinedMethodInvited, otherID, thirdID, f.member)
 	f.register(mgmtID, otherID, cloudTrail)
 	f.register(mgmtID, thirdID, cloudTrail)
 	root := f.rootID(mgmtID)

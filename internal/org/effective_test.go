@@ -33,8 +33,8 @@ func newTagOrg(t *testing.T) *tagOrg {
 	f.newOrg(mgmtID, "")
 	root := f.rootID(mgmtID)
 	ou := f.createOU(mgmtID, root, "ou1")
-	f.plantMember(mgmtID, otherID, ou)
-	f.plantMember(mgmtID, thirdID, root)
+	f.join(mgmtID, ou, api.AccountJoinedMethodInvited, otherID)
+	f.join(mgmtID, root, api.AccountJoinedMethodInvited, thirdID)
 	must[*api.EnablePolicyTypeResponse](t)(f.svc.EnablePolicyType(as(mgmtID), &api.EnablePolicyTypeRequest{RootId: root, PolicyType: tagType}))
 	return &tagOrg{fixture: f, root: root, ou: ou}
 }
@@ -218,7 +218,7 @@ func TestEffectivePolicyCallers(t *testing.T) {
 	o := newTagOrg(t)
 	o.attachNew("root", tagPolicyA, o.root)
 	const da = "555555555555"
-	o.plantMember(mgmtID, da, o.root)
+	o.join(mgmtID, o.root, api.AccountJoinedMethodInvited, da)
 	o.plantDelegatedAdmin(mgmtID, da)
 	cases := []struct {
 		caller, target string
@@ -294,7 +294,7 @@ func TestEffectivePolicyLastUpdated(t *testing.T) {
 func TestEffectivePolicyPagination(t *testing.T) {
 	o := newTagOrg(t)
 	const fourth = "444444444444"
-	o.plantMember(mgmtID, fourth, o.ou)
+	o.join(mgmtID, o.ou, api.AccountJoinedMethodInvited, fourth)
 	o.attachNew("root", tagPolicyE, o.root)
 	// Two errors for otherID: an assign and a remove that the root's
 	// child controls forbid.

@@ -91,12 +91,7 @@ func (t *txn) pathTargets(o *organization, a *account) ([]*policyTarget, error) 
 // attachedIDs returns the IDs of the policies of one type attached to a
 // target, in key order.
 func (t *txn) attachedIDs(o *organization, target string, typ api.PolicyType) ([]string, error) {
-	var ids []string
-	err := t.Scan(prefixAttachType(o.ID, target, typ), "", func(k string, _ []byte) bool {
-		ids = append(ids, lastSegment(k))
-		return true
-	})
-	return ids, err
+	return t.idsWithPrefix(prefixAttachType(o.ID, target, typ))
 }
 
 // scpLevels returns the levels from the root to account a with the

@@ -21,7 +21,7 @@ func benchSCPOrg(b *testing.B) *fixture {
 		parent = f.createOU(mgmtID, parent, fmt.Sprintf("level%d", d))
 		targets = append(targets, parent)
 	}
-	f.plantMember(mgmtID, otherID, parent)
+	f.join(mgmtID, parent, api.AccountJoinedMethodInvited, otherID)
 	targets = append(targets, otherID)
 	for l, target := range targets {
 		for i := 1; i < 10; i++ {

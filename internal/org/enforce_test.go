@@ -11,7 +11,7 @@ func TestResourceARN(t *testing.T) {
 	o := f.newOrg(mgmtID, "")
 	root := f.rootID(mgmtID)
 	ou := f.createOU(mgmtID, root, "ou1")
-	f.plantMember(mgmtID, otherID, ou)
+	f.join(mgmtID, ou, api.AccountJoinedMethodInvited, otherID)
 	hs := f.invite(mgmtID, &api.HandshakeParty{Id: thirdID, Type: api.HandshakePartyTypeAccount})
 	p := must[*api.CreatePolicyResponse](t)(f.svc.CreatePolicy(as(mgmtID), &api.CreatePolicyRequest{Name: "d", Type: api.PolicyTypeServiceControlPolicy, Content: denyLeave}))
 
@@ -82,8 +82,8 @@ func TestSCPResourcePatterns(t *testing.T) {
 	root := f.rootID(mgmtID)
 	ou1 := f.createOU(mgmtID, root, "ou1")
 	ou2 := f.createOU(mgmtID, root, "ou2")
-	f.plantMember(mgmtID, otherID, root)
-	f.plantMember(mgmtID, thirdID, root)
+	f.join(mgmtID, root, api.AccountJoinedMethodInvited, otherID)
+	f.join(mgmtID, root, api.AccountJoinedMethodInvited, thirdID)
 	f.plantDelegatedAdmin(mgmtID, otherID)
 	ctx := as(mgmtID)
 	must[*api.EnablePolicyTypeResponse](t)(f.svc.EnablePolicyType(ctx, &api.EnablePolicyTypeRequest{RootId: root, PolicyType: api.PolicyTypeTagPolicy}))
@@ -163,7 +163,7 @@ func TestSCPResourcePatterns(t *testing.T) {
 func TestAuthorizeSeesPolicyUpdates(t *testing.T) {
 	f := newFixture(t)
 	f.newOrg(mgmtID, "")
-	f.addMembers(mgmtID, otherID)
+	f.join(mgmtID, "", api.AccountJoinedMethodInvited, otherID)
 	ctx := as(mgmtID)
 	p := must[*api.CreatePolicyResponse](t)(f.svc.CreatePolicy(ctx, &api.CreatePolicyRequest{Name: "d", Type: api.PolicyTypeServiceControlPolicy, Content: denyLeave}))
 	id := p.Policy.PolicySummary.Id

@@ -120,14 +120,12 @@ func (t *txn) pairGovCloud(a *account) (string, error) {
 			break
 		}
 	}
-	for k, v := range map[string]string{
+	if err := t.putStrings(map[string]string{
 		keyGovPair(a.ID):     govID,
 		keyGovAccount(govID): a.ID + " " + strings.ToLower(a.Email),
 		keyGovEmail(a.Email): govID,
-	} {
-		if err := t.Put(k, []byte(v)); err != nil {
-			return "", err
-		}
+	}); err != nil {
+		return "", err
 	}
 	return govID, nil
 }
@@ -147,12 +145,7 @@ func (t *txn) unpairGovCloud(a *account) error {
 	} else if _, email, found := strings.Cut(string(rec), " "); ok && found {
 		keys = append(keys, keyGovEmail(email))
 	}
-	for _, k := range keys {
-		if err := t.Delete(k); err != nil {
-			return err
-		}
-	}
-	return nil
+	return t.deleteKeys(keys...)
 }
 
 // SetGovCloud associates account id with an account in the AWS GovCloud

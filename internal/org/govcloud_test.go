@@ -35,7 +35,7 @@ func (f *fixture) createGov(caller, name, email string) (*api.CreateAccountStatu
 func TestCreateGovCloudAccountPreconditions(t *testing.T) {
 	f := newFixture(t)
 	f.newOrg(mgmtID, api.OrganizationFeatureSetAll)
-	f.hsJoin(mgmtID, api.AccountJoinedMethodInvited, otherID)
+	f.join(mgmtID, "", api.AccountJoinedMethodInvited, otherID)
 	// A member with a GovCloud account of its own is still not the
 	// management account.
 	f.govCloud(otherID)

@@ -163,10 +163,8 @@ func (t *txn) newHandshakeID() (string, error) {
 // startHandshake stores a new OPEN or REQUESTED handshake with its indexes
 // and, unless it is a child (which ends with its parent), its expiry.
 func (t *txn) startHandshake(h *handshake) error {
-	for k, v := range handshakeIndexes(h) {
-		if err := t.Put(k, []byte(v)); err != nil {
-			return err
-		}
+	if err := t.putStrings(handshakeIndexes(h)); err != nil {
+		return err
 	}
 	if h.Parent == "" {
 		if err := t.schedule(h.Expires, workExpireHandshake, h.ID); err != nil {
@@ -240,10 +238,8 @@ func (t *txn) deleteHandshake(h *handshake) error {
 	for k := range handshakeIndexes(h) {
 		keys = append(keys, k)
 	}
-	for _, k := range keys {
-		if err := t.Delete(k); err != nil {
-			return err
-		}
+	if err := t.deleteKeys(keys...); err != nil {
+		return err
 	}
 	if err := t.dropOpenInvitation(h); err != nil {
 		return err
@@ -287,15 +283,38 @@ func (t *txn) expireHandshake(id string) error {
 	return t.putOrg(o)
 }
 
-// keysWithPrefix returns the keys under prefix, so that the caller can
-// change the store after the scan.
-func (t *txn) keysWithPrefix(prefix string) ([]string, error) {
-	var keys []string
-	err := t.Scan(prefix, "", func(k string, _ []byte) bool {
-		keys = append(keys, k)
-		return true
+// eachHandshake calls fn with each stored handshake whose ID ends a key
+// under the prefixes (handshake indexes), reading it only when its turn
+// comes, after the earlier calls.
+func (t *txn) eachHandshake(prefixes []string, fn func(h *handshake) error) error {
+	keys, err := t.keysWithPrefix(prefixes...)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		h, ok, err := t.handshake(lastSegment(k))
+		if err != nil {
+			return err
+		}
+		if ok {
+			if err := fn(h); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// cancelOpenHandshakes cancels, as of at, the handshakes under the
+// prefixes that are still open; o (nil when it is gone) is their
+// organization, whose counters change in place.
+func (t *txn) cancelOpenHandshakes(o *organization, at time.Time, prefixes ...string) error {
+	return t.eachHandshake(prefixes, func(h *handshake) error {
+		if !h.open() {
+			return nil
+		}
+		return t.finishHandshake(o, h, api.HandshakeStateCanceled, at)
 	})
-	return keys, err
 }
 
 // --- views --------------------------------------------------------------------
@@ -314,7 +333,7 @@ func (s *Service) handshakeARN(h *handshake) string {
 }
 
 // handshakeView is h as the API shows it (spec sections 3.3, 4.2, 4.2a).
-func (s *Service) handshakeView(h *handshake) api.Handshake {
+func (s *Service) handshakeView(h *handshake) *api.Handshake {
 	compat := s.cfg.Compat
 	v := api.Handshake{
 		Id:                  h.ID,
@@ -366,7 +385,7 @@ func (s *Service) handshakeView(h *handshake) api.Handshake {
 			{Type: api.HandshakeResourceTypeAccount, Value: h.Target},
 		}
 	}
-	return v
+	return &v
 }
 
 // --- parties ------------------------------------------------------------------
@@ -418,25 +437,37 @@ func errHandshakeNotFound(id string) error {
 // handshakeFor resolves the caller and the handshake an operation acts on;
 // a caller that is no party to it does not find it.
 func (t *txn) handshakeFor(op string, in any, id string) (*caller, *handshake, handshakeRole, error) {
+	return partyTo(t, op, in, id, t.handshake, t.roleIn, errHandshakeNotFound)
+}
+
+// partyTo resolves the caller of op and the record that get finds under
+// id (a handshake or a transfer), with the part relate gives the caller in
+// it. A record the caller has no part in (the zero part) is not found,
+// like one that does not exist.
+func partyTo[R any, P comparable](t *txn, op string, in any, id string,
+	get func(id string) (R, bool, error), relate func(*caller, R) (P, error), notFound func(id string) error,
+) (*caller, R, P, error) {
+	var none R
+	var noPart P
 	c, err := t.caller(op, in)
 	if err != nil {
-		return nil, nil, roleNone, err
+		return nil, none, noPart, err
 	}
-	h, ok, err := t.handshake(id)
+	r, ok, err := get(id)
 	if err != nil {
-		return nil, nil, roleNone, err
+		return nil, none, noPart, err
 	}
 	if !ok {
-		return nil, nil, roleNone, errHandshakeNotFound(id)
+		return nil, none, noPart, notFound(id)
 	}
-	role, err := t.roleIn(c, h)
+	part, err := relate(c, r)
 	if err != nil {
-		return nil, nil, roleNone, err
+		return nil, none, noPart, err
 	}
-	if role == roleNone {
-		return nil, nil, roleNone, errHandshakeNotFound(id)
+	if part == noPart {
+		return nil, none, noPart, notFound(id)
 	}
-	return c, h, role, nil
+	return c, r, part, nil
 }
 
 // handshakeOrg returns the organization h came from.
@@ -500,6 +531,28 @@ func canCancel(h *handshake) error {
 	return errTransition(h, "canceled")
 }
 
+// answering resolves the caller of op, handshake id and its organization
+// for an answer to it (accept, decline, cancel): a caller that may not
+// give that answer in its role is denied, and a handshake in a state that
+// can't take it is refused, in that order.
+func (t *txn) answering(op string, in any, id string, may func(*handshake, handshakeRole) bool, can func(*handshake) error) (*caller, *handshake, *organization, error) {
+	c, h, role, err := t.handshakeFor(op, in, id)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if !may(h, role) {
+		return nil, nil, nil, errAccessDenied()
+	}
+	if err := can(h); err != nil {
+		return nil, nil, nil, err
+	}
+	o, err := t.handshakeOrg(h)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return c, h, o, nil
+}
+
 // --- operations -------------------------------------------------------------------
 
 func (s *Service) DescribeHandshake(ctx context.Context, in *api.DescribeHandshakeRequest) (*api.DescribeHandshakeResponse, error) {
@@ -509,8 +562,7 @@ func (s *Service) DescribeHandshake(ctx context.Context, in *api.DescribeHandsha
 		if err != nil {
 			return err
 		}
-		v := s.handshakeView(h)
-		out.Handshake = &v
+		out.Handshake = s.handshakeView(h)
 		return nil
 	})
 	if err != nil {
@@ -522,23 +574,14 @@ func (s *Service) DescribeHandshake(ctx context.Context, in *api.DescribeHandsha
 func (s *Service) AcceptHandshake(ctx context.Context, in *api.AcceptHandshakeRequest) (*api.AcceptHandshakeResponse, error) {
 	var out api.AcceptHandshakeResponse
 	err := s.write(ctx, func(t *txn) error {
-		c, h, role, err := t.handshakeFor("AcceptHandshake", in, in.HandshakeId)
-		if err != nil {
-			return err
-		}
 		// The recipient accepts; the management account finalizes the
 		// parent (spec 3.7, 4.3). Anyone else is the wrong party.
-		want := roleRecipient
-		if h.isParent() {
-			want = roleOriginator
-		}
-		if role != want {
-			return errAccessDenied()
-		}
-		if err := canAccept(h); err != nil {
-			return err
-		}
-		o, err := t.handshakeOrg(h)
+		c, h, o, err := t.answering("AcceptHandshake", in, in.HandshakeId, func(h *handshake, role handshakeRole) bool {
+			if h.isParent() {
+				return role == roleOriginator
+			}
+			return role == roleRecipient
+		}, canAccept)
 		if err != nil {
 			return err
 		}
@@ -557,8 +600,7 @@ func (s *Service) AcceptHandshake(ctx context.Context, in *api.AcceptHandshakeRe
 		if err != nil {
 			return err
 		}
-		v := s.handshakeView(h)
-		out.Handshake = &v
+		out.Handshake = s.handshakeView(h)
 		return nil
 	})
 	if err != nil {
@@ -570,19 +612,11 @@ func (s *Service) AcceptHandshake(ctx context.Context, in *api.AcceptHandshakeRe
 func (s *Service) DeclineHandshake(ctx context.Context, in *api.DeclineHandshakeRequest) (*api.DeclineHandshakeResponse, error) {
 	var out api.DeclineHandshakeResponse
 	err := s.write(ctx, func(t *txn) error {
-		_, h, role, err := t.handshakeFor("DeclineHandshake", in, in.HandshakeId)
-		if err != nil {
-			return err
-		}
 		// The recipient declines; the originator cancels instead. The
 		// management account reaches the parent's transition error.
-		if role != roleRecipient && !(h.isParent() && role == roleOriginator) {
-			return errAccessDenied()
-		}
-		if err := canDecline(h); err != nil {
-			return err
-		}
-		o, err := t.handshakeOrg(h)
+		_, h, o, err := t.answering("DeclineHandshake", in, in.HandshakeId, func(h *handshake, role handshakeRole) bool {
+			return role == roleRecipient || (h.isParent() && role == roleOriginator)
+		}, canDecline)
 		if err != nil {
 			return err
 		}
@@ -594,8 +628,7 @@ func (s *Service) DeclineHandshake(ctx context.Context, in *api.DeclineHandshake
 		if err := t.putOrg(o); err != nil {
 			return err
 		}
-		v := s.handshakeView(h)
-		out.Handshake = &v
+		out.Handshake = s.handshakeView(h)
 		return nil
 	})
 	if err != nil {
@@ -607,17 +640,9 @@ func (s *Service) DeclineHandshake(ctx context.Context, in *api.DeclineHandshake
 func (s *Service) CancelHandshake(ctx context.Context, in *api.CancelHandshakeRequest) (*api.CancelHandshakeResponse, error) {
 	var out api.CancelHandshakeResponse
 	err := s.write(ctx, func(t *txn) error {
-		_, h, role, err := t.handshakeFor("CancelHandshake", in, in.HandshakeId)
-		if err != nil {
-			return err
-		}
-		if role != roleOriginator {
-			return errAccessDenied()
-		}
-		if err := canCancel(h); err != nil {
-			return err
-		}
-		o, err := t.handshakeOrg(h)
+		_, h, o, err := t.answering("CancelHandshake", in, in.HandshakeId, func(_ *handshake, role handshakeRole) bool {
+			return role == roleOriginator
+		}, canCancel)
 		if err != nil {
 			return err
 		}
@@ -634,8 +659,7 @@ func (s *Service) CancelHandshake(ctx context.Context, in *api.CancelHandshakeRe
 		if err := t.putOrg(o); err != nil {
 			return err
 		}
-		v := s.handshakeView(h)
-		out.Handshake = &v
+		out.Handshake = s.handshakeView(h)
 		return nil
 	})
 	if err != nil {
@@ -735,7 +759,7 @@ func (t *txn) appendHandshake(into *[]api.Handshake, id string) error {
 	if err != nil || !ok {
 		return err
 	}
-	*into = append(*into, t.s.handshakeView(h))
+	*into = append(*into, *t.s.handshakeView(h))
 	return nil
 }
 

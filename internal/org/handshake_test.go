@@ -3,6 +3,7 @@ package org
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -18,58 +19,6 @@ const (
 	sixthID   = "666666666666"
 	seventhID = "777777777777"
 )
-
-// hsJoin makes ids members of mgmt's organization directly, in the root,
-// joined by method: as CreateAccount or an accepted invitation leave them.
-func (f *fixture) hsJoin(mgmt string, method api.AccountJoinedMethod, ids ...string) {
-	f.t.Helper()
-	err := f.svc.write(context.Background(), func(t *txn) error {
-		m, err := t.account(mgmt)
-		if err != nil {
-			return err
-		}
-		o, _, err := t.org(m.Org)
-		if err != nil {
-			return err
-		}
-		for _, id := range ids {
-			a, err := t.account(id)
-			if err != nil {
-				return err
-			}
-			a.Joined, a.JoinedAt, a.State = method, t.now, api.AccountStateActive
-			if err := t.addMember(o, a, o.Root); err != nil {
-				return err
-			}
-			o.Members++
-			if err := t.memberJoined(o, a); err != nil {
-				return err
-			}
-		}
-		return t.putOrg(o)
-	})
-	if err != nil {
-		f.t.Fatal(err)
-	}
-}
-
-// hsOrg returns the stored organization of mgmt.
-func (f *fixture) hsOrg(mgmt string) *organization {
-	f.t.Helper()
-	var o *organization
-	err := f.svc.read(context.Background(), func(t *txn) error {
-		m, err := t.account(mgmt)
-		if err != nil {
-			return err
-		}
-		o, _, err = t.org(m.Org)
-		return err
-	})
-	if err != nil || o == nil {
-		f.t.Fatalf("org of %s: %v", mgmt, err)
-	}
-	return o
-}
 
 // hsAccount returns the account as stored.
 func (f *fixture) hsAccount(id string) *account {
@@ -149,40 +98,26 @@ func (f *fixture) wantState(caller, id string, want api.HandshakeState) {
 // listForAccount returns all of caller's handshakes, page by page.
 func (f *fixture) listForAccount(caller string, filter *api.HandshakeFilter, max int32) []api.Handshake {
 	f.t.Helper()
-	var all []api.Handshake
-	token := ""
-	for pages := 0; ; pages++ {
+	all, _ := walkPages(f, max, func(token string) ([]api.Handshake, string, error) {
 		out, err := f.svc.ListHandshakesForAccount(as(caller), &api.ListHandshakesForAccountRequest{Filter: filter, NextToken: token, MaxResults: max})
 		if err != nil {
-			f.t.Fatalf("ListHandshakesForAccount: %v", err)
+			return nil, "", fmt.Errorf("ListHandshakesForAccount: %w", err)
 		}
-		if max > 0 && len(out.Handshakes) > int(max) {
-			f.t.Fatalf("page of %d, max %d", len(out.Handshakes), max)
-		}
-		all = append(all, out.Handshakes...)
-		if token = out.NextToken; token == "" || pages > 1000 {
-			return all
-		}
-	}
+		return out.Handshakes, out.NextToken, nil
+	})
+	return all
 }
 
 func (f *fixture) listForOrg(caller string, filter *api.HandshakeFilter, max int32) []api.Handshake {
 	f.t.Helper()
-	var all []api.Handshake
-	token := ""
-	for pages := 0; ; pages++ {
+	all, _ := walkPages(f, max, func(token string) ([]api.Handshake, string, error) {
 		out, err := f.svc.ListHandshakesForOrganization(as(caller), &api.ListHandshakesForOrganizationRequest{Filter: filter, NextToken: token, MaxResults: max})
 		if err != nil {
-			f.t.Fatalf("ListHandshakesForOrganization: %v", err)
+			return nil, "", fmt.Errorf("ListHandshakesForOrganization: %w", err)
 		}
-		if max > 0 && len(out.Handshakes) > int(max) {
-			f.t.Fatalf("page of %d, max %d", len(out.Handshakes), max)
-		}
-		all = append(all, out.Handshakes...)
-		if token = out.NextToken; token == "" || pages > 1000 {
-			return all
-		}
-	}
+		return out.Handshakes, out.NextToken, nil
+	})
+	return all
 }
 
 func handshakeIDs(hs []api.Handshake) []string {
@@ -276,7 +211,7 @@ func TestInviteShape(t *testing.T) {
 			if tc.notes != "" && h.Resources[2].Value != tc.notes {
 				t.Errorf("NOTES %+v", h.Resources[2])
 			}
-			if got := f.hsOrg(mgmtID).OpenInvitations; got != 1 {
+			if got := f.orgRecord(mgmtID).OpenInvitations; got != 1 {
 				t.Errorf("OpenInvitations %d", got)
 			}
 			// On the wire: epoch seconds, and no empty or null members.
@@ -321,12 +256,12 @@ func TestInviteErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
 			f.newOrg(mgmtID, api.OrganizationFeatureSetConsolidatedBilling)
-			f.hsJoin(mgmtID, api.AccountJoinedMethodInvited, fifthID)
+			f.join(mgmtID, "", api.AccountJoinedMethodInvited, fifthID)
 			f.invite(mgmtID, acctParty(thirdID))
 			f.invite(mgmtID, emailParty(defaultEmail(fourthID)))
 			_, err := f.svc.InviteAccountToOrganization(as(tc.caller), &tc.in)
 			wantErr(t, err, tc.typ, tc.reason)
-			if got := f.hsOrg(mgmtID).OpenInvitations; got != 2 {
+			if got := f.orgRecord(mgmtID).OpenInvitations; got != 2 {
 				t.Errorf("OpenInvitations %d after a refused invitation", got)
 			}
 		})
@@ -367,11 +302,11 @@ func TestAccountLimitCountsOpenInvitations(t *testing.T) {
 			tc.end(f, first.Id)
 			if tc.name == "expiry" {
 				f.wantState(mgmtID, first.Id, api.HandshakeStateExpired)
-				if got := f.hsOrg(mgmtID).OpenInvitations; got != 0 {
+				if got := f.orgRecord(mgmtID).OpenInvitations; got != 0 {
 					t.Fatalf("OpenInvitations %d after both expired", got)
 				}
 				f.invite(mgmtID, acctParty(thirdID))
-			} else if got := f.hsOrg(mgmtID).OpenInvitations; got != 1 {
+			} else if got := f.orgRecord(mgmtID).OpenInvitations; got != 1 {
 				t.Fatalf("OpenInvitations %d", got)
 			}
 			f.invite(mgmtID, acctParty(fourthID))
@@ -384,7 +319,7 @@ func TestAcceptChecksAccountLimit(t *testing.T) {
 	f.newOrg(mgmtID, "")
 	h := f.invite(mgmtID, acctParty(otherID))
 	// A member joins by another way meanwhile (a lowered quota or a race).
-	f.hsJoin(mgmtID, api.AccountJoinedMethodCreated, thirdID)
+	f.join(mgmtID, "", api.AccountJoinedMethodCreated, thirdID)
 	_, err := f.svc.AcceptHandshake(as(otherID), &api.AcceptHandshakeRequest{HandshakeId: h.Id})
 	wantErr(t, err, api.ErrHandshakeConstraintViolation, "ACCOUNT_NUMBER_LIMIT_EXCEEDED")
 	f.wantState(otherID, h.Id, api.HandshakeStateOpen)
@@ -434,11 +369,11 @@ func TestAcceptInvitation(t *testing.T) {
 				t.Fatalf("accepted %+v", h)
 			}
 			a := f.hsAccount(otherID)
-			if a.Org != f.hsOrg(mgmtID).ID || a.Parent != f.rootID(mgmtID) || a.Joined != api.AccountJoinedMethodInvited ||
+			if a.Org != f.orgRecord(mgmtID).ID || a.Parent != f.rootID(mgmtID) || a.Joined != api.AccountJoinedMethodInvited ||
 				!a.JoinedAt.Equal(f.now()) || a.State != api.AccountStateActive {
 				t.Fatalf("account after accepting: %+v", a)
 			}
-			o := f.hsOrg(mgmtID)
+			o := f.orgRecord(mgmtID)
 			if o.Members != 2 || o.OpenInvitations != 0 {
 				t.Fatalf("Members %d OpenInvitations %d", o.Members, o.OpenInvitations)
 			}
@@ -532,7 +467,7 @@ func TestTransitionTable(t *testing.T) {
 	t.Run("REQUESTED parent", func(t *testing.T) {
 		f := newFixture(t)
 		f.newOrg(mgmtID, api.OrganizationFeatureSetConsolidatedBilling)
-		f.hsJoin(mgmtID, api.AccountJoinedMethodInvited, otherID)
+		f.join(mgmtID, "", api.AccountJoinedMethodInvited, otherID)
 		p := must[*api.EnableAllFeaturesResponse](t)(f.svc.EnableAllFeatures(as(mgmtID), &api.EnableAllFeaturesRequest{})).Handshake
 		if p.State != api.HandshakeStateRequested {
 			t.Fatalf("parent %s", p.State)
@@ -552,9 +487,9 @@ func TestTransitionTable(t *testing.T) {
 func TestHandshakeParties(t *testing.T) {
 	f := newFixture(t)
 	f.newOrg(mgmtID, api.OrganizationFeatureSetConsolidatedBilling)
-	f.hsJoin(mgmtID, api.AccountJoinedMethodInvited, fourthID) // a plain member
-	f.hsJoin(mgmtID, api.AccountJoinedMethodCreated, fifthID)  // a delegated administrator
-	orgID := f.hsOrg(mgmtID).ID
+	f.join(mgmtID, "", api.AccountJoinedMethodInvited, fourthID) // a plain member
+	f.join(mgmtID, "", api.AccountJoinedMethodCreated, fifthID)  // a delegated administrator
+	orgID := f.orgRecord(mgmtID).ID
 	if err := f.svc.write(context.Background(), func(t *txn) error {
 		return t.Put(prefixDelegated(orgID, fifthID)+"example.amazonaws.com", nil)
 	}); err != nil {
@@ -643,7 +578,7 @@ func TestExpiryAndRetention(t *testing.T) {
 	f.wantState(otherID, h.Id, api.HandshakeStateOpen)
 	f.advance(time.Millisecond)
 	f.wantState(otherID, h.Id, api.HandshakeStateExpired)
-	if got := f.hsOrg(mgmtID).OpenInvitations; got != 0 {
+	if got := f.orgRecord(mgmtID).OpenInvitations; got != 0 {
 		t.Fatalf("OpenInvitations %d after expiry", got)
 	}
 	// Visible for 30 days after it expired, then gone everywhere.
@@ -726,7 +661,7 @@ func TestListHandshakes(t *testing.T) {
 	}
 	// Another organization's parent has no children here.
 	f.newOrg(fourthID, api.OrganizationFeatureSetConsolidatedBilling)
-	f.hsJoin(fourthID, api.AccountJoinedMethodInvited, sixthID)
+	f.join(fourthID, "", api.AccountJoinedMethodInvited, sixthID)
 	foreign := f.enableAllFeatures(fourthID)
 	if got := f.listForOrg(fourthID, &api.HandshakeFilter{ParentHandshakeId: foreign.Id}, 0); len(got) != 1 {
 		t.Fatalf("own children %v", handshakeIDs(got))

@@ -165,13 +165,6 @@ func (c *checker) decode(key string, v any) bool {
 // load decodes the records, checks that each is stored under its own ID
 // and that every key is of a known kind.
 func (c *checker) load() {
-	idIs := func(key, prefix, id string) bool {
-		if want := strings.TrimPrefix(key, prefix); id != want {
-			c.fail("%s: record has ID %q", key, id)
-			return false
-		}
-		return true
-	}
 	for _, k := range c.keys {
 		if k == keyTokenSecret {
 			continue
@@ -182,53 +175,27 @@ func (c *checker) load() {
 		}
 		switch {
 		case strings.HasPrefix(k, "org/"):
-			var o organization
-			if c.decode(k, &o) && idIs(k, "org/", o.ID) {
-				c.orgs[o.ID] = &o
-			}
+			loadRecord(c, k, "org/", c.orgs, func(o *organization) string { return o.ID })
 		case strings.HasPrefix(k, "root/"):
-			var r root
-			if c.decode(k, &r) && idIs(k, "root/", r.ID) {
-				c.roots[r.ID] = &r
-			}
+			loadRecord(c, k, "root/", c.roots, func(r *root) string { return r.ID })
 		case strings.HasPrefix(k, "ou/"):
-			var u ou
-			if c.decode(k, &u) && idIs(k, "ou/", u.ID) {
-				c.ous[u.ID] = &u
-			}
+			loadRecord(c, k, "ou/", c.ous, func(u *ou) string { return u.ID })
 		case strings.HasPrefix(k, "acct/"):
-			var a account
-			if c.decode(k, &a) && idIs(k, "acct/", a.ID) {
-				c.accounts[a.ID] = &a
-			}
+			loadRecord(c, k, "acct/", c.accounts, func(a *account) string { return a.ID })
 		case strings.HasPrefix(k, "car/"):
-			var cs createStatus
-			if c.decode(k, &cs) && idIs(k, "car/", cs.ID) {
-				c.creates[cs.ID] = &cs
-			}
+			loadRecord(c, k, "car/", c.creates, func(cs *createStatus) string { return cs.ID })
 		case strings.HasPrefix(k, "hs/"):
-			var h handshake
-			if c.decode(k, &h) && idIs(k, "hs/", h.ID) {
-				c.handshakes[h.ID] = &h
-				for ik, iv := range handshakeIndexes(&h) {
+			if h := loadRecord(c, k, "hs/", c.handshakes, func(h *handshake) string { return h.ID }); h != nil {
+				for ik, iv := range handshakeIndexes(h) {
 					c.hsIndex[ik] = iv
 				}
 			}
 		case strings.HasPrefix(k, "policy/"):
-			var p policy
-			if c.decode(k, &p) && idIs(k, "policy/", p.ID) {
-				c.policies[p.ID] = &p
-			}
+			loadRecord(c, k, "policy/", c.policies, func(p *policy) string { return p.ID })
 		case strings.HasPrefix(k, "rp/"):
-			var rp resourcePolicy
-			if c.decode(k, &rp) && idIs(k, "rp/", rp.Org) {
-				c.resPols[rp.Org] = &rp
-			}
+			loadRecord(c, k, "rp/", c.resPols, func(rp *resourcePolicy) string { return rp.Org })
 		case strings.HasPrefix(k, "session/"):
-			var se session
-			if c.decode(k, &se) && idIs(k, "session/", se.AccessKeyID) {
-				c.sessions[se.AccessKeyID] = &se
-			}
+			loadRecord(c, k, "session/", c.sessions, func(se *session) string { return se.AccessKeyID })
 		case strings.HasPrefix(k, "tags/"):
 			var tags []api.Tag
 			c.decode(k, &tags)
@@ -251,6 +218,23 @@ func (c *checker) load() {
 			}
 		}
 	}
+}
+
+// loadRecord decodes the record at key, which must be stored under its own
+// ID (the rest of the key after prefix, as id reads it from the record),
+// and files it in into under that ID. It returns the record, or nil when
+// it fails.
+func loadRecord[R any](c *checker, key, prefix string, into map[string]*R, id func(*R) string) *R {
+	r := new(R)
+	if !c.decode(key, r) {
+		return nil
+	}
+	if got, want := id(r), strings.TrimPrefix(key, prefix); got != want {
+		c.fail("%s: record has ID %q", key, got)
+		return nil
+	}
+	into[id(r)] = r
+	return r
 }
 
 // wantDue fails unless work of kind is scheduled for id.
@@ -528,6 +512,15 @@ func (c *checker) targetIn(org, id string) bool {
 	return a != nil && a.Org == org
 }
 
+// indexParts is how many parts, separated by "/", follow the first
+// segment of the keys that checkIndexes takes apart.
+var indexParts = map[string]int{
+	"member": 2, "child": 3, "ouname": 2, "orgcar": 3, "orgclose": 3,
+	"hsopeninv": 2, "hsinvto": 2, "hsmiginv": 2, "hsblock": 2, "hsrate": 3,
+	"orgpolicy": 4, "policyname": 3, "attach": 4, "attached": 3,
+	"svcaccess": 2, "delegated": 3, "delegatedsvc": 3,
+}
+
 // checkIndexes: every index key points at a record that agrees with it,
 // so that no listing finds what is not there.
 func (c *checker) checkIndexes() {
@@ -535,27 +528,30 @@ func (c *checker) checkIndexes() {
 		v := string(c.kv[k])
 		prefix, _, _ := strings.Cut(k, "/")
 		bad := func(format string, args ...any) { c.fail("%s: %s", k, fmt.Sprintf(format, args...)) }
+		var p []string
+		if n := indexParts[prefix]; n > 0 {
+			var ok bool
+			if p, ok = split(k, prefix+"/", n); !ok {
+				bad("malformed")
+				continue
+			}
+		}
 		switch prefix {
 		case "email":
 			if a := c.accounts[v]; a == nil || strings.ToLower(a.Email) != strings.TrimPrefix(k, "email/") {
 				bad("names account %q, which does not have this email", v)
 			}
 		case "member":
-			if p, ok := split(k, "member/", 2); !ok {
-				bad("malformed")
-			} else if a := c.accounts[p[1]]; a == nil || a.Org != p[0] {
+			if a := c.accounts[p[1]]; a == nil || a.Org != p[0] {
 				bad("account is not a member of %s", p[0])
 			}
 		case "child":
-			p, ok := split(k, "child/", 3)
-			switch {
-			case !ok:
-				bad("malformed")
-			case p[1] == "a":
+			switch p[1] {
+			case "a":
 				if a := c.accounts[p[2]]; a == nil || a.Org == "" || a.Parent != p[0] {
 					bad("account is not a member under %s", p[0])
 				}
-			case p[1] == "o":
+			case "o":
 				if u := c.ous[p[2]]; u == nil || u.Parent != p[0] {
 					bad("OU does not exist under %s", p[0])
 				}
@@ -563,21 +559,15 @@ func (c *checker) checkIndexes() {
 				bad("malformed")
 			}
 		case "ouname":
-			if p, ok := split(k, "ouname/", 2); !ok {
-				bad("malformed")
-			} else if u := c.ous[v]; u == nil || u.Parent != p[0] || u.Name != p[1] {
+			if u := c.ous[v]; u == nil || u.Parent != p[0] || u.Name != p[1] {
 				bad("names OU %q, which is not named so under %s", v, p[0])
 			}
 		case "orgcar":
-			if p, ok := split(k, "orgcar/", 3); !ok {
-				bad("malformed")
-			} else if cs := c.creates[p[2]]; cs == nil || cs.Org != p[0] {
+			if cs := c.creates[p[2]]; cs == nil || cs.Org != p[0] {
 				bad("create request of %s does not exist", p[0])
 			}
 		case "orgclose":
-			if p, ok := split(k, "orgclose/", 3); !ok {
-				bad("malformed")
-			} else if c.accounts[p[2]] == nil {
+			if c.accounts[p[2]] == nil {
 				bad("account does not exist")
 			}
 		case "hsorg", "hsorgact", "hsrcpt", "hschild":
@@ -587,15 +577,11 @@ func (c *checker) checkIndexes() {
 				bad("holds %q, want %q", v, want)
 			}
 		case "hsopeninv":
-			if p, ok := split(k, "hsopeninv/", 2); !ok {
-				bad("malformed")
-			} else if h := c.handshakes[p[1]]; h == nil || h.Org != p[0] || h.Action != api.ActionTypeInvite || !h.open() {
+			if h := c.handshakes[p[1]]; h == nil || h.Org != p[0] || h.Action != api.ActionTypeInvite || !h.open() {
 				bad("not an open invitation of %s", p[0])
 			}
 		case "hsinvto":
-			if p, ok := split(k, "hsinvto/", 2); !ok {
-				bad("malformed")
-			} else if h := c.handshakes[v]; h == nil || h.Org != p[0] || h.Action != api.ActionTypeInvite || !h.open() || h.recipient() != p[1] {
+			if h := c.handshakes[v]; h == nil || h.Org != p[0] || h.Action != api.ActionTypeInvite || !h.open() || h.recipient() != p[1] {
 				bad("names %q, not an open invitation of %s to %s", v, p[0], p[1])
 			}
 		case "hsmig":
@@ -604,47 +590,29 @@ func (c *checker) checkIndexes() {
 				bad("names %q, not a pending ENABLE_ALL_FEATURES handshake of %s", v, org)
 			}
 		case "hsmiginv":
-			if p, ok := split(k, "hsmiginv/", 2); !ok {
-				bad("malformed")
-			} else if h := c.handshakes[p[1]]; h == nil || h.Action != api.ActionTypeInvite || !h.open() || h.Migration != p[0] {
+			if h := c.handshakes[p[1]]; h == nil || h.Action != api.ActionTypeInvite || !h.open() || h.Migration != p[0] {
 				bad("not an open invitation issued during migration %s", p[0])
 			} else if parent := c.handshakes[p[0]]; parent == nil || !parent.open() {
 				bad("migration %s is not pending", p[0])
 			}
 		case "hsblock":
-			if p, ok := split(k, "hsblock/", 2); !ok {
-				bad("malformed")
-			} else if parent := c.handshakes[p[0]]; parent == nil || !parent.isParent() || !parent.open() {
+			if parent := c.handshakes[p[0]]; parent == nil || !parent.isParent() || !parent.open() {
 				bad("migration %s is not pending", p[0])
 			}
 		case "hsrate":
-			if p, ok := split(k, "hsrate/", 3); !ok {
-				bad("malformed")
-			} else if h := c.handshakes[p[2]]; h == nil || h.Org != p[0] || h.Action != api.ActionTypeInvite {
+			if h := c.handshakes[p[2]]; h == nil || h.Org != p[0] || h.Action != api.ActionTypeInvite {
 				bad("not an invitation of %s", p[0])
 			}
 		case "orgpolicy":
-			p, ok := split(k, "orgpolicy/", 4)
-			if !ok {
-				bad("malformed")
-				break
-			}
 			pol := c.policyIn(p[0], p[3])
 			if c.orgs[p[0]] == nil || pol == nil || string(pol.Type) != p[1] || (p[2] == "0") != (pol.Org == "") {
 				bad("no such policy of type %s in %s", p[1], p[0])
 			}
 		case "policyname":
-			if p, ok := split(k, "policyname/", 3); !ok {
-				bad("malformed")
-			} else if pol := c.policies[v]; pol == nil || pol.Org != p[0] || string(pol.Type) != p[1] || pol.Name != p[2] {
+			if pol := c.policies[v]; pol == nil || pol.Org != p[0] || string(pol.Type) != p[1] || pol.Name != p[2] {
 				bad("names %q, which is not so named", v)
 			}
 		case "attach":
-			p, ok := split(k, "attach/", 4)
-			if !ok {
-				bad("malformed")
-				break
-			}
 			if pol := c.policyIn(p[0], p[3]); pol == nil || string(pol.Type) != p[2] {
 				bad("policy %s of type %s does not exist in %s", p[3], p[2], p[0])
 			}
@@ -653,11 +621,6 @@ func (c *checker) checkIndexes() {
 			}
 			c.wantKey(k, keyAttached(p[0], p[3], p[1]))
 		case "attached":
-			p, ok := split(k, "attached/", 3)
-			if !ok {
-				bad("malformed")
-				break
-			}
 			if pol := c.policyIn(p[0], p[1]); pol == nil {
 				bad("policy %s does not exist in %s", p[1], p[0])
 			} else {
@@ -669,26 +632,16 @@ func (c *checker) checkIndexes() {
 				bad("names organization %q, whose resource policy is not %s", v, id)
 			}
 		case "svcaccess":
-			if p, ok := split(k, "svcaccess/", 2); !ok {
-				bad("malformed")
-			} else if c.orgs[p[0]] == nil {
+			if c.orgs[p[0]] == nil {
 				bad("organization does not exist")
 			}
 		case "delegated":
-			if p, ok := split(k, "delegated/", 3); !ok {
-				bad("malformed")
-			} else {
-				if a := c.accounts[p[1]]; a == nil || a.Org != p[0] {
-					bad("account is not a member of %s", p[0])
-				}
-				c.wantKey(k, keyServiceDelegate(p[0], p[2], p[1]))
+			if a := c.accounts[p[1]]; a == nil || a.Org != p[0] {
+				bad("account is not a member of %s", p[0])
 			}
+			c.wantKey(k, keyServiceDelegate(p[0], p[2], p[1]))
 		case "delegatedsvc":
-			if p, ok := split(k, "delegatedsvc/", 3); !ok {
-				bad("malformed")
-			} else {
-				c.wantKey(k, keyDelegated(p[0], p[2], p[1]))
-			}
+			c.wantKey(k, keyDelegated(p[0], p[2], p[1]))
 		}
 	}
 }

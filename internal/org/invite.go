@@ -124,17 +124,14 @@ func (s *Service) InviteAccountToOrganization(ctx context.Context, in *api.Invit
 		if migration != "" {
 			open[keyMigrationInvite(migration, id)] = ""
 		}
-		for k, v := range open {
-			if err := t.Put(k, []byte(v)); err != nil {
-				return err
-			}
+		if err := t.putStrings(open); err != nil {
+			return err
 		}
 		o.OpenInvitations++
 		if err := t.putOrg(o); err != nil {
 			return err
 		}
-		v := s.handshakeView(h)
-		out.Handshake = &v
+		out.Handshake = s.handshakeView(h)
 		return nil
 	})
 	if err != nil {

@@ -41,27 +41,19 @@ func (s *Service) LeaveOrganization(ctx context.Context, _ *api.Empty) (*api.Emp
 // longer blocks a pending migration, which may therefore open (spec 3.6,
 // inferred). o's counters change in place; removeMember stores o.
 func (t *txn) cancelMemberHandshakes(o *organization, a *account) error {
-	var keys []string
+	var prefixes []string
 	for _, rcpt := range []string{a.ID, strings.ToLower(a.Email)} {
-		if rcpt == "" {
-			continue
+		if rcpt != "" {
+			prefixes = append(prefixes, prefixRecipientHandshakes(rcpt))
 		}
-		ks, err := t.keysWithPrefix(prefixRecipientHandshakes(rcpt))
-		if err != nil {
-			return err
-		}
-		keys = append(keys, ks...)
 	}
-	for _, k := range keys {
-		h, ok, err := t.handshake(lastSegment(k))
-		if err != nil {
-			return err
+	if err := t.eachHandshake(prefixes, func(h *handshake) error {
+		if h.Org != o.ID || !h.open() {
+			return nil
 		}
-		if ok && h.Org == o.ID && h.open() {
-			if err := t.finishHandshake(o, h, api.HandshakeStateCanceled, t.now); err != nil {
-				return err
-			}
-		}
+		return t.finishHandshake(o, h, api.HandshakeStateCanceled, t.now)
+	}); err != nil {
+		return err
 	}
 	parent, err := t.pendingMigration(o.ID)
 	if err != nil || parent == "" {
@@ -73,32 +65,12 @@ func (t *txn) cancelMemberHandshakes(o *organization, a *account) error {
 // discardOrgHandshakes is the beforeDeleteOrganization hook: an
 // organization's handshakes go with it (spec 5.7, inferred).
 func (t *txn) discardOrgHandshakes(o *organization) error {
-	keys, err := t.keysWithPrefix(prefixOrgHandshakes(o.ID))
-	if err != nil {
+	if err := t.eachHandshake([]string{prefixOrgHandshakes(o.ID)}, t.deleteHandshake); err != nil {
 		return err
 	}
-	for _, k := range keys {
-		h, ok, err := t.handshake(lastSegment(k))
-		if err != nil {
-			return err
-		}
-		if ok {
-			if err := t.deleteHandshake(h); err != nil {
-				return err
-			}
-		}
-	}
 	// Whatever is left of the rate index and the open markers.
-	for _, prefix := range []string{prefixInvitationsSent(o.ID), prefixOpenInvitations(o.ID), "hsinvto/" + o.ID + "/"} {
-		ks, err := t.keysWithPrefix(prefix)
-		if err != nil {
-			return err
-		}
-		for _, k := range ks {
-			if err := t.Delete(k); err != nil {
-				return err
-			}
-		}
+	if err := t.deletePrefixes(prefixInvitationsSent(o.ID), prefixOpenInvitations(o.ID), "hsinvto/"+o.ID+"/"); err != nil {
+		return err
 	}
 	return t.Delete(keyMigration(o.ID))
 }

@@ -18,7 +18,7 @@ func TestLeaveOrganization(t *testing.T) {
 	}
 	f.accept(otherID, h.Id)
 	f.accept(thirdID, out.Handshake.Id)
-	f.hsJoin(mgmtID, api.AccountJoinedMethodCreated, fourthID)
+	f.join(mgmtID, "", api.AccountJoinedMethodCreated, fourthID)
 
 	for _, tc := range []struct {
 		name   string
@@ -35,7 +35,7 @@ func TestLeaveOrganization(t *testing.T) {
 			wantErr(t, err, tc.typ, tc.reason)
 		})
 	}
-	if o := f.hsOrg(mgmtID); o.Members != 4 {
+	if o := f.orgRecord(mgmtID); o.Members != 4 {
 		t.Fatalf("Members %d after refused leaves", o.Members)
 	}
 
@@ -49,7 +49,7 @@ func TestLeaveOrganization(t *testing.T) {
 	if len(tags) != 0 {
 		t.Fatalf("tags after leaving %+v", tags)
 	}
-	if o := f.hsOrg(mgmtID); o.Members != 3 {
+	if o := f.orgRecord(mgmtID); o.Members != 3 {
 		t.Fatalf("Members %d", o.Members)
 	}
 	_, err = f.svc.DescribeOrganization(as(thirdID), &api.Empty{})

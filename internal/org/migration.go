@@ -52,20 +52,8 @@ func (s *Service) EnableAllFeatures(ctx context.Context, _ *api.EnableAllFeature
 				"Only organizations of at most %d accounts can enable all features this way.", migrationSizeLimit)
 		}
 		// Invitations still open promised consolidated billing (spec 3.8).
-		keys, err := t.keysWithPrefix(prefixOpenInvitations(o.ID))
-		if err != nil {
+		if err := t.cancelOpenHandshakes(o, t.now, prefixOpenInvitations(o.ID)); err != nil {
 			return err
-		}
-		for _, k := range keys {
-			h, ok, err := t.handshake(lastSegment(k))
-			if err != nil {
-				return err
-			}
-			if ok && h.open() {
-				if err := t.finishHandshake(o, h, api.HandshakeStateCanceled, t.now); err != nil {
-					return err
-				}
-			}
 		}
 		id, err := t.newHandshakeID()
 		if err != nil {
@@ -97,8 +85,7 @@ func (s *Service) EnableAllFeatures(ctx context.Context, _ *api.EnableAllFeature
 		if err := t.putOrg(o); err != nil {
 			return err
 		}
-		v := s.handshakeView(parent)
-		out.Handshake = &v
+		out.Handshake = s.handshakeView(parent)
 		return nil
 	})
 	if err != nil {
@@ -193,22 +180,8 @@ func (t *txn) endMigration(o *organization, parent *handshake, state api.Handsha
 	if err := t.finishHandshake(o, parent, state, at); err != nil {
 		return err
 	}
-	for _, prefix := range []string{prefixChildHandshakes(parent.ID), prefixMigrationInvites(parent.ID)} {
-		keys, err := t.keysWithPrefix(prefix)
-		if err != nil {
-			return err
-		}
-		for _, k := range keys {
-			h, ok, err := t.handshake(lastSegment(k))
-			if err != nil {
-				return err
-			}
-			if ok && h.open() {
-				if err := t.finishHandshake(o, h, api.HandshakeStateCanceled, at); err != nil {
-					return err
-				}
-			}
-		}
+	if err := t.cancelOpenHandshakes(o, at, prefixChildHandshakes(parent.ID), prefixMigrationInvites(parent.ID)); err != nil {
+		return err
 	}
 	return t.clearMigration(parent)
 }
@@ -222,16 +195,5 @@ func (t *txn) clearMigration(parent *handshake) error {
 			return err
 		}
 	}
-	for _, prefix := range []string{prefixBlockingChildren(parent.ID), prefixMigrationInvites(parent.ID)} {
-		keys, err := t.keysWithPrefix(prefix)
-		if err != nil {
-			return err
-		}
-		for _, k := range keys {
-			if err := t.Delete(k); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return t.deletePrefixes(prefixBlockingChildren(parent.ID), prefixMigrationInvites(parent.ID))
 }

@@ -42,8 +42,8 @@ func TestMigrationStory(t *testing.T) {
 	f := newFixture(t)
 	o := f.newOrg(mgmtID, api.OrganizationFeatureSetConsolidatedBilling)
 	invited := []string{otherID, thirdID, fourthID}
-	f.hsJoin(mgmtID, api.AccountJoinedMethodInvited, invited...)
-	f.hsJoin(mgmtID, api.AccountJoinedMethodCreated, fifthID, sixthID)
+	f.join(mgmtID, "", api.AccountJoinedMethodInvited, invited...)
+	f.join(mgmtID, "", api.AccountJoinedMethodCreated, fifthID, sixthID)
 
 	p := f.enableAllFeatures(mgmtID)
 	if !handshakeIDRe.MatchString(p.Id) || p.Action != api.ActionTypeEnableAllFeatures || p.State != api.HandshakeStateRequested {
@@ -180,7 +180,7 @@ func TestMigrationStory(t *testing.T) {
 func TestMigrationWithoutInvitedMembersOpensAtOnce(t *testing.T) {
 	f := newFixture(t)
 	f.newOrg(mgmtID, api.OrganizationFeatureSetConsolidatedBilling)
-	f.hsJoin(mgmtID, api.AccountJoinedMethodCreated, otherID)
+	f.join(mgmtID, "", api.AccountJoinedMethodCreated, otherID)
 	p := f.enableAllFeatures(mgmtID)
 	if p.State != api.HandshakeStateOpen {
 		t.Fatalf("parent %s, want OPEN", p.State)
@@ -226,7 +226,7 @@ func TestEnableAllFeaturesErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
 			f.newOrg(mgmtID, api.OrganizationFeatureSetConsolidatedBilling)
-			f.hsJoin(mgmtID, api.AccountJoinedMethodInvited, otherID)
+			f.join(mgmtID, "", api.AccountJoinedMethodInvited, otherID)
 			if tc.name == "pending and open" {
 				f.enableAllFeatures(mgmtID)
 			}
@@ -279,7 +279,7 @@ func TestDeclineBlocksUntilRemoved(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
 			f.newOrg(mgmtID, api.OrganizationFeatureSetConsolidatedBilling)
-			f.hsJoin(mgmtID, api.AccountJoinedMethodInvited, otherID, thirdID)
+			f.join(mgmtID, "", api.AccountJoinedMethodInvited, otherID, thirdID)
 			p := f.enableAllFeatures(mgmtID)
 			f.accept(otherID, f.approval(otherID).Id)
 			declined := f.decline(thirdID, f.approval(thirdID).Id)
@@ -311,7 +311,7 @@ func TestDeclineBlocksUntilRemoved(t *testing.T) {
 func TestLeaveCancelsOpenApproval(t *testing.T) {
 	f := newFixture(t)
 	f.newOrg(mgmtID, api.OrganizationFeatureSetConsolidatedBilling)
-	f.hsJoin(mgmtID, api.AccountJoinedMethodInvited, otherID, thirdID)
+	f.join(mgmtID, "", api.AccountJoinedMethodInvited, otherID, thirdID)
 	p := f.enableAllFeatures(mgmtID)
 	f.accept(otherID, f.approval(otherID).Id)
 	c := f.approval(thirdID)
@@ -328,7 +328,7 @@ func TestLeaveCancelsOpenApproval(t *testing.T) {
 func TestCanceledApprovalStillBlocks(t *testing.T) {
 	f := newFixture(t)
 	f.newOrg(mgmtID, api.OrganizationFeatureSetConsolidatedBilling)
-	f.hsJoin(mgmtID, api.AccountJoinedMethodInvited, otherID)
+	f.join(mgmtID, "", api.AccountJoinedMethodInvited, otherID)
 	p := f.enableAllFeatures(mgmtID)
 	c := f.cancel(mgmtID, f.approval(otherID).Id)
 	if c.State != api.HandshakeStateCanceled {
@@ -342,12 +342,12 @@ func TestCanceledApprovalStillBlocks(t *testing.T) {
 func TestMigrationCancelAndInvitations(t *testing.T) {
 	f := newFixture(t)
 	f.newOrg(mgmtID, api.OrganizationFeatureSetConsolidatedBilling)
-	f.hsJoin(mgmtID, api.AccountJoinedMethodInvited, otherID, thirdID)
+	f.join(mgmtID, "", api.AccountJoinedMethodInvited, otherID, thirdID)
 	before := f.invite(mgmtID, acctParty(fourthID))
 	p := f.enableAllFeatures(mgmtID)
 	// Invitations pending at the start promised consolidated billing.
 	f.wantState(mgmtID, before.Id, api.HandshakeStateCanceled)
-	if n := f.hsOrg(mgmtID).OpenInvitations; n != 0 {
+	if n := f.orgRecord(mgmtID).OpenInvitations; n != 0 {
 		t.Fatalf("OpenInvitations %d", n)
 	}
 	// Invitations during the migration are allowed and promise ALL.
@@ -366,7 +366,7 @@ func TestMigrationCancelAndInvitations(t *testing.T) {
 	f.wantState(thirdID, open.Id, api.HandshakeStateCanceled)
 	f.wantState(mgmtID, during.Id, api.HandshakeStateCanceled)
 	f.wantState(mgmtID, joined.Id, api.HandshakeStateAccepted)
-	if o := f.hsOrg(mgmtID); o.OpenInvitations != 0 || o.FeatureSet != api.OrganizationFeatureSetConsolidatedBilling || o.Members != 4 {
+	if o := f.orgRecord(mgmtID); o.OpenInvitations != 0 || o.FeatureSet != api.OrganizationFeatureSetConsolidatedBilling || o.Members != 4 {
 		t.Fatalf("organization %+v", o)
 	}
 	// The migration may start again: the invited newcomer must approve now.
@@ -382,7 +382,7 @@ func TestMigrationCancelAndInvitations(t *testing.T) {
 func TestMigrationExpiry(t *testing.T) {
 	f := newFixture(t)
 	f.newOrg(mgmtID, api.OrganizationFeatureSetConsolidatedBilling)
-	f.hsJoin(mgmtID, api.AccountJoinedMethodInvited, otherID, thirdID)
+	f.join(mgmtID, "", api.AccountJoinedMethodInvited, otherID, thirdID)
 	p := f.enableAllFeatures(mgmtID)
 	accepted := f.accept(otherID, f.approval(otherID).Id)
 	open := f.approval(thirdID)
@@ -398,7 +398,7 @@ func TestMigrationExpiry(t *testing.T) {
 	// parent still waited: it counts as approved all the same.
 	_, err := f.svc.DescribeHandshake(as(otherID), &api.DescribeHandshakeRequest{HandshakeId: accepted.Id})
 	wantErr(t, err, api.ErrHandshakeNotFound, "")
-	if o := f.hsOrg(mgmtID); o.OpenInvitations != 0 || o.FeatureSet != api.OrganizationFeatureSetConsolidatedBilling {
+	if o := f.orgRecord(mgmtID); o.OpenInvitations != 0 || o.FeatureSet != api.OrganizationFeatureSetConsolidatedBilling {
 		t.Fatalf("organization %+v", o)
 	}
 	f.enableAllFeatures(mgmtID) // no longer pending
@@ -413,7 +413,7 @@ func TestMigrationExpiry(t *testing.T) {
 func TestRejectInvitesDuringMigration(t *testing.T) {
 	f := newFixture(t, func(c *Config) { c.Compat.RejectInvitesDuringMigration = true })
 	f.newOrg(mgmtID, api.OrganizationFeatureSetConsolidatedBilling)
-	f.hsJoin(mgmtID, api.AccountJoinedMethodInvited, otherID)
+	f.join(mgmtID, "", api.AccountJoinedMethodInvited, otherID)
 	p := f.enableAllFeatures(mgmtID)
 	_, err := f.svc.InviteAccountToOrganization(as(mgmtID), &api.InviteAccountToOrganizationRequest{Target: acctParty(thirdID)})
 	wantErr(t, err, api.ErrHandshakeConstraintViolation, "INVITE_DISABLED_DURING_ENABLE_ALL_FEATURES")
@@ -424,7 +424,7 @@ func TestRejectInvitesDuringMigration(t *testing.T) {
 func TestAllFeaturesPartyWithPrefix(t *testing.T) {
 	f := newFixture(t, func(c *Config) { c.Compat.AllFeaturesPartyWithPrefix = true })
 	o := f.newOrg(mgmtID, api.OrganizationFeatureSetConsolidatedBilling)
-	f.hsJoin(mgmtID, api.AccountJoinedMethodInvited, otherID)
+	f.join(mgmtID, "", api.AccountJoinedMethodInvited, otherID)
 	p := f.enableAllFeatures(mgmtID)
 	c := f.approval(otherID)
 	if p.Parties[0].Id != o.Id || c.Parties[0].Id != o.Id || c.Resources[0].Value != p.Id {
@@ -479,7 +479,7 @@ func TestMigrationIsLinear(t *testing.T) {
 		for i := range ids {
 			ids[i] = fmt.Sprintf("9%011d", i)
 		}
-		f.hsJoin(mgmtID, api.AccountJoinedMethodInvited, ids...)
+		f.join(mgmtID, "", api.AccountJoinedMethodInvited, ids...)
 		ops = 0
 		f.enableAllFeatures(mgmtID)
 		start = float64(ops)
@@ -509,7 +509,7 @@ func newMigrationFixture(tb testing.TB, n int) (*fixture, []string) {
 	for i := range ids {
 		ids[i] = fmt.Sprintf("9%011d", i)
 	}
-	f.hsJoin(mgmtID, api.AccountJoinedMethodInvited, ids...)
+	f.join(mgmtID, "", api.AccountJoinedMethodInvited, ids...)
 	f.enableAllFeatures(mgmtID)
 	return f, ids
 }
@@ -546,7 +546,7 @@ func BenchmarkEnableAllFeatures(b *testing.B) {
 				for i := range ids {
 					ids[i] = fmt.Sprintf("9%011d", i)
 				}
-				f.hsJoin(mgmtID, api.AccountJoinedMethodInvited, ids...)
+				f.join(mgmtID, "", api.AccountJoinedMethodInvited, ids...)
 				b.StartTimer()
 				if p := f.enableAllFeatures(mgmtID); p.State != api.HandshakeStateRequested {
 					b.Fatal(p.State)

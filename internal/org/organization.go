@@ -131,11 +131,8 @@ func (s *Service) DeleteOrganization(ctx context.Context, _ *api.Empty) (*api.Em
 			}
 		}
 		// Discard everything the organization owns: OUs, root, requests.
-		var keys []string
-		collect := func(prefix string) error {
-			return t.Scan(prefix, "", func(k string, _ []byte) bool { keys = append(keys, k); return true })
-		}
-		if err := collect(prefixOrgCreateStatus(o.ID)); err != nil {
+		keys, err := t.keysWithPrefix(prefixOrgCreateStatus(o.ID))
+		if err != nil {
 			return err
 		}
 		for _, k := range keys {
@@ -146,10 +143,8 @@ func (s *Service) DeleteOrganization(ctx context.Context, _ *api.Empty) (*api.Em
 		if err := t.deleteSubtree(o.Root); err != nil {
 			return err
 		}
-		for _, k := range append(keys, keyRoot(o.Root), keyTags(o.Root), keyOrg(o.ID)) {
-			if err := t.Delete(k); err != nil {
-				return err
-			}
+		if err := t.deleteKeys(append(keys, keyRoot(o.Root), keyTags(o.Root), keyOrg(o.ID))...); err != nil {
+			return err
 		}
 		return t.dropMember(c.Account)
 	})
@@ -166,11 +161,8 @@ var beforeDeleteOrganization []func(t *txn, o *organization) error
 
 // deleteSubtree deletes every OU below parent with its indexes and tags.
 func (t *txn) deleteSubtree(parent string) error {
-	var ous []string
-	if err := t.Scan(prefixChildOUs(parent), "", func(k string, _ []byte) bool {
-		ous = append(ous, lastSegment(k))
-		return true
-	}); err != nil {
+	ous, err := t.idsWithPrefix(prefixChildOUs(parent))
+	if err != nil {
 		return err
 	}
 	for _, id := range ous {

@@ -9,54 +9,6 @@ import (
 	"github.com/orgd/orgd/internal/api"
 )
 
-// plantMember makes acct an invited member of mgmt's organization under
-// parent, writing the records directly rather than through an invitation.
-func (f *fixture) plantMember(mgmt, acct, parent string) {
-	f.t.Helper()
-	err := f.svc.write(as(mgmt), func(t *txn) error {
-		m, err := t.account(mgmt)
-		if err != nil {
-			return err
-		}
-		o, _, err := t.org(m.Org)
-		if err != nil {
-			return err
-		}
-		a, err := t.account(acct)
-		if err != nil {
-			return err
-		}
-		a.Joined, a.JoinedAt, a.State = api.AccountJoinedMethodInvited, t.now, api.AccountStateActive
-		if err := t.addMember(o, a, parent); err != nil {
-			return err
-		}
-		o.Members++
-		if err := t.memberJoined(o, a); err != nil {
-			return err
-		}
-		return t.putOrg(o)
-	})
-	if err != nil {
-		f.t.Fatal(err)
-	}
-}
-
-// plantDelegatedAdmin registers acct, a member of mgmt's organization, as
-// a delegated administrator for some service.
-func (f *fixture) plantDelegatedAdmin(mgmt, acct string) {
-	f.t.Helper()
-	err := f.svc.write(as(mgmt), func(t *txn) error {
-		m, err := t.account(mgmt)
-		if err != nil {
-			return err
-		}
-		return t.Put(prefixDelegated(m.Org, acct)+"service.example.com", nil)
-	})
-	if err != nil {
-		f.t.Fatal(err)
-	}
-}
-
 // createOU creates an OU as mgmt and returns its ID.
 func (f *fixture) createOU(mgmt, parent, name string) string {
 	f.t.Helper()
@@ -208,9 +160,9 @@ func TestOUCallers(t *testing.T) {
 	f.newOrg(mgmtID, "")
 	root := f.rootID(mgmtID)
 	ou := f.createOU(mgmtID, root, "Prod")
-	f.plantMember(mgmtID, otherID, root)
+	f.join(mgmtID, root, api.AccountJoinedMethodInvited, otherID)
 	const daID = "444444444444"
-	f.plantMember(mgmtID, daID, root)
+	f.join(mgmtID, root, api.AccountJoinedMethodInvited, daID)
 	f.plantDelegatedAdmin(mgmtID, daID)
 	const standaloneID = "555555555555"
 
@@ -316,7 +268,7 @@ func TestDeleteOrganizationalUnit(t *testing.T) {
 	parent := f.createOU(mgmtID, root, "Parent")
 	child := f.createOU(mgmtID, parent, "Child")
 	holder := f.createOU(mgmtID, root, "Holder")
-	f.plantMember(mgmtID, otherID, holder)
+	f.join(mgmtID, holder, api.AccountJoinedMethodInvited, otherID)
 	f.newOrg(thirdID, "")
 	otherOU := f.createOU(thirdID, f.rootID(thirdID), "Theirs")
 	must[*api.Empty](t)(f.svc.TagResource(as(mgmtID), &api.TagResourceRequest{ResourceId: child, Tags: []api.Tag{{Key: "k", Value: "v"}}}))
@@ -364,11 +316,7 @@ func TestDeleteOrganizationalUnit(t *testing.T) {
 				f.t.Errorf("key %s still present (err %v)", k, err)
 			}
 		}
-		m, err := t.account(mgmtID)
-		if err != nil {
-			return err
-		}
-		o, _, err := t.org(m.Org)
+		o, err := mgmtOrg(t, mgmtID)
 		if err == nil && o.OUs != 1 {
 			f.t.Errorf("OU counter %d, want 1", o.OUs)
 		}
@@ -414,7 +362,7 @@ func TestListChildrenAndOUs(t *testing.T) {
 		ous = append(ous, f.createOU(mgmtID, root, name))
 	}
 	slices.Sort(ous)
-	f.plantMember(mgmtID, otherID, ous[0])
+	f.join(mgmtID, ous[0], api.AccountJoinedMethodInvited, otherID)
 	f.newOrg(thirdID, "")
 	otherRoot := f.rootID(thirdID)
 
@@ -532,7 +480,7 @@ func TestListParents(t *testing.T) {
 	root := f.rootID(mgmtID)
 	top := f.createOU(mgmtID, root, "Top")
 	nested := f.createOU(mgmtID, top, "Nested")
-	f.plantMember(mgmtID, otherID, nested)
+	f.join(mgmtID, nested, api.AccountJoinedMethodInvited, otherID)
 	f.newOrg(thirdID, "")
 	otherOU := f.createOU(thirdID, f.rootID(thirdID), "Theirs")
 
@@ -571,7 +519,7 @@ func TestOUsInConsolidatedBillingOrg(t *testing.T) {
 	f.newOrg(mgmtID, api.OrganizationFeatureSetConsolidatedBilling)
 	root := f.rootID(mgmtID)
 	ou := f.createOU(mgmtID, root, "Prod")
-	f.plantMember(mgmtID, otherID, ou)
+	f.join(mgmtID, ou, api.AccountJoinedMethodInvited, otherID)
 	mustOK := func(name string, err error) {
 		t.Helper()
 		if err != nil {

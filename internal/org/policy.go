@@ -162,6 +162,19 @@ func (t *txn) policySummary(o *organization, p *policy) api.PolicySummary {
 	return api.PolicySummary{Id: p.ID, Arn: t.s.policyARN(o, p), Name: p.Name, Description: p.Description, Type: p.Type, AwsManaged: isAWSManaged(p)}
 }
 
+// appendPolicySummaries is a t.list visitor over keys that end in a
+// policy ID of o: it appends each policy's summary to *into.
+func (t *txn) appendPolicySummaries(o *organization, into *[]api.PolicySummary) func(k string, _ []byte) error {
+	return func(k string, _ []byte) error {
+		p, ok, err := t.policy(o, lastSegment(k))
+		if err != nil || !ok {
+			return err
+		}
+		*into = append(*into, t.policySummary(o, p))
+		return nil
+	}
+}
+
 func (t *txn) policyView(o *organization, p *policy) *api.Policy {
 	sum := t.policySummary(o, p)
 	return &api.Policy{PolicySummary: &sum, Content: p.Content}
@@ -214,9 +227,9 @@ func (t *txn) detach(o *organization, target string, typ api.PolicyType, policy 
 
 // detachAll removes every policy attachment of a target.
 func (t *txn) detachAll(o *organization, target string) error {
-	var keys []string
 	prefix := prefixAttachTarget(o.ID, target)
-	if err := t.Scan(prefix, "", func(k string, _ []byte) bool { keys = append(keys, k); return true }); err != nil {
+	keys, err := t.keysWithPrefix(prefix)
+	if err != nil {
 		return err
 	}
 	for _, k := range keys {
@@ -344,20 +357,28 @@ func validatePolicyDocument(typ api.PolicyType, content string) error {
 
 // --- operations ---------------------------------------------------------------
 
+// rootFor resolves the caller of op and root id of its organization.
+func (t *txn) rootFor(op string, in any, id string) (*organization, *root, error) {
+	c, err := t.caller(op, in)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, ok, err := t.root(id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !ok || r.Org != c.Org.ID {
+		return nil, nil, api.NewRootNotFound("We can't find a root with the RootId %s.", id)
+	}
+	return c.Org, r, nil
+}
+
 func (s *Service) EnablePolicyType(ctx context.Context, in *api.EnablePolicyTypeRequest) (*api.EnablePolicyTypeResponse, error) {
 	var out api.EnablePolicyTypeResponse
 	err := s.write(ctx, func(t *txn) error {
-		c, err := t.caller("EnablePolicyType", in)
+		o, r, err := t.rootFor("EnablePolicyType", in, in.RootId)
 		if err != nil {
 			return err
-		}
-		o := c.Org
-		r, ok, err := t.root(in.RootId)
-		if err != nil {
-			return err
-		}
-		if !ok || r.Org != o.ID {
-			return api.NewRootNotFound("We can't find a root with the RootId %s.", in.RootId)
 		}
 		for _, pt := range r.PolicyTypes {
 			if pt.Type == in.PolicyType {
@@ -392,11 +413,8 @@ func (t *txn) attachDefaultEverywhere(o *organization, typ api.PolicyType) error
 	var walk func(parent string) error
 	walk = func(parent string) error {
 		targets = append(targets, parent)
-		var children []string
-		if err := t.Scan(prefixChildren(parent), "", func(k string, _ []byte) bool {
-			children = append(children, k)
-			return true
-		}); err != nil {
+		children, err := t.keysWithPrefix(prefixChildren(parent))
+		if err != nil {
 			return err
 		}
 		for _, k := range children {
@@ -425,17 +443,9 @@ func (t *txn) attachDefaultEverywhere(o *organization, typ api.PolicyType) error
 func (s *Service) DisablePolicyType(ctx context.Context, in *api.DisablePolicyTypeRequest) (*api.DisablePolicyTypeResponse, error) {
 	var out api.DisablePolicyTypeResponse
 	err := s.write(ctx, func(t *txn) error {
-		c, err := t.caller("DisablePolicyType", in)
+		o, r, err := t.rootFor("DisablePolicyType", in, in.RootId)
 		if err != nil {
 			return err
-		}
-		o := c.Org
-		r, ok, err := t.root(in.RootId)
-		if err != nil {
-			return err
-		}
-		if !ok || r.Org != o.ID {
-			return api.NewRootNotFound("We can't find a root with the RootId %s.", in.RootId)
 		}
 		kept := r.PolicyTypes[:0:0]
 		for _, pt := range r.PolicyTypes {
@@ -660,14 +670,7 @@ func (s *Service) ListPolicies(ctx context.Context, in *api.ListPoliciesRequest)
 		}
 		o := c.Org
 		out.NextToken, err = t.list("ListPolicies", c, []string{string(in.Filter)}, prefixOrgPolicies(o.ID, in.Filter), in.NextToken, in.MaxResults, nil,
-			func(k string, _ []byte) error {
-				p, ok, err := t.policy(o, lastSegment(k))
-				if err != nil || !ok {
-					return err
-				}
-				out.Policies = append(out.Policies, t.policySummary(o, p))
-				return nil
-			})
+			t.appendPolicySummaries(o, &out.Policies))
 		return err
 	})
 	if err != nil {
@@ -687,25 +690,36 @@ func (t *txn) indexManagedPolicies(o *organization) error {
 	return nil
 }
 
+// attachment resolves what AttachPolicy and DetachPolicy act on: the
+// caller's organization, the policy and the target; the policy's type
+// must be enabled in the root.
+func (t *txn) attachment(op string, in any, policyID, targetID string) (*organization, *policy, *policyTarget, error) {
+	c, err := t.caller(op, in)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	o := c.Org
+	p, err := t.policyOrNotFound(o, policyID)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	target, err := t.policyTarget(o, targetID)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if enabled, _, err := t.typeEnabled(o, p.Type); err != nil {
+		return nil, nil, nil, err
+	} else if !enabled {
+		return nil, nil, nil, api.NewPolicyTypeNotEnabled("The policy type %s is not enabled in the root.", p.Type)
+	}
+	return o, p, target, nil
+}
+
 func (s *Service) AttachPolicy(ctx context.Context, in *api.AttachPolicyRequest) (*api.Empty, error) {
 	err := s.write(ctx, func(t *txn) error {
-		c, err := t.caller("AttachPolicy", in)
+		o, p, target, err := t.attachment("AttachPolicy", in, in.PolicyId, in.TargetId)
 		if err != nil {
 			return err
-		}
-		o := c.Org
-		p, err := t.policyOrNotFound(o, in.PolicyId)
-		if err != nil {
-			return err
-		}
-		target, err := t.policyTarget(o, in.TargetId)
-		if err != nil {
-			return err
-		}
-		if enabled, _, err := t.typeEnabled(o, p.Type); err != nil {
-			return err
-		} else if !enabled {
-			return api.NewPolicyTypeNotEnabled("The policy type %s is not enabled in the root.", p.Type)
 		}
 		if dup, err := t.has(keyAttach(o.ID, target.ID, p.Type, p.ID)); err != nil {
 			return err
@@ -732,23 +746,9 @@ func (s *Service) AttachPolicy(ctx context.Context, in *api.AttachPolicyRequest)
 
 func (s *Service) DetachPolicy(ctx context.Context, in *api.DetachPolicyRequest) (*api.Empty, error) {
 	err := s.write(ctx, func(t *txn) error {
-		c, err := t.caller("DetachPolicy", in)
+		o, p, target, err := t.attachment("DetachPolicy", in, in.PolicyId, in.TargetId)
 		if err != nil {
 			return err
-		}
-		o := c.Org
-		p, err := t.policyOrNotFound(o, in.PolicyId)
-		if err != nil {
-			return err
-		}
-		target, err := t.policyTarget(o, in.TargetId)
-		if err != nil {
-			return err
-		}
-		if enabled, _, err := t.typeEnabled(o, p.Type); err != nil {
-			return err
-		} else if !enabled {
-			return api.NewPolicyTypeNotEnabled("The policy type %s is not enabled in the root.", p.Type)
 		}
 		if p.ID == rcpFullAWSAccessID {
 			return api.NewInvalidInput(api.InvalidInputExceptionReasonNonDetachablePolicy, "The policy RCPFullAWSAccess can't be detached.")
@@ -791,14 +791,7 @@ func (s *Service) ListPoliciesForTarget(ctx context.Context, in *api.ListPolicie
 			return err
 		}
 		out.NextToken, err = t.list("ListPoliciesForTarget", c, []string{target.ID, string(in.Filter)}, prefixAttachType(o.ID, target.ID, in.Filter), in.NextToken, in.MaxResults, nil,
-			func(k string, _ []byte) error {
-				p, ok, err := t.policy(o, lastSegment(k))
-				if err != nil || !ok {
-					return err
-				}
-				out.Policies = append(out.Policies, t.policySummary(o, p))
-				return nil
-			})
+			t.appendPolicySummaries(o, &out.Policies))
 		return err
 	})
 	if err != nil {

@@ -9,36 +9,6 @@ import (
 
 const denyLeave = `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"organizations:LeaveOrganization","Resource":"*"}]}`
 
-// addMembers writes member accounts of mgmt's organization straight into
-// the store, as if they had joined by invitation.
-func (f *fixture) addMembers(mgmt string, ids ...string) {
-	f.t.Helper()
-	err := f.svc.write(as(mgmt), func(t *txn) error {
-		c, err := t.caller("DescribeOrganization", nil)
-		if err != nil {
-			return err
-		}
-		for _, id := range ids {
-			a, err := t.account(id)
-			if err != nil {
-				return err
-			}
-			a.Joined, a.JoinedAt, a.State = api.AccountJoinedMethodInvited, t.now, api.AccountStateActive
-			if err := t.addMember(c.Org, a, c.Org.Root); err != nil {
-				return err
-			}
-			c.Org.Members++
-			if err := t.memberJoined(c.Org, a); err != nil {
-				return err
-			}
-		}
-		return t.putOrg(c.Org)
-	})
-	if err != nil {
-		f.t.Fatal(err)
-	}
-}
-
 func policyIDs(ps []api.PolicySummary) []string {
 	var ids []string
 	for _, p := range ps {
@@ -50,7 +20,7 @@ func policyIDs(ps []api.PolicySummary) []string {
 func TestPolicyTypesAndDefaults(t *testing.T) {
 	f := newFixture(t)
 	f.newOrg(mgmtID, "")
-	f.addMembers(mgmtID, otherID)
+	f.join(mgmtID, "", api.AccountJoinedMethodInvited, otherID)
 	root := f.rootID(mgmtID)
 	ctx := as(mgmtID)
 
@@ -92,7 +62,7 @@ func TestPolicyTypesAndDefaults(t *testing.T) {
 func TestPolicyCRUDAndAttachment(t *testing.T) {
 	f := newFixture(t)
 	o := f.newOrg(mgmtID, "")
-	f.addMembers(mgmtID, otherID)
+	f.join(mgmtID, "", api.AccountJoinedMethodInvited, otherID)
 	ctx := as(mgmtID)
 	scp := api.PolicyTypeServiceControlPolicy
 

@@ -146,6 +146,61 @@ func (t *txn) hasPrefix(prefix string) (bool, error) {
 	return found, err
 }
 
+// keysWithPrefix returns the keys under each prefix in turn, so that the
+// caller can change the store after the scan.
+func (t *txn) keysWithPrefix(prefixes ...string) ([]string, error) {
+	var keys []string
+	for _, prefix := range prefixes {
+		if err := t.Scan(prefix, "", func(k string, _ []byte) bool {
+			keys = append(keys, k)
+			return true
+		}); err != nil {
+			return nil, err
+		}
+	}
+	return keys, nil
+}
+
+// idsWithPrefix returns the last segments (IDs) of the keys under prefix,
+// in key order.
+func (t *txn) idsWithPrefix(prefix string) ([]string, error) {
+	var ids []string
+	err := t.Scan(prefix, "", func(k string, _ []byte) bool {
+		ids = append(ids, lastSegment(k))
+		return true
+	})
+	return ids, err
+}
+
+// deletePrefixes deletes every key under each prefix.
+func (t *txn) deletePrefixes(prefixes ...string) error {
+	keys, err := t.keysWithPrefix(prefixes...)
+	if err != nil {
+		return err
+	}
+	return t.deleteKeys(keys...)
+}
+
+// putStrings stores each key of kv with its value.
+func (t *txn) putStrings(kv map[string]string) error {
+	for k, v := range kv {
+		if err := t.Put(k, []byte(v)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deleteKeys deletes the keys.
+func (t *txn) deleteKeys(keys ...string) error {
+	for _, k := range keys {
+		if err := t.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (t *txn) org(id string) (*organization, bool, error) {
 	var o organization
 	ok, err := t.getJSON(keyOrg(id), &o)

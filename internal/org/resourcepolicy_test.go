@@ -19,7 +19,7 @@ func delegatePolicy(acct, actions string) string {
 func TestResourcePolicyLifecycle(t *testing.T) {
 	f := newFixture(t)
 	org := f.newOrg(mgmtID, "")
-	f.addMembers(mgmtID, otherID)
+	f.join(mgmtID, "", api.AccountJoinedMethodInvited, otherID)
 	ctx := as(mgmtID)
 
 	_, err := f.svc.DescribeResourcePolicy(ctx, &api.Empty{})
@@ -84,7 +84,7 @@ func TestResourcePolicyLifecycle(t *testing.T) {
 func TestPutResourcePolicyValidation(t *testing.T) {
 	f := newFixture(t)
 	f.newOrg(mgmtID, "")
-	f.addMembers(mgmtID, otherID)
+	f.join(mgmtID, "", api.AccountJoinedMethodInvited, otherID)
 	f.newOrg(thirdID, "")
 	const (
 		jsonErr     = string(api.InvalidInputExceptionReasonInvalidResourcePolicyJson)
@@ -196,14 +196,10 @@ func TestResourcePolicyCallers(t *testing.T) {
 	f := newFixture(t)
 	f.newOrg(mgmtID, "")
 	const daID, standaloneID, cbMgmtID = "444444444444", "555555555555", "666666666666"
-	f.addMembers(mgmtID, otherID, daID)
+	f.join(mgmtID, "", api.AccountJoinedMethodInvited, otherID, daID)
 	f.register(mgmtID, daID, guardDuty)
 	content := delegatePolicy(otherID, `"organizations:CreatePolicy"`)
-	calls := []struct {
-		name  string
-		daMay bool
-		call  func(c string) error
-	}{
+	calls := []callerCase{
 		{"PutResourcePolicy", false, func(c string) error {
 			_, err := f.svc.PutResourcePolicy(as(c), &api.PutResourcePolicyRequest{Content: content})
 			return err
@@ -221,20 +217,7 @@ func TestResourcePolicyCallers(t *testing.T) {
 		}},
 	}
 	must[*api.PutResourcePolicyResponse](t)(f.svc.PutResourcePolicy(as(mgmtID), &api.PutResourcePolicyRequest{Content: content}))
-	for _, tc := range calls {
-		t.Run(tc.name, func(t *testing.T) {
-			wantErr(t, tc.call(standaloneID), api.ErrAWSOrganizationsNotInUse, "")
-			wantErr(t, tc.call(otherID), api.ErrAccessDenied, "")
-			if err := tc.call(daID); tc.daMay && err != nil {
-				t.Errorf("delegated administrator: %v", err)
-			} else if !tc.daMay {
-				wantErr(t, err, api.ErrAccessDenied, "")
-			}
-			if err := tc.call(mgmtID); err != nil {
-				t.Errorf("management account: %v", err)
-			}
-		})
-	}
+	checkCallers(t, calls, standaloneID, otherID, daID)
 	// Delegation needs all features.
 	f.newOrg(cbMgmtID, api.OrganizationFeatureSetConsolidatedBilling)
 	_, err := f.svc.PutResourcePolicy(as(cbMgmtID), &api.PutResourcePolicyRequest{Content: `{"Statement":{"Effect":"Allow","Principal":{"AWS":"` + cbMgmtID + `"},"Action":"*","Resource":"*"}}`})

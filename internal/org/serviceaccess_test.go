@@ -206,13 +206,9 @@ func TestServiceAccessCallers(t *testing.T) {
 	f := newFixture(t)
 	f.newOrg(mgmtID, "")
 	const daID, standaloneID = "444444444444", "555555555555"
-	f.addMembers(mgmtID, otherID, daID)
+	f.join(mgmtID, "", api.AccountJoinedMethodInvited, otherID, daID)
 	f.register(mgmtID, daID, "sso.amazonaws.com")
-	calls := []struct {
-		name  string
-		daMay bool
-		call  func(c string) error
-	}{
+	calls := []callerCase{
 		{"EnableAWSServiceAccess", false, func(c string) error {
 			_, err := f.svc.EnableAWSServiceAccess(as(c), &api.EnableAWSServiceAccessRequest{ServicePrincipal: guardDuty})
 			return err
@@ -226,18 +222,5 @@ func TestServiceAccessCallers(t *testing.T) {
 			return err
 		}},
 	}
-	for _, tc := range calls {
-		t.Run(tc.name, func(t *testing.T) {
-			wantErr(t, tc.call(standaloneID), api.ErrAWSOrganizationsNotInUse, "")
-			wantErr(t, tc.call(otherID), api.ErrAccessDenied, "")
-			if err := tc.call(daID); tc.daMay && err != nil {
-				t.Errorf("delegated administrator: %v", err)
-			} else if !tc.daMay {
-				wantErr(t, err, api.ErrAccessDenied, "")
-			}
-			if err := tc.call(mgmtID); err != nil {
-				t.Errorf("management account: %v", err)
-			}
-		})
-	}
+	checkCallers(t, calls, standaloneID, otherID, daID)
 }

@@ -23,20 +23,8 @@ func init() {
 	dueWork[dueSessionExpired] = func(t *txn, id string) error { return t.Delete(keySession(id)) }
 }
 
-// session is the stored form of an STS session.
-type session struct {
-	AccessKeyID     string
-	SecretAccessKey string
-	SessionToken    string
-	Expiration      time.Time
-	AccountID       string
-	RoleName        string
-	RoleARN         string
-	SessionName     string
-	Principal       string
-	Source          string
-	SourceIdentity  string `json:",omitempty"`
-}
+// session is the stored form of an STS session: identity.Session as JSON.
+type session identity.Session
 
 // PutSession stores a session that STS issued; an access key ID in use
 // is identity.ErrSessionExists.

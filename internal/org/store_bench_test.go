@@ -134,11 +134,7 @@ func BenchmarkStoreDescribeAccount(b *testing.B) {
 			s, root := benchService(b, be.open(b))
 			ids := make([]string, members)
 			err := s.write(context.Background(), func(t *txn) error {
-				m, err := t.account(mgmtID)
-				if err != nil {
-					return err
-				}
-				o, _, err := t.org(m.Org)
+				o, err := mgmtOrg(t, mgmtID)
 				if err != nil {
 					return err
 				}

@@ -70,6 +70,23 @@ func (t *txn) taggable(o *organization, id string) error {
 	return nil
 }
 
+// resourceTags resolves the caller of op and resource id, which must be
+// taggable in the caller's organization, and reads the resource's tags.
+func (t *txn) resourceTags(op string, in any, id string) (*caller, []api.Tag, error) {
+	c, err := t.caller(op, in)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := t.taggable(c.Org, id); err != nil {
+		return nil, nil, err
+	}
+	tags, err := t.tags(id)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, tags, nil
+}
+
 func (s *Service) TagResource(ctx context.Context, in *api.TagResourceRequest) (*api.Empty, error) {
 	err := s.write(ctx, func(t *txn) error {
 		max := s.cfg.Quotas.TagsPerResource
@@ -77,14 +94,7 @@ func (s *Service) TagResource(ctx context.Context, in *api.TagResourceRequest) (
 		if err := validateTags(in.Tags, max); err != nil {
 			return err
 		}
-		c, err := t.caller("TagResource", in)
-		if err != nil {
-			return err
-		}
-		if err := t.taggable(c.Org, in.ResourceId); err != nil {
-			return err
-		}
-		old, err := t.tags(in.ResourceId)
+		_, old, err := t.resourceTags("TagResource", in, in.ResourceId)
 		if err != nil {
 			return err
 		}
@@ -112,14 +122,7 @@ func (s *Service) TagResource(ctx context.Context, in *api.TagResourceRequest) (
 
 func (s *Service) UntagResource(ctx context.Context, in *api.UntagResourceRequest) (*api.Empty, error) {
 	err := s.write(ctx, func(t *txn) error {
-		c, err := t.caller("UntagResource", in)
-		if err != nil {
-			return err
-		}
-		if err := t.taggable(c.Org, in.ResourceId); err != nil {
-			return err
-		}
-		old, err := t.tags(in.ResourceId)
+		_, old, err := t.resourceTags("UntagResource", in, in.ResourceId)
 		if err != nil {
 			return err
 		}
@@ -153,21 +156,14 @@ func (s *Service) ListTagsForResource(ctx context.Context, in *api.ListTagsForRe
 	out := api.ListTagsForResourceResponse{Tags: []api.Tag{}}
 	err := s.read(ctx, func(t *txn) error {
 		const op = "ListTagsForResource"
-		c, err := t.caller(op, in)
+		c, tags, err := t.resourceTags(op, in, in.ResourceId)
 		if err != nil {
-			return err
-		}
-		if err := t.taggable(c.Org, in.ResourceId); err != nil {
 			return err
 		}
 		// Tags are one record per resource, so t.list's key scan does not
 		// apply; the token carries the last tag key returned instead, in a
 		// scope built as t.list builds its own.
 		scope := op + "\x00" + c.ID + "\x00" + in.ResourceId
-		tags, err := t.tags(in.ResourceId)
-		if err != nil {
-			return err
-		}
 		if in.NextToken != "" {
 			after, err := s.tokens.After(scope, in.NextToken)
 			if err != nil {

@@ -34,7 +34,7 @@ func TestTagResource(t *testing.T) {
 	f.newOrg(mgmtID, "")
 	root := f.rootID(mgmtID)
 	ou := f.createOU(mgmtID, root, "Prod")
-	f.plantMember(mgmtID, otherID, ou)
+	f.join(mgmtID, ou, api.AccountJoinedMethodInvited, otherID)
 
 	for _, id := range []string{root, ou, otherID, mgmtID} {
 		t.Run(id, func(t *testing.T) {
@@ -136,9 +136,9 @@ func TestTagCallers(t *testing.T) {
 	f := newFixture(t)
 	f.newOrg(mgmtID, "")
 	root := f.rootID(mgmtID)
-	f.plantMember(mgmtID, otherID, root)
+	f.join(mgmtID, root, api.AccountJoinedMethodInvited, otherID)
 	const daID = "444444444444"
-	f.plantMember(mgmtID, daID, root)
+	f.join(mgmtID, root, api.AccountJoinedMethodInvited, daID)
 	f.plantDelegatedAdmin(mgmtID, daID)
 	calls := map[string]func(caller string) error{
 		"TagResource": func(c string) error {
@@ -231,7 +231,7 @@ func TestListTagsForResourcePagination(t *testing.T) {
 	}
 	// A listing's token is not valid for another caller.
 	const daID = "444444444444"
-	f.plantMember(mgmtID, daID, root)
+	f.join(mgmtID, root, api.AccountJoinedMethodInvited, daID)
 	f.plantDelegatedAdmin(mgmtID, daID)
 	_, err := f.svc.ListTagsForResource(as(daID), &api.ListTagsForResourceRequest{ResourceId: root, NextToken: firstToken})
 	wantErr(t, err, api.ErrInvalidInput, bad)

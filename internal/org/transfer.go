@@ -183,9 +183,9 @@ func endFor(tr *transfer, requested, now time.Time) (time.Time, error) {
 type transferSide uint8
 
 const (
-	sideNone     transferSide = iota
-	sideInbound               // the target: it takes the responsibility
-	sideOutbound              // the source, or the invited party until it accepts
+	sideNone     transferSide = iota // no side: the transfer is not found
+	sideInbound                      // the target: it takes the responsibility
+	sideOutbound                     // the source, or the invited party until it accepts
 )
 
 // sideOf returns c's organization's side of tr. Until the invitation is
@@ -217,25 +217,7 @@ func (t *txn) sideOf(c *caller, tr *transfer) (transferSide, error) {
 // transferFor resolves the caller of op and the transfer it names; a
 // transfer the caller's organization has no side in is not found.
 func (t *txn) transferFor(op string, in any, id string) (*caller, *transfer, transferSide, error) {
-	c, err := t.caller(op, in)
-	if err != nil {
-		return nil, nil, sideNone, err
-	}
-	tr, ok, err := t.transfer(id)
-	if err != nil {
-		return nil, nil, sideNone, err
-	}
-	if !ok {
-		return nil, nil, sideNone, errTransferNotFound(id)
-	}
-	side, err := t.sideOf(c, tr)
-	if err != nil {
-		return nil, nil, sideNone, err
-	}
-	if side == sideNone {
-		return nil, nil, sideNone, errTransferNotFound(id)
-	}
-	return c, tr, side, nil
+	return partyTo(t, op, in, id, t.transfer, t.sideOf, errTransferNotFound)
 }
 
 // transferView is tr as c's organization sees it from side: the ARN is
@@ -446,20 +428,17 @@ func (s *Service) InviteOrganizationToTransferResponsibility(ctx context.Context
 			return err
 		}
 		sort := transferSort(tr)
-		for k, v := range map[string]string{
+		if err := t.putStrings(map[string]string{
 			prefixInboundTransfers(o.ID) + sort:             "",
 			prefixRecipientTransfers(tr.recipient()) + sort: "",
 			keyOpenTransfer(o.ID, tr.recipient()):           id,
-		} {
-			if err := t.Put(k, []byte(v)); err != nil {
-				return err
-			}
+		}); err != nil {
+			return err
 		}
 		if err := t.putTransfer(tr); err != nil {
 			return err
 		}
-		v := s.handshakeView(h)
-		out.Handshake = &v
+		out.Handshake = s.handshakeView(h)
 		return nil
 	})
 	if err != nil {
@@ -731,16 +710,12 @@ func (t *txn) transfersBeforeDelete(o *organization) error {
 	if err != nil {
 		return err
 	}
-	var keys []string
-	for _, prefix := range []string{
+	keys, err := t.keysWithPrefix(
 		prefixInboundTransfers(o.ID), prefixSourceTransfers(o.ID),
 		prefixRecipientTransfers(m.ID), prefixRecipientTransfers(strings.ToLower(m.Email)),
-	} {
-		ks, err := t.keysWithPrefix(prefix)
-		if err != nil {
-			return err
-		}
-		keys = append(keys, ks...)
+	)
+	if err != nil {
+		return err
 	}
 	var inbound []string
 	for _, k := range keys {

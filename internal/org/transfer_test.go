@@ -1,6 +1,7 @@
 package org
 
 import (
+	"fmt"
 	"regexp"
 	"slices"
 	"testing"
@@ -84,46 +85,34 @@ func (f *fixture) rtRename(caller, id, name string) (*api.ResponsibilityTransfer
 // rtInbound and rtOutbound walk the listings to the end and return the IDs.
 func (f *fixture) rtInbound(caller string, max int32) []string {
 	f.t.Helper()
-	var ids []string
-	token := ""
-	for pages := 0; pages < 100; pages++ {
+	all, _ := walkPages(f, max, func(token string) ([]api.ResponsibilityTransfer, string, error) {
 		out, err := f.svc.ListInboundResponsibilityTransfers(as(caller), &api.ListInboundResponsibilityTransfersRequest{
 			Type: api.ResponsibilityTransferTypeBilling, NextToken: token, MaxResults: max})
 		if err != nil {
-			f.t.Fatalf("ListInboundResponsibilityTransfers as %s: %v", caller, err)
+			return nil, "", fmt.Errorf("ListInboundResponsibilityTransfers as %s: %w", caller, err)
 		}
-		if max > 0 && len(out.ResponsibilityTransfers) > int(max) {
-			f.t.Fatalf("page of %d, max %d", len(out.ResponsibilityTransfers), max)
-		}
-		for _, tr := range out.ResponsibilityTransfers {
-			ids = append(ids, tr.Id)
-		}
-		if token = out.NextToken; token == "" {
-			break
-		}
-	}
-	return ids
+		return out.ResponsibilityTransfers, out.NextToken, nil
+	})
+	return transferIDs(all)
 }
 
 func (f *fixture) rtOutbound(caller string, max int32) []string {
 	f.t.Helper()
-	var ids []string
-	token := ""
-	for pages := 0; pages < 100; pages++ {
+	all, _ := walkPages(f, max, func(token string) ([]api.ResponsibilityTransfer, string, error) {
 		out, err := f.svc.ListOutboundResponsibilityTransfers(as(caller), &api.ListOutboundResponsibilityTransfersRequest{
 			Type: api.ResponsibilityTransferTypeBilling, NextToken: token, MaxResults: max})
 		if err != nil {
-			f.t.Fatalf("ListOutboundResponsibilityTransfers as %s: %v", caller, err)
+			return nil, "", fmt.Errorf("ListOutboundResponsibilityTransfers as %s: %w", caller, err)
 		}
-		if max > 0 && len(out.ResponsibilityTransfers) > int(max) {
-			f.t.Fatalf("page of %d, max %d", len(out.ResponsibilityTransfers), max)
-		}
-		for _, tr := range out.ResponsibilityTransfers {
-			ids = append(ids, tr.Id)
-		}
-		if token = out.NextToken; token == "" {
-			break
-		}
+		return out.ResponsibilityTransfers, out.NextToken, nil
+	})
+	return transferIDs(all)
+}
+
+func transferIDs(trs []api.ResponsibilityTransfer) []string {
+	var ids []string
+	for _, tr := range trs {
+		ids = append(ids, tr.Id)
 	}
 	return ids
 }
@@ -308,7 +297,7 @@ func TestTransferStartDate(t *testing.T) {
 func TestTransferInviteErrors(t *testing.T) {
 	f := newFixture(t)
 	f.rtOrgs(fourthID, fifthID)
-	f.hsJoin(mgmtID, api.AccountJoinedMethodInvited, thirdID)
+	f.join(mgmtID, "", api.AccountJoinedMethodInvited, thirdID)
 	// Transfers that already exist: fourthID's organization pays for
 	// fifthID's from February on.
 	h, _ := f.rtInvite(fourthID, acctParty(fifthID), feb1)
@@ -397,7 +386,7 @@ func TestTransferInvitationEnds(t *testing.T) {
 func TestTransferAccept(t *testing.T) {
 	f := newFixture(t)
 	f.rtOrgs(fourthID)
-	f.hsJoin(otherID, api.AccountJoinedMethodInvited, fifthID)
+	f.join(otherID, "", api.AccountJoinedMethodInvited, fifthID)
 	toStandalone, _ := f.rtInvite(mgmtID, acctParty(thirdID), feb1)
 	toMember, _ := f.rtInvite(mgmtID, acctParty(fifthID), feb1)
 	toB, idB := f.rtInvite(mgmtID, acctParty(otherID), feb1)
@@ -470,8 +459,8 @@ func TestTransferAcceptByEmail(t *testing.T) {
 func TestTransferVisibility(t *testing.T) {
 	f := newFixture(t)
 	f.rtOrgs(fourthID)
-	f.hsJoin(mgmtID, api.AccountJoinedMethodInvited, thirdID, fifthID)
-	f.makeDA(mgmtID, fifthID)
+	f.join(mgmtID, "", api.AccountJoinedMethodInvited, thirdID, fifthID)
+	f.plantDelegatedAdmin(mgmtID, fifthID)
 	var ids []string
 	for _, target := range []string{otherID, sixthID, seventhID} {
 		_, id := f.rtInvite(mgmtID, acctParty(target), feb1)

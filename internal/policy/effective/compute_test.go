@@ -10,6 +10,34 @@ import (
 // att is a policy attached at one level: its ID and content.
 type att struct{ id, content string }
 
+// computeCase is a table case of Compute: the policies attached at each
+// level, the effective content and the errors it must give.
+type computeCase struct {
+	name   string
+	levels [][]att
+	want   string
+	errs   []wantErr
+}
+
+// runCompute runs each case through Compute for policies of type typ, in a
+// subtest, and then check, if any, on its result.
+func runCompute(t *testing.T, typ string, cases []computeCase, check func(t *testing.T, c computeCase, res *Result)) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			res, err := Compute(typ, build(t, typ, c.levels...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			sameJSON(t, res.Content, c.want)
+			checkErrors(t, res.Errors, c.errs)
+			if check != nil {
+				check(t, c, res)
+			}
+		})
+	}
+}
+
 func build(t *testing.T, typ string, levels ...[]att) []Level {
 	t.Helper()
 	var out []Level
@@ -75,12 +103,7 @@ const (
 )
 
 func TestTagPolicyInheritanceExamples(t *testing.T) {
-	cases := []struct {
-		name   string
-		levels [][]att
-		want   string
-		errs   []wantErr
-	}{
+	cases := []computeCase{
 		{"1 assign overwrites inherited values", [][]att{{{"pA", tagA}}, {{"pB", tagB}}, nil},
 			`{"tags":{"costcenter":{"tag_key":"CostCenter","tag_value":["Sandbox"],"enforced_for":["redshift:*","dynamodb:table"]}}}`, nil},
 		{"2 append adds to inherited values", [][]att{{{"pA", tagA}}, {{"pC", tagC}}},
@@ -103,29 +126,16 @@ func TestTagPolicyInheritanceExamples(t *testing.T) {
 		{"policy keys merge regardless of case", [][]att{{{"pA", tagA}}, {{"pX", `{"tags":{"CostCenter":{"tag_value":{"@@append":["Ops"]}}}}`}}},
 			`{"tags":{"costcenter":{"tag_key":"CostCenter","tag_value":["Development","Support","Ops"]}}}`, nil},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			res, err := Compute(TypeTag, build(t, TypeTag, c.levels...))
-			if err != nil {
-				t.Fatal(err)
-			}
-			sameJSON(t, res.Content, c.want)
-			checkErrors(t, res.Errors, c.errs)
-			if res.Empty {
-				t.Fatal("Empty set on a non-empty result")
-			}
-		})
-	}
+	runCompute(t, TypeTag, cases, func(t *testing.T, c computeCase, res *Result) {
+		if res.Empty {
+			t.Fatal("Empty set on a non-empty result")
+		}
+	})
 }
 
 func TestChildControlRules(t *testing.T) {
 	appendOnly := `{"tags":{"env":{"tag_value":{"@@operators_allowed_for_child_policies":["@@append"],"@@assign":["prod"]}}}}`
-	cases := []struct {
-		name   string
-		levels [][]att
-		want   string
-		errs   []wantErr
-	}{
+	cases := []computeCase{
 		{"restriction passes through an OU that says nothing", [][]att{{{"root", appendOnly}}, nil,
 			{{"acct", `{"tags":{"env":{"tag_value":{"@@assign":["dev"]}}}}`}}},
 			`{"tags":{"env":{"tag_value":["prod"]}}}`,
@@ -159,28 +169,15 @@ func TestChildControlRules(t *testing.T) {
 		{"assign then append in one policy", [][]att{{{"acct", `{"tags":{"env":{"tag_value":{"@@append":["b"],"@@assign":["a"]}}}}`}}},
 			`{"tags":{"env":{"tag_value":["a","b"]}}}`, nil},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			res, err := Compute(TypeTag, build(t, TypeTag, c.levels...))
-			if err != nil {
-				t.Fatal(err)
-			}
-			sameJSON(t, res.Content, c.want)
-			checkErrors(t, res.Errors, c.errs)
-			if res.Empty != (c.want == "{}") {
-				t.Fatalf("Empty = %v for %s", res.Empty, res.Content)
-			}
-		})
-	}
+	runCompute(t, TypeTag, cases, func(t *testing.T, c computeCase, res *Result) {
+		if res.Empty != (c.want == "{}") {
+			t.Fatalf("Empty = %v for %s", res.Empty, res.Content)
+		}
+	})
 }
 
 func TestTypeMismatch(t *testing.T) {
-	cases := []struct {
-		name   string
-		levels [][]att
-		want   string
-		errs   []wantErr
-	}{
+	cases := []computeCase{
 		{"append to an inherited single value", [][]att{
 			{{"root", `{"chatbot":{"mode":{"@@assign":"on"}}}`}},
 			{{"acct", `{"chatbot":{"mode":{"@@append":["off"]}}}`}}},
@@ -206,16 +203,7 @@ func TestTypeMismatch(t *testing.T) {
 			{{"acct", `{"chatbot":{"ids":{"@@assign":"b"}}}`}}},
 			`{"chatbot":{"ids":"b"}}`, nil},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			res, err := Compute(TypeChatbot, build(t, TypeChatbot, c.levels...))
-			if err != nil {
-				t.Fatal(err)
-			}
-			sameJSON(t, res.Content, c.want)
-			checkErrors(t, res.Errors, c.errs)
-		})
-	}
+	runCompute(t, TypeChatbot, cases, nil)
 }
 
 // AI services opt-out examples of the user guide.
@@ -224,12 +212,7 @@ func TestAIOptOutExamples(t *testing.T) {
 	ex2 := `{"services":{"default":{"@@operators_allowed_for_child_policies":["@@none"],"opt_out_policy":{"@@operators_allowed_for_child_policies":["@@none"],"@@assign":"optOut"}}}}`
 	lex := `{"services":{"lex":{"opt_out_policy":{"@@assign":"optIn"}}}}`
 	org := `{"services":{"default":{"opt_out_policy":{"@@assign":"optOut"}},"comprehend":{"opt_out_policy":{"@@operators_allowed_for_child_policies":["@@none"],"@@assign":"optOut"}},"rekognition":{"opt_out_policy":{"@@assign":"optIn"}}}}`
-	cases := []struct {
-		name   string
-		levels [][]att
-		want   string
-		errs   []wantErr
-	}{
+	cases := []computeCase{
 		{"1 organization-wide lock", [][]att{{{"root", ex1}}, {{"acct", lex}}},
 			`{"services":{"default":{"opt_out_policy":"optOut"}}}`,
 			[]wantErr{{CodeOperatorNotAllowed, "services/lex", []string{"acct", "root"}}}},
@@ -243,16 +226,7 @@ func TestAIOptOutExamples(t *testing.T) {
 			`{"services":{"default":{"opt_out_policy":"optOut"},"comprehend":{"opt_out_policy":"optOut"},"rekognition":{"opt_out_policy":"optOut"}}}`,
 			[]wantErr{{CodeOperatorNotAllowed, "services/comprehend/opt_out_policy", []string{"acct", "root"}}}},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			res, err := Compute(TypeAIServicesOptOut, build(t, TypeAIServicesOptOut, c.levels...))
-			if err != nil {
-				t.Fatal(err)
-			}
-			sameJSON(t, res.Content, c.want)
-			checkErrors(t, res.Errors, c.errs)
-		})
-	}
+	runCompute(t, TypeAIServicesOptOut, cases, nil)
 }
 
 // Backup policy examples of the user guide, trimmed to the settings that
@@ -277,12 +251,7 @@ func TestBackupExamples(t *testing.T) {
 	intruder := `{"plans":{"PII_Backup_Plan":{"regions":{"@@append":["eu-west-1"]},"rules":{"hourly":{"schedule_expression":{"@@assign":"cron(0 12 * * ? *)"}}}},
 "Extra_Plan":{"regions":{"@@assign":["us-west-2"]}}}}`
 	lockedOut := `{"plans":{"PII_Backup_Plan":{"regions":["us-east-1"],"rules":{"hourly":{"schedule_expression":"cron(0 0/1 ? * * *)"}}}`
-	cases := []struct {
-		name   string
-		levels [][]att
-		want   string
-		errs   []wantErr
-	}{
+	cases := []computeCase{
 		{"1 single parent policy", [][]att{{{"parent", parent}}, nil}, `{"plans":{` + parentOut + `}}`, nil},
 		{"2 parent and child plans merge", [][]att{{{"parent", parent}}, {{"child", child}}},
 			`{"plans":{` + parentOut + `,"Monthly_Backup_Plan":{"regions":["us-east-1","eu-central-1"],
@@ -302,16 +271,7 @@ func TestBackupExamples(t *testing.T) {
 				{CodeOperatorNotAllowed, "plans/PII_Backup_Plan/rules/hourly/schedule_expression", []string{"child", "parent"}},
 			}},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			res, err := Compute(TypeBackup, build(t, TypeBackup, c.levels...))
-			if err != nil {
-				t.Fatal(err)
-			}
-			sameJSON(t, res.Content, c.want)
-			checkErrors(t, res.Errors, c.errs)
-		})
-	}
+	runCompute(t, TypeBackup, cases, nil)
 }
 
 // Security Hub policies rely on empty lists: "@@append": [] must leave an
