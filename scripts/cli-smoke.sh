@@ -176,6 +176,22 @@ check "parent of the account" 'd["Parents"] == [{"Id": "'"$OU_ID"'", "Type": "OR
 orgs_error "$MGMT" ParentNotFoundException list-children --parent-id "ou-${ROOT_ID#r-}-zzzzzzzz" --child-type ACCOUNT
 orgs_error "$MGMT" OrganizationalUnitNotEmptyException delete-organizational-unit --organizational-unit-id "$OU_ID"
 
+step "describe, update, list and delete OUs; list-accounts-for-parent"
+orgs "$MGMT" describe-organizational-unit --organizational-unit-id "$OU_ID"
+check "described" 'd["OrganizationalUnit"]["Id"] == "'"$OU_ID"'" and d["OrganizationalUnit"]["Name"] == "Engineering"'
+orgs "$MGMT" update-organizational-unit --organizational-unit-id "$OU_ID" --name Platform
+check "renamed" 'd["OrganizationalUnit"]["Name"] == "Platform" and d["OrganizationalUnit"]["Id"] == "'"$OU_ID"'"'
+orgs "$MGMT" create-organizational-unit --parent-id "$OU_ID" --name Sandbox
+SANDBOX_ID=$(py 'd["OrganizationalUnit"]["Id"]')
+orgs "$MGMT" list-organizational-units-for-parent --parent-id "$OU_ID"
+check "the nested OU" '[u["Id"] for u in d["OrganizationalUnits"]] == ["'"$SANDBOX_ID"'"]'
+orgs "$MGMT" list-accounts-for-parent --parent-id "$OU_ID"
+check "the OU's account" '[a["Id"] for a in d["Accounts"]] == ["'"$NEW_ID"'"]'
+orgs "$MGMT" delete-organizational-unit --organizational-unit-id "$SANDBOX_ID"
+orgs "$MGMT" list-organizational-units-for-parent --parent-id "$OU_ID"
+check "deleted" 'd["OrganizationalUnits"] == []'
+orgs_error "$MGMT" OrganizationalUnitNotFoundException describe-organizational-unit --organizational-unit-id "$SANDBOX_ID"
+
 step "tag-resource, list-tags-for-resource, untag-resource"
 orgs "$MGMT" tag-resource --resource-id "$OU_ID" --tags '[{"Key": "env", "Value": "prod"}, {"Key": "empty", "Value": ""}]'
 [ -z "$OUT" ] || fail "tag-resource printed '$OUT'"
@@ -210,5 +226,13 @@ advance 5
 orgs "$MGMT" describe-account --account-id "$NEW_ID"
 check "closed" 'd["Account"]["Status"] == "SUSPENDED" and d["Account"]["State"] == "CLOSED"'
 orgs_error "$MGMT" AccountAlreadyClosedException close-account --account-id "$NEW_ID"
+
+step "delete-organization"
+orgs_error "$MGMT" OrganizationNotEmptyException delete-organization
+orgs "$STANDALONE" create-organization --feature-set CONSOLIDATED_BILLING
+check "a second organization, consolidated billing" 'd["Organization"]["FeatureSet"] == "CONSOLIDATED_BILLING" and d["Organization"]["AvailablePolicyTypes"] == []'
+orgs "$STANDALONE" delete-organization
+[ -z "$OUT" ] || fail "delete-organization printed '$OUT'"
+orgs_error "$STANDALONE" AWSOrganizationsNotInUseException describe-organization
 
 printf '\ncli-smoke: all %d steps passed\n' "$STEP"
