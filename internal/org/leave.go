@@ -23,11 +23,8 @@ func (s *Service) LeaveOrganization(ctx context.Context, _ *api.Empty) (*api.Emp
 		if c.Mgmt {
 			return api.NewMasterCannotLeaveOrganization("The management account can't leave its organization; delete the organization instead.")
 		}
-		// SCP HOOK POINT (LeaveOrganization): a service control policy that
-		// denies organizations:LeaveOrganization to this account must refuse
-		// here, before any effect, with AccessDeniedException (spec 5.5).
-		// The SCP authorize call of access.go goes on this line unless
-		// t.caller above already makes it for every in-organization op.
+		// A service control policy denying organizations:LeaveOrganization
+		// has already refused the call in t.caller, before any effect.
 		return t.removeMember(c.Org, c.Account)
 	})
 	if err != nil {
