@@ -3,8 +3,6 @@ package crashtest
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -12,7 +10,6 @@ import (
 	mrand "math/rand/v2"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -31,6 +28,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/organizations/types"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/orgd/orgd/internal/store/pgstore/pgtest"
 )
 
 const (
@@ -688,69 +687,6 @@ func TestCrashBolt(t *testing.T) {
 
 // --- PostgreSQL ------------------------------------------------------------------------
 
-const pgURLEnv = "ORGD_TEST_POSTGRES_URL"
-
-// skipOrFail skips without a database, except in CI, where a missing
-// database must not pass as a green run that tested nothing.
-func skipOrFail(t *testing.T, why string) {
-	t.Helper()
-	msg := why + ": set " + pgURLEnv + "=postgres://... to run the PostgreSQL crash test (scripts/ci-postgres.sh prints one)"
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg + "; CI=true, so this fails instead of skipping")
-	}
-	t.Skip(msg)
-}
-
-// freshSchema creates an empty schema for the test, drops it at the end,
-// and returns a URL whose connections use it, and its name.
-func freshSchema(t *testing.T) (string, string) {
-	t.Helper()
-	base := os.Getenv(pgURLEnv)
-	if base == "" {
-		skipOrFail(t, pgURLEnv+" is not set")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		skipOrFail(t, fmt.Sprintf("PostgreSQL at %s is unreachable (%v)", pgURLEnv, err))
-	}
-	defer conn.Close(ctx)
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "orgd_crash_" + hex.EncodeToString(b)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	return withParam(t, base, "search_path", schema), schema
-}
-
-// withParam returns the PostgreSQL URL u with one more parameter.
-func withParam(t *testing.T, u, key, value string) string {
-	t.Helper()
-	parsed, err := url.Parse(u)
-	if err != nil || parsed.Scheme == "" {
-		t.Fatalf("%s must be a postgres:// URL: %v", pgURLEnv, err)
-	}
-	q := parsed.Query()
-	q.Set(key, value)
-	parsed.RawQuery = q.Encode()
-	return parsed.String()
-}
-
 // waitSessionsGone waits until PostgreSQL has no session of application
 // app. A killed server's transaction can still be committing, or waiting
 // for a lock before it learns its client is gone; until its sessions end,
@@ -759,7 +695,7 @@ func waitSessionsGone(t *testing.T, dsn, app string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	conn, err := pgx.Connect(ctx, withParam(t, dsn, "application_name", "orgd-crashtest-watch"))
+	conn, err := pgx.Connect(ctx, pgtest.WithParam(t, dsn, "application_name", "orgd-crashtest-watch"))
 	if err != nil {
 		t.Fatalf("connect to watch sessions: %v", err)
 	}
@@ -792,13 +728,13 @@ func waitSessionsGone(t *testing.T, dsn, app string) {
 // be seen through the survivor at once and through the killed one after
 // its restart.
 func TestCrashPostgres(t *testing.T) {
-	dsn, schema := freshSchema(t)
+	dsn, schema := pgtest.Schema(t, "orgd_crash_")
 	bin := buildOrgd(t)
 	var servers []*server
 	for _, name := range []string{"orgd-a", "orgd-b"} {
 		// Each server's sessions are told apart by their application name.
 		app := schema + "-" + name
-		s := newServer(t, name, bin, serveArgs(withParam(t, dsn, "application_name", app))...)
+		s := newServer(t, name, bin, serveArgs(pgtest.WithParam(t, dsn, "application_name", app))...)
 		s.afterKill = func(t *testing.T) { waitSessionsGone(t, dsn, app) }
 		servers = append(servers, s)
 	}

@@ -2,22 +2,17 @@ package org
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
-	"net/url"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/orgd/orgd/internal/api"
 	"github.com/orgd/orgd/internal/store"
 	"github.com/orgd/orgd/internal/store/boltstore"
 	"github.com/orgd/orgd/internal/store/memstore"
 	"github.com/orgd/orgd/internal/store/pgstore"
+	"github.com/orgd/orgd/internal/store/pgstore/pgtest"
 )
 
 // The cost of one write and one read through the domain on each backend:
@@ -47,46 +42,16 @@ func benchBackends() []benchBackend {
 	}
 }
 
-// openBenchPostgres opens a store in a fresh schema, dropped at the end;
-// without a database the benchmark is skipped.
+// openBenchPostgres opens a store in a fresh schema, dropped at the end.
 func openBenchPostgres(b *testing.B) store.Store {
-	base := os.Getenv("ORGD_TEST_POSTGRES_URL")
-	if base == "" {
-		b.Skip("ORGD_TEST_POSTGRES_URL is not set")
-	}
+	dsn, _ := pgtest.Schema(b, "orgd_bench_")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		b.Skipf("PostgreSQL is unreachable: %v", err)
-	}
-	defer conn.Close(ctx)
-	r := make([]byte, 6)
-	rand.Read(r)
-	schema := "orgd_bench_" + hex.EncodeToString(r)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		b.Fatal(err)
-	}
-	u, err := url.Parse(base)
+	st, err := pgstore.Open(ctx, dsn)
 	if err != nil {
 		b.Fatal(err)
 	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	st, err := pgstore.Open(ctx, u.String())
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		st.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if conn, err := pgx.Connect(ctx, base); err == nil {
-			conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE")
-			conn.Close(ctx)
-		}
-	})
+	b.Cleanup(func() { st.Close() })
 	return st
 }
 

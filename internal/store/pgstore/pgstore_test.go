@@ -2,11 +2,7 @@ package pgstore_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
-	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -16,72 +12,15 @@ import (
 
 	"github.com/orgd/orgd/internal/store"
 	"github.com/orgd/orgd/internal/store/pgstore"
+	"github.com/orgd/orgd/internal/store/pgstore/pgtest"
 	"github.com/orgd/orgd/internal/store/storetest"
 )
 
-const urlEnv = "ORGD_TEST_POSTGRES_URL"
-
-// skipOrFail skips a test that has no database, except in CI, where a
-// missing database must not pass as a green run that tested nothing.
-func skipOrFail(tb testing.TB, why string) {
-	tb.Helper()
-	msg := why + ": set " + urlEnv + "=postgres://... to run the PostgreSQL store tests (scripts/ci-postgres.sh prints one)"
-	if os.Getenv("CI") == "true" {
-		tb.Fatal(msg + "; CI=true, so this fails instead of skipping")
-	}
-	tb.Skip(msg)
-}
-
-// freshSchema creates an empty schema for one test, drops it when the test
-// ends, and returns a URL whose connections use it, so runs and tests never
-// see each other's keys.
+// freshSchema returns the URL of an empty schema of one test's own.
 func freshSchema(tb testing.TB) string {
 	tb.Helper()
-	base := os.Getenv(urlEnv)
-	if base == "" {
-		skipOrFail(tb, urlEnv+" is not set")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		skipOrFail(tb, fmt.Sprintf("PostgreSQL at %s is unreachable (%v)", urlEnv, err))
-	}
-	defer conn.Close(ctx)
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "orgd_test_" + hex.EncodeToString(b)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		tb.Fatalf("create schema: %v", err)
-	}
-	tb.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			tb.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			tb.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	return withSearchPath(tb, base, schema)
-}
-
-func withSearchPath(tb testing.TB, base, schema string) string {
-	if !strings.Contains(base, "://") { // keyword=value form
-		return base + " search_path=" + schema
-	}
-	u, err := url.Parse(base)
-	if err != nil {
-		tb.Fatalf("%s: %v", urlEnv, err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	dsn, _ := pgtest.Schema(tb, "orgd_test_")
+	return dsn
 }
 
 func open(tb testing.TB, url string) *pgstore.Store {
