@@ -70,7 +70,9 @@ orgs "$MGMT" create-organizational-unit --parent-id "$ROOT_ID" --name Engineerin
 check "OU ID under the root" 're.fullmatch(r"ou-'"${ROOT_ID#r-}"'-[a-z0-9]{8,32}", d["OrganizationalUnit"]["Id"])'
 check "name" 'd["OrganizationalUnit"]["Name"] == "Engineering"'
 check "OU ARN" 'd["OrganizationalUnit"]["Arn"] == "arn:aws:organizations::'"$MGMT"':ou/'"$ORG_ID"'/" + d["OrganizationalUnit"]["Id"]'
-check "OU Path" 'd["OrganizationalUnit"]["Path"] == "'"$ORG_ID/$ROOT_ID"'/" + d["OrganizationalUnit"]["Id"] + "/"'
+# Path, Paths and State are newer than some CLIs' models, which drop members
+# they don't know (Debian's v2.9); the Go end-to-end tests assert them.
+check "OU Path" 'd["OrganizationalUnit"].get("Path", "'"$ORG_ID/$ROOT_ID"'/" + d["OrganizationalUnit"]["Id"] + "/") == "'"$ORG_ID/$ROOT_ID"'/" + d["OrganizationalUnit"]["Id"] + "/"'
 OU_ID=$(py 'd["OrganizationalUnit"]["Id"]')
 orgs_error "$MGMT" DuplicateOrganizationalUnitException create-organizational-unit --parent-id "$ROOT_ID" --name Engineering
 orgs_error "$MGMT" ParentNotFoundException create-organizational-unit --parent-id "ou-${ROOT_ID#r-}-zzzzzzzz" --name Nowhere
@@ -106,9 +108,9 @@ orgs_error "$MGMT" InvalidInputException create-account --email x@example.com --
 step "describe-account"
 orgs "$MGMT" describe-account --account-id "$NEW_ID"
 check "account ARN" 'd["Account"]["Arn"] == "arn:aws:organizations::'"$MGMT"':account/'"$ORG_ID/$NEW_ID"'"'
-check "created, active" 'd["Account"]["JoinedMethod"] == "CREATED" and d["Account"]["Status"] == "ACTIVE" and d["Account"]["State"] == "ACTIVE"'
+check "created, active" 'd["Account"]["JoinedMethod"] == "CREATED" and d["Account"]["Status"] == "ACTIVE" and d["Account"].get("State", "ACTIVE") == "ACTIVE"'
 check "email and name" 'd["Account"]["Email"] == "dev@example.com" and d["Account"]["Name"] == "Dev"'
-check "in the root" 'd["Account"]["Paths"] == ["'"$ORG_ID/$ROOT_ID/$NEW_ID"'/"]'
+check "in the root" 'd["Account"].get("Paths", ["'"$ORG_ID/$ROOT_ID/$NEW_ID"'/"]) == ["'"$ORG_ID/$ROOT_ID/$NEW_ID"'/"]'
 orgs_error "$MGMT" AccountNotFoundException describe-account --account-id 999999999999
 
 # --- handshakes ---------------------------------------------------------------
@@ -158,7 +160,7 @@ orgs "$MGMT" move-account --account-id "$NEW_ID" --source-parent-id "$ROOT_ID" -
 [ -z "$OUT" ] || fail "move-account printed '$OUT'"
 ok "no output"
 orgs "$MGMT" describe-account --account-id "$NEW_ID"
-check "path through the OU" 'd["Account"]["Paths"] == ["'"$ORG_ID/$ROOT_ID/$OU_ID/$NEW_ID"'/"]'
+check "path through the OU" 'd["Account"].get("Paths", ["'"$ORG_ID/$ROOT_ID/$OU_ID/$NEW_ID"'/"]) == ["'"$ORG_ID/$ROOT_ID/$OU_ID/$NEW_ID"'/"]'
 orgs_error "$MGMT" DuplicateAccountException move-account --account-id "$NEW_ID" --source-parent-id "$OU_ID" --destination-parent-id "$OU_ID"
 orgs_error "$MGMT" SourceParentNotFoundException move-account --account-id "$NEW_ID" --source-parent-id "$ROOT_ID" --destination-parent-id "$OU_ID"
 orgs_error "$MGMT" DestinationParentNotFoundException move-account --account-id "$NEW_ID" --source-parent-id "$OU_ID" --destination-parent-id "ou-${ROOT_ID#r-}-zzzzzzzz"
@@ -221,10 +223,10 @@ step "close-account"
 orgs_error "$MGMT" ConstraintViolationException close-account --account-id "$MGMT"
 orgs "$MGMT" close-account --account-id "$NEW_ID"
 orgs "$MGMT" describe-account --account-id "$NEW_ID"
-check "pending closure" 'd["Account"]["Status"] == "PENDING_CLOSURE" and d["Account"]["State"] == "PENDING_CLOSURE"'
+check "pending closure" 'd["Account"]["Status"] == "PENDING_CLOSURE" and d["Account"].get("State", "PENDING_CLOSURE") == "PENDING_CLOSURE"'
 advance 5
 orgs "$MGMT" describe-account --account-id "$NEW_ID"
-check "closed" 'd["Account"]["Status"] == "SUSPENDED" and d["Account"]["State"] == "CLOSED"'
+check "closed" 'd["Account"]["Status"] == "SUSPENDED" and d["Account"].get("State", "CLOSED") == "CLOSED"'
 orgs_error "$MGMT" AccountAlreadyClosedException close-account --account-id "$NEW_ID"
 
 step "delete-organization"

@@ -21,7 +21,8 @@ step() { STEP=$((${STEP:-0} + 1)); printf '\n== %d. %s\n' "$STEP" "$*"; }
 ok() { printf '     ok: %s\n' "$*"; }
 
 # --- the AWS CLI ----------------------------------------------------------------
-# find_aws_cli: sets AWS to a working AWS CLI, or prints "SKIP: aws CLI not
+# find_aws_cli: sets AWS to a working AWS CLI ($ORGD_AWS_CLI if set, else
+# the one on PATH, else /usr/bin/aws), or prints "SKIP: aws CLI not
 # found" and exits 0 (except in CI, CI=true, where that is a failure).
 # It also needs python3, which checks the CLI's JSON output. The CLI sees
 # only what these helpers give it: no profile or config file, no endpoint
@@ -29,7 +30,8 @@ ok() { printf '     ok: %s\n' "$*"; }
 find_aws_cli() {
   AWS=""
   local c
-  for c in "$(command -v aws 2>/dev/null || true)" /usr/bin/aws; do
+  # ORGD_AWS_CLI picks one CLI (e.g. /usr/bin/aws, Debian's v2) over PATH's.
+  for c in "${ORGD_AWS_CLI:-}" "$(command -v aws 2>/dev/null || true)" /usr/bin/aws; do
     # A pyenv shim can exist without a CLI behind it: it must run.
     if [ -n "$c" ] && [ -x "$c" ] && "$c" --version >/dev/null 2>&1; then
       AWS=$c
