@@ -1,7 +1,14 @@
-// Package org is orgd's domain: organizations, roots, OUs, accounts and
-// their rules, as AWS Organizations has them. It runs every operation in a
-// transaction over a store.Store and knows nothing of HTTP or of which store
-// it runs on. Service implements api.Handler.
+// Package org is orgd's domain: organizations, roots, OUs and accounts;
+// invitations, handshakes and the all-features migration; policies and
+// their enforcement; delegated administration, trusted service access,
+// GovCloud accounts and responsibility transfers; all with AWS
+// Organizations' rules. It runs every operation in a transaction over a
+// store.Store and knows nothing of HTTP or of which store it runs on.
+// Service implements api.Handler.
+//
+// Where things are: service.go (transactions, the server clock, scheduled
+// work), records.go (keys and records), access.go (who may call what),
+// list.go (pagination), then one file per part of the API.
 package org
 
 import (
