@@ -96,7 +96,7 @@ func requestAuthorization(ctx context.Context, client *http.Client, endpoint str
 		return nil, nil, err
 	}
 	hr.Header.Set("Content-Type", "application/json")
-	resp, err := client.Do(hr)
+	resp, err := client.Do(withAdminToken(hr))
 	if err != nil {
 		return nil, nil, err
 	}

@@ -141,7 +141,7 @@ func runImport(ctx context.Context, url, file string, stdin io.Reader, stderr io
 // stateRequest sends req and returns the body of a 200 answer; any other status is
 // an error with the server's message and violations.
 func stateRequest(req *http.Request) ([]byte, error) {
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := http.DefaultClient.Do(withAdminToken(req))
 	if err != nil {
 		return nil, err
 	}

@@ -67,9 +67,13 @@ func startHarness(t testing.TB, cfg org.Config, resolver *identity.Resolver) *ha
 		t.Fatal(err)
 	}
 	h := &harness{Svc: svc}
-	h.serve(t, server.New(svc, resolver, testLog(t)))
+	h.serve(t, server.New(svc, resolver, testLog(t), server.WithAdminToken(adminToken)))
 	return h
 }
+
+// adminToken guards every test server's admin API; h.admin sends it.
+const adminToken = "e2e-admin-token"
+
 
 // serve serves handler on a loopback port until the test ends, counting
 // the requests in h.requests; h.URL is its address.
@@ -160,6 +164,7 @@ func (h *harness) adminStatus(t testing.TB, method, path string, body, out any) 
 	if err != nil {
 		t.Fatal(err)
 	}
+	req.Header.Set("Authorization", "Bearer "+adminToken)
 	resp, raw := do(t, req)
 	if out != nil {
 		if err := json.Unmarshal(raw, out); err != nil {

@@ -4,10 +4,12 @@
 package server
 
 import (
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/orgd/orgd/internal/api"
@@ -20,19 +22,40 @@ import (
 // Version is orgd's version, set at build time with -ldflags.
 var Version = "dev"
 
+// Option configures New.
+type Option func(*options)
+
+type options struct{ adminToken string }
+
+// WithAdminToken makes every admin endpoint but health require the header
+// "Authorization: Bearer <token>".
+func WithAdminToken(token string) Option {
+	return func(o *options) { o.adminToken = token }
+}
+
 // New returns the handler that serves svc.
-func New(svc *org.Service, ids *identity.Resolver, log *slog.Logger) http.Handler {
+//
+// The admin API can wipe the state, move the clock and replace the whole
+// state, so it is guarded: with an admin token it needs that
+// token; in strict mode without one it is off (all but health), since
+// strict mode is for servers only holders of credentials may use.
+func New(svc *org.Service, ids *identity.Resolver, log *slog.Logger, opts ...Option) http.Handler {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	mux := http.NewServeMux()
 	a := &admin{svc: svc}
+	guard := adminGuard(o.adminToken, ids.Strict())
 	mux.HandleFunc("GET /_orgd/health", a.health)
-	mux.HandleFunc("POST /_orgd/reset", a.reset)
-	mux.HandleFunc("POST /_orgd/clock", a.clock)
-	mux.HandleFunc("GET /_orgd/clock", a.clock)
-	mux.HandleFunc("POST /_orgd/accounts", a.registerAccount)
-	mux.HandleFunc("GET /_orgd/state", a.exportState)
-	mux.HandleFunc("PUT /_orgd/state", a.importState)
-	mux.HandleFunc("GET /_orgd/invariants", a.invariants)
-	mux.HandleFunc("POST /_orgd/authorize", a.authorize)
+	mux.HandleFunc("POST /_orgd/reset", guard(a.reset))
+	mux.HandleFunc("POST /_orgd/clock", guard(a.clock))
+	mux.HandleFunc("GET /_orgd/clock", guard(a.clock))
+	mux.HandleFunc("POST /_orgd/accounts", guard(a.registerAccount))
+	mux.HandleFunc("GET /_orgd/state", guard(a.exportState))
+	mux.HandleFunc("PUT /_orgd/state", guard(a.importState))
+	mux.HandleFunc("GET /_orgd/invariants", guard(a.invariants))
+	mux.HandleFunc("POST /_orgd/authorize", guard(a.authorize))
 	mux.HandleFunc("/_orgd/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no such admin endpoint: " + r.Method + " " + r.URL.Path})
 	})
@@ -60,6 +83,29 @@ func New(svc *org.Service, ids *identity.Resolver, log *slog.Logger) http.Handle
 }
 
 type admin struct{ svc *org.Service }
+
+// adminGuard returns the wrapper that lets a request reach an admin
+// endpoint: any request when there is no token and the server is not
+// strict; with a token, those that carry it; in strict mode without a
+// token, none.
+func adminGuard(token string, strict bool) func(http.HandlerFunc) http.HandlerFunc {
+	return func(next http.HandlerFunc) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			switch {
+			case token != "":
+				got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+				if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1 {
+					writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "the admin API needs the header Authorization: Bearer <admin token>"})
+					return
+				}
+			case strict:
+				writeJSON(w, http.StatusForbidden, map[string]string{"error": "the admin API is off in strict mode; start orgd with --admin-token to use it"})
+				return
+			}
+			next(w, r)
+		}
+	}
+}
 
 func (a *admin) health(w http.ResponseWriter, r *http.Request) {
 	now, err := a.svc.Now(r.Context())
