@@ -128,31 +128,32 @@ func (t *txn) caller(op string, in any) (*caller, error) {
 	if !known {
 		return nil, api.NotImplemented(op)
 	}
-	if acc == anyAccount {
-		return c, nil
-	}
-	if c.Org == nil {
-		return nil, errNotInUse()
-	}
-	switch acc {
-	case management:
-		if !c.Mgmt {
-			return nil, errAccessDenied()
+	if acc != anyAccount {
+		if c.Org == nil {
+			return nil, errNotInUse()
 		}
-	case managementOrDA:
-		if !c.Mgmt && !c.DA {
-			return nil, errAccessDenied()
+		switch acc {
+		case management:
+			if !c.Mgmt {
+				return nil, errAccessDenied()
+			}
+		case managementOrDA:
+			if !c.Mgmt && !c.DA {
+				return nil, errAccessDenied()
+			}
 		}
-	}
-	if c.DA {
-		// Policy writes need the delegation policy's grant (delegation.go).
-		if err := t.checkDelegation(op, c); err != nil {
+		if c.DA {
+			// Policy writes need the delegation policy's grant (delegation.go).
+			if err := t.checkDelegation(op, c); err != nil {
+				return nil, err
+			}
+		}
+		if err := checkFeatureSet(op, c.Org); err != nil {
 			return nil, err
 		}
 	}
-	if err := checkFeatureSet(op, c.Org); err != nil {
-		return nil, err
-	}
+	// SCPs apply to every call a member makes, the handshake operations
+	// that standalone accounts may also call included.
 	if err := t.enforceSCPs(c, op, in); err != nil {
 		return nil, err
 	}

@@ -161,3 +161,28 @@ func TestDeleteOrganizationDropsPolicies(t *testing.T) {
 		t.Errorf("%d policy keys left after DeleteOrganization", n)
 	}
 }
+
+// SCPs restrict a member's calls to the operations standalone accounts may
+// call too, such as the handshake ones.
+func TestSCPsApplyToHandshakeOperations(t *testing.T) {
+	f := newFixture(t)
+	f.newOrg(mgmtID, "")
+	root := f.rootID(mgmtID)
+	f.join(mgmtID, root, api.AccountJoinedMethodInvited, otherID)
+	ctx := as(mgmtID)
+	deny := `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"organizations:ListHandshakesForAccount","Resource":"*"}]}`
+	p := must[*api.CreatePolicyResponse](t)(f.svc.CreatePolicy(ctx, &api.CreatePolicyRequest{Name: "no-handshakes", Type: api.PolicyTypeServiceControlPolicy, Content: deny}))
+	if _, err := f.svc.ListHandshakesForAccount(as(otherID), &api.ListHandshakesForAccountRequest{}); err != nil {
+		t.Fatalf("before the SCP: %v", err)
+	}
+	must[*api.Empty](t)(f.svc.AttachPolicy(ctx, &api.AttachPolicyRequest{PolicyId: p.Policy.PolicySummary.Id, TargetId: otherID}))
+	_, err := f.svc.ListHandshakesForAccount(as(otherID), &api.ListHandshakesForAccountRequest{})
+	wantErr(t, err, api.ErrAccessDenied, "")
+	// Neither the management account nor a standalone account is restricted.
+	if _, err := f.svc.ListHandshakesForAccount(ctx, &api.ListHandshakesForAccountRequest{}); err != nil {
+		t.Errorf("management account: %v", err)
+	}
+	if _, err := f.svc.ListHandshakesForAccount(as(thirdID), &api.ListHandshakesForAccountRequest{}); err != nil {
+		t.Errorf("standalone account: %v", err)
+	}
+}
