@@ -329,3 +329,43 @@ func TestEffectivePolicyPagination(t *testing.T) {
 	_, err := o.svc.ListEffectivePolicyValidationErrors(as(mgmtID), in)
 	wantErr(t, err, api.ErrInvalidInput, string(api.InvalidInputExceptionReasonInvalidNextToken))
 }
+
+// Two policies on one target that assign the same value merge in the order
+// they were attached: the first attached assignment wins, whatever the
+// policies' IDs.
+func TestEffectivePolicyAttachmentOrder(t *testing.T) {
+	const (
+		red  = `{"tags":{"color":{"tag_key":{"@@assign":"Color"},"tag_value":{"@@assign":["red"]}}}}`
+		blue = `{"tags":{"color":{"tag_key":{"@@assign":"Color"},"tag_value":{"@@assign":["blue"]}}}}`
+	)
+	for _, tc := range []struct {
+		name        string
+		first, then string
+		want        string
+	}{
+		{"red first", red, blue, "red"},
+		{"blue first", blue, red, "blue"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := newTagOrg(t)
+			o.attachNew("first", tc.first, thirdID)
+			o.advance(time.Second)
+			o.attachNew("then", tc.then, thirdID)
+			eff, err := o.effective(mgmtID, thirdID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var doc struct {
+				Tags map[string]struct {
+					TagValue []string `json:"tag_value"`
+				} `json:"tags"`
+			}
+			if err := json.Unmarshal([]byte(eff.PolicyContent), &doc); err != nil {
+				t.Fatalf("%s: %v", eff.PolicyContent, err)
+			}
+			if got := doc.Tags["color"].TagValue; len(got) != 1 || got[0] != tc.want {
+				t.Fatalf("effective %s, want tag_value [%s]", eff.PolicyContent, tc.want)
+			}
+		})
+	}
+}

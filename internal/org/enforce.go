@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/orgd/orgd/internal/api"
@@ -89,9 +90,24 @@ func (t *txn) pathTargets(o *organization, a *account) ([]*policyTarget, error) 
 }
 
 // attachedIDs returns the IDs of the policies of one type attached to a
-// target, in key order.
+// target in the order they were attached (by policy ID when attached at
+// the same instant): management policies on one target merge in it.
 func (t *txn) attachedIDs(o *organization, target string, typ api.PolicyType) ([]string, error) {
-	return t.idsWithPrefix(prefixAttachType(o.ID, target, typ))
+	type attached struct{ at, id string }
+	var all []attached
+	err := t.Scan(prefixAttachType(o.ID, target, typ), "", func(k string, v []byte) bool {
+		all = append(all, attached{string(v), lastSegment(k)})
+		return true
+	})
+	if err != nil {
+		return nil, err
+	}
+	sort.SliceStable(all, func(i, j int) bool { return all[i].at < all[j].at })
+	ids := make([]string, len(all))
+	for i, a := range all {
+		ids[i] = a.id
+	}
+	return ids, nil
 }
 
 // scpLevels returns the levels from the root to account a with the

@@ -3,6 +3,7 @@ package org
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 
@@ -211,8 +212,10 @@ func (t *txn) attachDefaults(o *organization, target string) error {
 	return nil
 }
 
+// attach attaches a policy to a target. The attachment remembers when it
+// was made: policies attached to one target merge in that order.
 func (t *txn) attach(o *organization, target string, typ api.PolicyType, policy string) error {
-	if err := t.Put(keyAttach(o.ID, target, typ, policy), nil); err != nil {
+	if err := t.Put(keyAttach(o.ID, target, typ, policy), []byte(fmt.Sprintf("%020d", t.now.UnixNano()))); err != nil {
 		return err
 	}
 	return t.Put(keyAttached(o.ID, policy, target), nil)

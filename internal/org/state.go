@@ -104,7 +104,7 @@ var stateKinds = map[string]stateKind{
 	"hsmiginv/":  {value: emptyIndex},
 	"hsrate/":    {value: emptyIndex},
 	"orgpolicy/": {value: emptyIndex},
-	"attach/":    {value: emptyIndex},
+	"attach/":    {value: stringIndex}, // when the attachment was made
 	"attached/":  {value: emptyIndex},
 	"due/":       {value: emptyIndex},
 	"rtin/":      {value: emptyIndex},
