@@ -111,6 +111,7 @@ func serve(args []string) error {
 	logLevel := fs.String("log-level", env("ORGD_LOG_LEVEL", "info"), "debug, info, warn or error (ORGD_LOG_LEVEL)")
 	authMode := fs.String("auth", env("ORGD_AUTH", "permissive"), "permissive (trust any access key) or strict (verify SigV4 against --credentials) (ORGD_AUTH)")
 	credFile := fs.String("credentials", env("ORGD_CREDENTIALS", ""), "JSON file of access keys and the accounts and principals they map to; see docs/auth.md (ORGD_CREDENTIALS)")
+	throttled := fs.Bool("throttle", envBool("ORGD_THROTTLE", false), "throttle each account's calls as AWS does, answering TooManyRequestsException (ORGD_THROTTLE)")
 	adminToken := fs.String("admin-token", env("ORGD_ADMIN_TOKEN", ""), "bearer token the admin API (/_orgd/) requires; without one it is open in permissive mode and off in strict mode (ORGD_ADMIN_TOKEN)")
 	fs.StringVar(&cfg.Partition, "partition", env("ORGD_PARTITION", cfg.Partition), "ARN partition (ORGD_PARTITION)")
 	fs.DurationVar(&cfg.CreateAccountDelay, "create-account-delay", envDuration("ORGD_CREATE_ACCOUNT_DELAY", cfg.CreateAccountDelay), "how long CreateAccount stays IN_PROGRESS, on the server clock (ORGD_CREATE_ACCOUNT_DELAY)")
@@ -159,7 +160,7 @@ func serve(args []string) error {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           server.New(svc, ids, log, server.WithAdminToken(*adminToken)),
+		Handler:           server.New(svc, ids, log, serverOptions(*adminToken, *throttled)...),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	log.Info("orgd listening", "addr", ln.Addr().String(), "store", redactURL(*storeURL), "region", *region, "default_account", *defaultAccount, "auth", ids.Mode, "credentials", ids.Credentials.Len(), "version", server.Version)

@@ -74,7 +74,6 @@ func startHarness(t testing.TB, cfg org.Config, resolver *identity.Resolver) *ha
 // adminToken guards every test server's admin API; h.admin sends it.
 const adminToken = "e2e-admin-token"
 
-
 // serve serves handler on a loopback port until the test ends, counting
 // the requests in h.requests; h.URL is its address.
 func (h *harness) serve(t testing.TB, handler http.Handler) {

@@ -16,6 +16,7 @@ import (
 	"github.com/orgd/orgd/internal/identity"
 	"github.com/orgd/orgd/internal/org"
 	"github.com/orgd/orgd/internal/sts"
+	"github.com/orgd/orgd/internal/throttle"
 	"github.com/orgd/orgd/internal/wire"
 )
 
@@ -25,7 +26,16 @@ var Version = "dev"
 // Option configures New.
 type Option func(*options)
 
-type options struct{ adminToken string }
+type options struct {
+	adminToken string
+	limiter    *throttle.Limiter
+}
+
+// WithThrottle limits each account's calls of each operation with l, as
+// AWS throttles them.
+func WithThrottle(l *throttle.Limiter) Option {
+	return func(o *options) { o.limiter = l }
+}
 
 // WithAdminToken makes every admin endpoint but health require the header
 // "Authorization: Bearer <token>".
@@ -63,6 +73,9 @@ func New(svc *org.Service, ids *identity.Resolver, log *slog.Logger, opts ...Opt
 	// sessions STS stores.
 	ids = ids.With(svc.Now, svc)
 	orgs := &wire.Server{Handler: svc, Identify: ids.Identify, Log: log}
+	if o.limiter != nil {
+		orgs.Allow = o.limiter.Allow
+	}
 	tokens := &sts.Handler{Service: svc, Partition: svc.Config().Partition, Log: log,
 		Identify: func(r *http.Request) (identity.Caller, error) { return ids.IdentifyService(r, identity.ServiceSTS) }}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

@@ -38,6 +38,9 @@ type Server struct {
 	Log      *slog.Logger
 	// MaxBodyBytes bounds a request body; 0 means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+	// Allow, when set, decides whether the caller's account may call op
+	// now; a refusal is a TooManyRequestsException.
+	Allow func(account, op string) bool
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -80,6 +83,9 @@ func (s *Server) serve(r *http.Request) (op string, out any, err error) {
 	caller, err := s.Identify(r)
 	if err != nil {
 		return op, nil, err
+	}
+	if s.Allow != nil && !s.Allow(caller.AccountID, op) {
+		return op, nil, api.NewTooManyRequests("Rate exceeded")
 	}
 	max := s.MaxBodyBytes
 	if max <= 0 {
