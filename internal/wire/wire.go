@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/orgd/orgd/internal/api"
@@ -58,9 +59,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	w.Header().Set("Content-Type", contentType)
-	w.WriteHeader(http.StatusOK)
-	w.Write(body)
+	writeBody(w, http.StatusOK, body)
 	s.log().Debug("request", "op", op, "status", http.StatusOK, "request_id", id)
 }
 
@@ -224,10 +223,17 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, id, op strin
 	}
 	b, _ := json.Marshal(body)
 	status := Status(e)
-	w.Header().Set("Content-Type", contentType)
-	w.WriteHeader(status)
-	w.Write(b)
+	writeBody(w, status, b)
 	s.log().Debug("request", "op", op, "status", status, "error", e.Type, "reason", e.Reason, "request_id", id)
+}
+
+// writeBody sends a JSON body with its length, as AWS does, rather than
+// chunked: clients then read exactly the body and keep the connection.
+func writeBody(w http.ResponseWriter, status int, body []byte) {
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	w.Write(body)
 }
 
 func (s *Server) log() *slog.Logger {
