@@ -69,7 +69,7 @@ func staticConfig(t testing.TB, key, secret, token string, retry bool) aws.Confi
 		config.WithSharedCredentialsFiles([]string{}),
 	}
 	if !retry {
-		opts = append(opts, config.WithRetryer(func() aws.Retryer { return aws.NopRetryer{} }))
+		opts = append(opts, config.WithRetryer(onlyClosedConnections))
 	}
 	cfg, err := config.LoadDefaultConfig(context.Background(), opts...)
 	if err != nil {
