@@ -80,7 +80,7 @@ func (t *txn) memberFor(op string, in any, id string) (*caller, *account, error)
 
 func (s *Service) CreateAccount(ctx context.Context, in *api.CreateAccountRequest) (*api.CreateAccountResponse, error) {
 	var out api.CreateAccountResponse
-	err := s.write(ctx, func(t *txn) error {
+	return reply(&out, s.write(ctx, func(t *txn) error {
 		cs, err := t.startCreateAccount("CreateAccount", in, createRequest{
 			Email: in.Email, AccountName: in.AccountName, RoleName: in.RoleName,
 			IamBilling: in.IamUserAccessToBilling, Tags: in.Tags,
@@ -90,11 +90,7 @@ func (s *Service) CreateAccount(ctx context.Context, in *api.CreateAccountReques
 		}
 		out.CreateAccountStatus, err = t.createStatusView(cs)
 		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	}))
 }
 
 // createRequest is what CreateAccount and CreateGovCloudAccount both ask.
@@ -264,7 +260,7 @@ func (t *txn) createStatusView(cs *createStatus) (*api.CreateAccountStatus, erro
 
 func (s *Service) DescribeCreateAccountStatus(ctx context.Context, in *api.DescribeCreateAccountStatusRequest) (*api.DescribeCreateAccountStatusResponse, error) {
 	var out api.DescribeCreateAccountStatusResponse
-	err := s.read(ctx, func(t *txn) error {
+	return reply(&out, s.read(ctx, func(t *txn) error {
 		c, err := t.caller("DescribeCreateAccountStatus", in)
 		if err != nil {
 			return err
@@ -278,16 +274,12 @@ func (s *Service) DescribeCreateAccountStatus(ctx context.Context, in *api.Descr
 		}
 		out.CreateAccountStatus, err = t.createStatusView(cs)
 		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	}))
 }
 
 func (s *Service) ListCreateAccountStatus(ctx context.Context, in *api.ListCreateAccountStatusRequest) (*api.ListCreateAccountStatusResponse, error) {
 	out := api.ListCreateAccountStatusResponse{CreateAccountStatuses: []api.CreateAccountStatus{}}
-	err := s.read(ctx, func(t *txn) error {
+	return reply(&out, s.read(ctx, func(t *txn) error {
 		const op = "ListCreateAccountStatus"
 		c, err := t.caller(op, in)
 		if err != nil {
@@ -326,18 +318,14 @@ func (s *Service) ListCreateAccountStatus(ctx context.Context, in *api.ListCreat
 				return nil
 			})
 		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	}))
 }
 
 // --- reading accounts ---------------------------------------------------------
 
 func (s *Service) DescribeAccount(ctx context.Context, in *api.DescribeAccountRequest) (*api.DescribeAccountResponse, error) {
 	var out api.DescribeAccountResponse
-	err := s.read(ctx, func(t *txn) error {
+	return reply(&out, s.read(ctx, func(t *txn) error {
 		c, a, err := t.memberFor("DescribeAccount", in, in.AccountId)
 		if err != nil {
 			return err
@@ -345,11 +333,7 @@ func (s *Service) DescribeAccount(ctx context.Context, in *api.DescribeAccountRe
 		v, err := t.accountView(c.Org, a)
 		out.Account = &v
 		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	}))
 }
 
 // listAccounts pages through an index whose keys end in account IDs.
@@ -370,7 +354,7 @@ func (t *txn) listAccounts(op string, c *caller, scope []string, prefix, token s
 
 func (s *Service) ListAccounts(ctx context.Context, in *api.ListAccountsRequest) (*api.ListAccountsResponse, error) {
 	out := api.ListAccountsResponse{Accounts: []api.Account{}}
-	err := s.read(ctx, func(t *txn) error {
+	return reply(&out, s.read(ctx, func(t *txn) error {
 		const op = "ListAccounts"
 		c, err := t.caller(op, in)
 		if err != nil {
@@ -378,16 +362,12 @@ func (s *Service) ListAccounts(ctx context.Context, in *api.ListAccountsRequest)
 		}
 		out.NextToken, err = t.listAccounts(op, c, nil, prefixMembers(c.Org.ID), in.NextToken, in.MaxResults, &out.Accounts)
 		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	}))
 }
 
 func (s *Service) ListAccountsForParent(ctx context.Context, in *api.ListAccountsForParentRequest) (*api.ListAccountsForParentResponse, error) {
 	out := api.ListAccountsForParentResponse{Accounts: []api.Account{}}
-	err := s.read(ctx, func(t *txn) error {
+	return reply(&out, s.read(ctx, func(t *txn) error {
 		const op = "ListAccountsForParent"
 		c, err := t.caller(op, in)
 		if err != nil {
@@ -398,17 +378,13 @@ func (s *Service) ListAccountsForParent(ctx context.Context, in *api.ListAccount
 		}
 		out.NextToken, err = t.listAccounts(op, c, []string{in.ParentId}, prefixChildAccounts(in.ParentId), in.NextToken, in.MaxResults, &out.Accounts)
 		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	}))
 }
 
 // --- changing accounts --------------------------------------------------------
 
 func (s *Service) MoveAccount(ctx context.Context, in *api.MoveAccountRequest) (*api.Empty, error) {
-	err := s.write(ctx, func(t *txn) error {
+	return reply(&api.Empty{}, s.write(ctx, func(t *txn) error {
 		c, a, err := t.memberFor("MoveAccount", in, in.AccountId)
 		if err != nil {
 			return err
@@ -437,31 +413,23 @@ func (s *Service) MoveAccount(ctx context.Context, in *api.MoveAccountRequest) (
 		}
 		a.Parent = in.DestinationParentId
 		return t.putAccount(a)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &api.Empty{}, nil
+	}))
 }
 
 func (s *Service) RemoveAccountFromOrganization(ctx context.Context, in *api.RemoveAccountFromOrganizationRequest) (*api.Empty, error) {
-	err := s.write(ctx, func(t *txn) error {
+	return reply(&api.Empty{}, s.write(ctx, func(t *txn) error {
 		c, a, err := t.memberFor("RemoveAccountFromOrganization", in, in.AccountId)
 		if err != nil {
 			return err
 		}
 		return t.removeMember(c.Org, a)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &api.Empty{}, nil
+	}))
 }
 
 // --- CloseAccount -------------------------------------------------------------
 
 func (s *Service) CloseAccount(ctx context.Context, in *api.CloseAccountRequest) (*api.Empty, error) {
-	err := s.write(ctx, func(t *txn) error {
+	return reply(&api.Empty{}, s.write(ctx, func(t *txn) error {
 		c, a, err := t.memberFor("CloseAccount", in, in.AccountId)
 		if err != nil {
 			return err
@@ -498,11 +466,7 @@ func (s *Service) CloseAccount(ctx context.Context, in *api.CloseAccountRequest)
 			return err
 		}
 		return t.schedule(t.now.Add(s.cfg.CloseAccountDelay), workCloseAccount, a.ID)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &api.Empty{}, nil
+	}))
 }
 
 // recentClosures counts o's closure requests in the rolling window, up to

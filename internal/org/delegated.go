@@ -72,7 +72,7 @@ func (t *txn) dropDelegation(o *organization, acct, principal string) error {
 }
 
 func (s *Service) RegisterDelegatedAdministrator(ctx context.Context, in *api.RegisterDelegatedAdministratorRequest) (*api.Empty, error) {
-	err := s.write(ctx, func(t *txn) error {
+	return reply(&api.Empty{}, s.write(ctx, func(t *txn) error {
 		sp, err := knownPrincipal(in.ServicePrincipal)
 		if err != nil {
 			return err
@@ -128,15 +128,11 @@ func (s *Service) RegisterDelegatedAdministrator(ctx context.Context, in *api.Re
 			return err
 		}
 		return t.putJSON(keyServiceDelegate(o.ID, in.ServicePrincipal, a.ID), d)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &api.Empty{}, nil
+	}))
 }
 
 func (s *Service) DeregisterDelegatedAdministrator(ctx context.Context, in *api.DeregisterDelegatedAdministratorRequest) (*api.Empty, error) {
-	err := s.write(ctx, func(t *txn) error {
+	return reply(&api.Empty{}, s.write(ctx, func(t *txn) error {
 		if _, err := knownPrincipal(in.ServicePrincipal); err != nil {
 			return err
 		}
@@ -151,11 +147,7 @@ func (s *Service) DeregisterDelegatedAdministrator(ctx context.Context, in *api.
 			return errNotRegistered(a.ID, in.ServicePrincipal)
 		}
 		return t.dropDelegation(o, a.ID, in.ServicePrincipal)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &api.Empty{}, nil
+	}))
 }
 
 func errNotRegistered(acct, principal string) error {
@@ -186,7 +178,7 @@ func (t *txn) delegatedAdminView(o *organization, acct string, since time.Time) 
 
 func (s *Service) ListDelegatedAdministrators(ctx context.Context, in *api.ListDelegatedAdministratorsRequest) (*api.ListDelegatedAdministratorsResponse, error) {
 	out := api.ListDelegatedAdministratorsResponse{DelegatedAdministrators: []api.DelegatedAdministrator{}}
-	err := s.read(ctx, func(t *txn) error {
+	return reply(&out, s.read(ctx, func(t *txn) error {
 		const op = "ListDelegatedAdministrators"
 		if in.ServicePrincipal != "" {
 			if _, err := knownPrincipal(in.ServicePrincipal); err != nil {
@@ -239,16 +231,12 @@ func (s *Service) ListDelegatedAdministrators(ctx context.Context, in *api.ListD
 				return err
 			})
 		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	}))
 }
 
 func (s *Service) ListDelegatedServicesForAccount(ctx context.Context, in *api.ListDelegatedServicesForAccountRequest) (*api.ListDelegatedServicesForAccountResponse, error) {
 	out := api.ListDelegatedServicesForAccountResponse{DelegatedServices: []api.DelegatedService{}}
-	err := s.read(ctx, func(t *txn) error {
+	return reply(&out, s.read(ctx, func(t *txn) error {
 		const op = "ListDelegatedServicesForAccount"
 		c, a, err := t.memberFor(op, in, in.AccountId)
 		if err != nil {
@@ -270,9 +258,5 @@ func (s *Service) ListDelegatedServicesForAccount(ctx context.Context, in *api.L
 				return nil
 			})
 		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	}))
 }

@@ -149,7 +149,7 @@ func (s *Service) DescribeEffectivePolicy(ctx context.Context, in *api.DescribeE
 		return nil, api.NewInvalidInput(api.InvalidInputExceptionReasonTargetNotSupported, "Effective policies are computed for accounts only, not for %s.", in.TargetId)
 	}
 	var out api.DescribeEffectivePolicyResponse
-	err := s.read(ctx, func(t *txn) error {
+	return reply(&out, s.read(ctx, func(t *txn) error {
 		c, err := t.caller("DescribeEffectivePolicy", in)
 		if err != nil {
 			return err
@@ -188,11 +188,7 @@ func (s *Service) DescribeEffectivePolicy(ctx context.Context, in *api.DescribeE
 			PolicyType:           in.PolicyType,
 		}
 		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	}))
 }
 
 func (s *Service) ListAccountsWithInvalidEffectivePolicy(ctx context.Context, in *api.ListAccountsWithInvalidEffectivePolicyRequest) (*api.ListAccountsWithInvalidEffectivePolicyResponse, error) {
@@ -200,7 +196,7 @@ func (s *Service) ListAccountsWithInvalidEffectivePolicy(ctx context.Context, in
 		return nil, err
 	}
 	out := api.ListAccountsWithInvalidEffectivePolicyResponse{Accounts: []api.Account{}, PolicyType: in.PolicyType}
-	err := s.read(ctx, func(t *txn) error {
+	return reply(&out, s.read(ctx, func(t *txn) error {
 		const op = "ListAccountsWithInvalidEffectivePolicy"
 		c, err := t.caller(op, in)
 		if err != nil {
@@ -235,11 +231,7 @@ func (s *Service) ListAccountsWithInvalidEffectivePolicy(ctx context.Context, in
 				return nil
 			})
 		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	}))
 }
 
 func (s *Service) ListEffectivePolicyValidationErrors(ctx context.Context, in *api.ListEffectivePolicyValidationErrorsRequest) (*api.ListEffectivePolicyValidationErrorsResponse, error) {
@@ -251,7 +243,7 @@ func (s *Service) ListEffectivePolicyValidationErrors(ctx context.Context, in *a
 		PolicyType:                      in.PolicyType,
 		EffectivePolicyValidationErrors: []api.EffectivePolicyValidationError{},
 	}
-	err := s.read(ctx, func(t *txn) error {
+	return reply(&out, s.read(ctx, func(t *txn) error {
 		const op = "ListEffectivePolicyValidationErrors"
 		c, err := t.caller(op, in)
 		if err != nil {
@@ -314,9 +306,5 @@ func (s *Service) ListEffectivePolicyValidationErrors(ctx context.Context, in *a
 			out.NextToken = t.s.tokens.Token(scope, strconv.Itoa(from+n))
 		}
 		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	}))
 }

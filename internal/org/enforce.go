@@ -257,7 +257,7 @@ func (s *Service) Authorize(ctx context.Context, in AuthorizeRequest) (*Authoriz
 		return nil, api.NewInvalidInput(api.InvalidInputExceptionReasonInvalidPattern, "action must look like service:Operation")
 	}
 	var out AuthorizeResult
-	err := s.read(ctx, func(t *txn) error {
+	return reply(&out, s.read(ctx, func(t *txn) error {
 		a, err := t.account(in.Account)
 		if err != nil {
 			return err
@@ -296,11 +296,7 @@ func (s *Service) Authorize(ctx context.Context, in AuthorizeRequest) (*Authoriz
 			out.Levels = append(out.Levels, AuthorizeLevel{TargetID: target.ID, Policies: ids})
 		}
 		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	}))
 }
 
 func refOf(r scp.StatementRef) AuthorizeRef {

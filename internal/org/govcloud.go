@@ -43,7 +43,7 @@ func init() {
 
 func (s *Service) CreateGovCloudAccount(ctx context.Context, in *api.CreateGovCloudAccountRequest) (*api.CreateGovCloudAccountResponse, error) {
 	var out api.CreateGovCloudAccountResponse
-	err := s.write(ctx, func(t *txn) error {
+	return reply(&out, s.write(ctx, func(t *txn) error {
 		cs, err := t.startCreateAccount("CreateGovCloudAccount", in, createRequest{
 			Email: in.Email, AccountName: in.AccountName, RoleName: in.RoleName,
 			IamBilling: in.IamUserAccessToBilling, Tags: in.Tags,
@@ -63,11 +63,7 @@ func (s *Service) CreateGovCloudAccount(ctx context.Context, in *api.CreateGovCl
 		}
 		out.CreateAccountStatus, err = t.createStatusView(cs)
 		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	}))
 }
 
 // govCloudFailure is why a completing GovCloud request fails on its

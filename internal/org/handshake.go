@@ -557,23 +557,19 @@ func (t *txn) answering(op string, in any, id string, may func(*handshake, hands
 
 func (s *Service) DescribeHandshake(ctx context.Context, in *api.DescribeHandshakeRequest) (*api.DescribeHandshakeResponse, error) {
 	var out api.DescribeHandshakeResponse
-	err := s.read(ctx, func(t *txn) error {
+	return reply(&out, s.read(ctx, func(t *txn) error {
 		_, h, _, err := t.handshakeFor("DescribeHandshake", in, in.HandshakeId)
 		if err != nil {
 			return err
 		}
 		out.Handshake = s.handshakeView(h)
 		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	}))
 }
 
 func (s *Service) AcceptHandshake(ctx context.Context, in *api.AcceptHandshakeRequest) (*api.AcceptHandshakeResponse, error) {
 	var out api.AcceptHandshakeResponse
-	err := s.write(ctx, func(t *txn) error {
+	return reply(&out, s.write(ctx, func(t *txn) error {
 		// The recipient accepts; the management account finalizes the
 		// parent (spec 3.7, 4.3). Anyone else is the wrong party.
 		c, h, o, err := t.answering("AcceptHandshake", in, in.HandshakeId, func(h *handshake, role handshakeRole) bool {
@@ -602,16 +598,12 @@ func (s *Service) AcceptHandshake(ctx context.Context, in *api.AcceptHandshakeRe
 		}
 		out.Handshake = s.handshakeView(h)
 		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	}))
 }
 
 func (s *Service) DeclineHandshake(ctx context.Context, in *api.DeclineHandshakeRequest) (*api.DeclineHandshakeResponse, error) {
 	var out api.DeclineHandshakeResponse
-	err := s.write(ctx, func(t *txn) error {
+	return reply(&out, s.write(ctx, func(t *txn) error {
 		// The recipient declines; the originator cancels instead. The
 		// management account reaches the parent's transition error.
 		_, h, o, err := t.answering("DeclineHandshake", in, in.HandshakeId, func(h *handshake, role handshakeRole) bool {
@@ -630,16 +622,12 @@ func (s *Service) DeclineHandshake(ctx context.Context, in *api.DeclineHandshake
 		}
 		out.Handshake = s.handshakeView(h)
 		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	}))
 }
 
 func (s *Service) CancelHandshake(ctx context.Context, in *api.CancelHandshakeRequest) (*api.CancelHandshakeResponse, error) {
 	var out api.CancelHandshakeResponse
-	err := s.write(ctx, func(t *txn) error {
+	return reply(&out, s.write(ctx, func(t *txn) error {
 		_, h, o, err := t.answering("CancelHandshake", in, in.HandshakeId, func(_ *handshake, role handshakeRole) bool {
 			return role == roleOriginator
 		}, canCancel)
@@ -661,11 +649,7 @@ func (s *Service) CancelHandshake(ctx context.Context, in *api.CancelHandshakeRe
 		}
 		out.Handshake = s.handshakeView(h)
 		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	}))
 }
 
 // handshakeFilter checks a HandshakeFilter: ActionType and
@@ -683,7 +667,7 @@ func handshakeFilter(f *api.HandshakeFilter) (api.ActionType, string, error) {
 
 func (s *Service) ListHandshakesForOrganization(ctx context.Context, in *api.ListHandshakesForOrganizationRequest) (*api.ListHandshakesForOrganizationResponse, error) {
 	out := api.ListHandshakesForOrganizationResponse{Handshakes: []api.Handshake{}}
-	err := s.read(ctx, func(t *txn) error {
+	return reply(&out, s.read(ctx, func(t *txn) error {
 		action, parent, err := handshakeFilter(in.Filter)
 		if err != nil {
 			return err
@@ -715,16 +699,12 @@ func (s *Service) ListHandshakesForOrganization(ctx context.Context, in *api.Lis
 				return t.appendHandshake(&out.Handshakes, lastSegment(k))
 			})
 		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	}))
 }
 
 func (s *Service) ListHandshakesForAccount(ctx context.Context, in *api.ListHandshakesForAccountRequest) (*api.ListHandshakesForAccountResponse, error) {
 	out := api.ListHandshakesForAccountResponse{Handshakes: []api.Handshake{}}
-	err := s.read(ctx, func(t *txn) error {
+	return reply(&out, s.read(ctx, func(t *txn) error {
 		action, parent, err := handshakeFilter(in.Filter)
 		if err != nil {
 			return err
@@ -747,11 +727,7 @@ func (s *Service) ListHandshakesForAccount(ctx context.Context, in *api.ListHand
 				return t.appendHandshake(&out.Handshakes, id)
 			})
 		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	}))
 }
 
 func (t *txn) appendHandshake(into *[]api.Handshake, id string) error {

@@ -34,7 +34,7 @@ func inviteTarget(p *api.HandshakeParty) error {
 
 func (s *Service) InviteAccountToOrganization(ctx context.Context, in *api.InviteAccountToOrganizationRequest) (*api.InviteAccountToOrganizationResponse, error) {
 	var out api.InviteAccountToOrganizationResponse
-	err := s.write(ctx, func(t *txn) error {
+	return reply(&out, s.write(ctx, func(t *txn) error {
 		// Input checks beyond the model come before the caller checks (spec 6.3).
 		if err := inviteTarget(in.Target); err != nil {
 			return err
@@ -133,11 +133,7 @@ func (s *Service) InviteAccountToOrganization(ctx context.Context, in *api.Invit
 		}
 		out.Handshake = s.handshakeView(h)
 		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	}))
 }
 
 // invitationsSent counts o's invitations of the last 24 hours, up to

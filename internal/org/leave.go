@@ -15,7 +15,7 @@ func init() {
 // LeaveOrganization takes the calling member out of its organization, by
 // the rules it shares with RemoveAccountFromOrganization (spec 5.5).
 func (s *Service) LeaveOrganization(ctx context.Context, _ *api.Empty) (*api.Empty, error) {
-	err := s.write(ctx, func(t *txn) error {
+	return reply(&api.Empty{}, s.write(ctx, func(t *txn) error {
 		c, err := t.caller("LeaveOrganization", nil)
 		if err != nil {
 			return err
@@ -26,11 +26,7 @@ func (s *Service) LeaveOrganization(ctx context.Context, _ *api.Empty) (*api.Emp
 		// A service control policy denying organizations:LeaveOrganization
 		// has already refused the call in t.caller, before any effect.
 		return t.removeMember(c.Org, c.Account)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &api.Empty{}, nil
+	}))
 }
 
 // cancelMemberHandshakes is the beforeRemoveMember hook: the open

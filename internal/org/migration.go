@@ -31,7 +31,7 @@ func (t *txn) pendingMigration(org string) (string, error) {
 // an approval for every member that joined by invitation.
 func (s *Service) EnableAllFeatures(ctx context.Context, _ *api.EnableAllFeaturesRequest) (*api.EnableAllFeaturesResponse, error) {
 	var out api.EnableAllFeaturesResponse
-	err := s.write(ctx, func(t *txn) error {
+	return reply(&out, s.write(ctx, func(t *txn) error {
 		c, err := t.caller("EnableAllFeatures", nil)
 		if err != nil {
 			return err
@@ -87,11 +87,7 @@ func (s *Service) EnableAllFeatures(ctx context.Context, _ *api.EnableAllFeature
 		}
 		out.Handshake = s.handshakeView(parent)
 		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	}))
 }
 
 // requestApproval sends parent's APPROVE_ALL_FEATURES child to member id if

@@ -8,7 +8,7 @@ import (
 
 func (s *Service) CreateOrganization(ctx context.Context, in *api.CreateOrganizationRequest) (*api.CreateOrganizationResponse, error) {
 	var out api.CreateOrganizationResponse
-	err := s.write(ctx, func(t *txn) error {
+	return reply(&out, s.write(ctx, func(t *txn) error {
 		c, err := t.caller("CreateOrganization", in)
 		if err != nil {
 			return err
@@ -59,11 +59,7 @@ func (s *Service) CreateOrganization(ctx context.Context, in *api.CreateOrganiza
 		view, err := t.orgView(o)
 		out.Organization = view
 		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	}))
 }
 
 // enableDefaultPolicyTypes enables what CreateOrganization enables in the
@@ -101,22 +97,18 @@ func (t *txn) dropMember(a *account) error {
 
 func (s *Service) DescribeOrganization(ctx context.Context, _ *api.Empty) (*api.DescribeOrganizationResponse, error) {
 	var out api.DescribeOrganizationResponse
-	err := s.read(ctx, func(t *txn) error {
+	return reply(&out, s.read(ctx, func(t *txn) error {
 		c, err := t.caller("DescribeOrganization", nil)
 		if err != nil {
 			return err
 		}
 		out.Organization, err = t.orgView(c.Org)
 		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	}))
 }
 
 func (s *Service) DeleteOrganization(ctx context.Context, _ *api.Empty) (*api.Empty, error) {
-	err := s.write(ctx, func(t *txn) error {
+	return reply(&api.Empty{}, s.write(ctx, func(t *txn) error {
 		c, err := t.caller("DeleteOrganization", nil)
 		if err != nil {
 			return err
@@ -147,11 +139,7 @@ func (s *Service) DeleteOrganization(ctx context.Context, _ *api.Empty) (*api.Em
 			return err
 		}
 		return t.dropMember(c.Account)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &api.Empty{}, nil
+	}))
 }
 
 // beforeDeleteOrganization lets other parts of the domain (handshakes,
@@ -189,7 +177,7 @@ func (t *txn) deleteSubtree(parent string) error {
 
 func (s *Service) ListRoots(ctx context.Context, in *api.ListRootsRequest) (*api.ListRootsResponse, error) {
 	out := api.ListRootsResponse{Roots: []api.Root{}}
-	err := s.read(ctx, func(t *txn) error {
+	return reply(&out, s.read(ctx, func(t *txn) error {
 		c, err := t.caller("ListRoots", in)
 		if err != nil {
 			return err
@@ -204,9 +192,5 @@ func (s *Service) ListRoots(ctx context.Context, in *api.ListRootsRequest) (*api
 		}
 		out.Roots = append(out.Roots, t.rootView(c.Org, r))
 		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	}))
 }

@@ -87,7 +87,7 @@ func (t *txn) ouInOrFail(o *organization, id string) (*ou, error) {
 
 func (s *Service) CreateOrganizationalUnit(ctx context.Context, in *api.CreateOrganizationalUnitRequest) (*api.CreateOrganizationalUnitResponse, error) {
 	var out api.CreateOrganizationalUnitResponse
-	err := s.write(ctx, func(t *txn) error {
+	return reply(&out, s.write(ctx, func(t *txn) error {
 		// Tag rules are input validation, which comes before the caller
 		// checks (spec section 6.3), as the wire layer's does.
 		if err := validateTags(in.Tags, s.cfg.Quotas.TagsPerResource); err != nil {
@@ -144,16 +144,12 @@ func (s *Service) CreateOrganizationalUnit(ctx context.Context, in *api.CreateOr
 		view, err := t.ouViewWithPath(o, u)
 		out.OrganizationalUnit = &view
 		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	}))
 }
 
 func (s *Service) UpdateOrganizationalUnit(ctx context.Context, in *api.UpdateOrganizationalUnitRequest) (*api.UpdateOrganizationalUnitResponse, error) {
 	var out api.UpdateOrganizationalUnitResponse
-	err := s.write(ctx, func(t *txn) error {
+	return reply(&out, s.write(ctx, func(t *txn) error {
 		c, err := t.caller("UpdateOrganizationalUnit", in)
 		if err != nil {
 			return err
@@ -184,15 +180,11 @@ func (s *Service) UpdateOrganizationalUnit(ctx context.Context, in *api.UpdateOr
 		view, err := t.ouViewWithPath(c.Org, u)
 		out.OrganizationalUnit = &view
 		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	}))
 }
 
 func (s *Service) DeleteOrganizationalUnit(ctx context.Context, in *api.DeleteOrganizationalUnitRequest) (*api.Empty, error) {
-	err := s.write(ctx, func(t *txn) error {
+	return reply(&api.Empty{}, s.write(ctx, func(t *txn) error {
 		c, err := t.caller("DeleteOrganizationalUnit", in)
 		if err != nil {
 			return err
@@ -219,16 +211,12 @@ func (s *Service) DeleteOrganizationalUnit(ctx context.Context, in *api.DeleteOr
 		}
 		o.OUs--
 		return t.putOrg(o)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &api.Empty{}, nil
+	}))
 }
 
 func (s *Service) DescribeOrganizationalUnit(ctx context.Context, in *api.DescribeOrganizationalUnitRequest) (*api.DescribeOrganizationalUnitResponse, error) {
 	var out api.DescribeOrganizationalUnitResponse
-	err := s.read(ctx, func(t *txn) error {
+	return reply(&out, s.read(ctx, func(t *txn) error {
 		c, err := t.caller("DescribeOrganizationalUnit", in)
 		if err != nil {
 			return err
@@ -240,16 +228,12 @@ func (s *Service) DescribeOrganizationalUnit(ctx context.Context, in *api.Descri
 		view, err := t.ouViewWithPath(c.Org, u)
 		out.OrganizationalUnit = &view
 		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	}))
 }
 
 func (s *Service) ListOrganizationalUnitsForParent(ctx context.Context, in *api.ListOrganizationalUnitsForParentRequest) (*api.ListOrganizationalUnitsForParentResponse, error) {
 	out := api.ListOrganizationalUnitsForParentResponse{OrganizationalUnits: []api.OrganizationalUnit{}}
-	err := s.read(ctx, func(t *txn) error {
+	return reply(&out, s.read(ctx, func(t *txn) error {
 		const op = "ListOrganizationalUnitsForParent"
 		c, err := t.caller(op, in)
 		if err != nil {
@@ -269,16 +253,12 @@ func (s *Service) ListOrganizationalUnitsForParent(ctx context.Context, in *api.
 				return err
 			})
 		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	}))
 }
 
 func (s *Service) ListChildren(ctx context.Context, in *api.ListChildrenRequest) (*api.ListChildrenResponse, error) {
 	out := api.ListChildrenResponse{Children: []api.Child{}}
-	err := s.read(ctx, func(t *txn) error {
+	return reply(&out, s.read(ctx, func(t *txn) error {
 		const op = "ListChildren"
 		c, err := t.caller(op, in)
 		if err != nil {
@@ -303,16 +283,12 @@ func (s *Service) ListChildren(ctx context.Context, in *api.ListChildrenRequest)
 				return nil
 			})
 		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	}))
 }
 
 func (s *Service) ListParents(ctx context.Context, in *api.ListParentsRequest) (*api.ListParentsResponse, error) {
 	out := api.ListParentsResponse{Parents: []api.Parent{}}
-	err := s.read(ctx, func(t *txn) error {
+	return reply(&out, s.read(ctx, func(t *txn) error {
 		const op = "ListParents"
 		c, err := t.caller(op, in)
 		if err != nil {
@@ -350,9 +326,5 @@ func (s *Service) ListParents(ctx context.Context, in *api.ListParentsRequest) (
 				return nil
 			})
 		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	}))
 }

@@ -378,7 +378,7 @@ func (t *txn) rootFor(op string, in any, id string) (*organization, *root, error
 
 func (s *Service) EnablePolicyType(ctx context.Context, in *api.EnablePolicyTypeRequest) (*api.EnablePolicyTypeResponse, error) {
 	var out api.EnablePolicyTypeResponse
-	err := s.write(ctx, func(t *txn) error {
+	return reply(&out, s.write(ctx, func(t *txn) error {
 		o, r, err := t.rootFor("EnablePolicyType", in, in.RootId)
 		if err != nil {
 			return err
@@ -398,11 +398,7 @@ func (s *Service) EnablePolicyType(ctx context.Context, in *api.EnablePolicyType
 		view := t.rootView(o, r)
 		out.Root = &view
 		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	}))
 }
 
 // attachDefaultEverywhere attaches a type's default AWS-managed policy to
@@ -445,7 +441,7 @@ func (t *txn) attachDefaultEverywhere(o *organization, typ api.PolicyType) error
 
 func (s *Service) DisablePolicyType(ctx context.Context, in *api.DisablePolicyTypeRequest) (*api.DisablePolicyTypeResponse, error) {
 	var out api.DisablePolicyTypeResponse
-	err := s.write(ctx, func(t *txn) error {
+	return reply(&out, s.write(ctx, func(t *txn) error {
 		o, r, err := t.rootFor("DisablePolicyType", in, in.RootId)
 		if err != nil {
 			return err
@@ -482,16 +478,12 @@ func (s *Service) DisablePolicyType(ctx context.Context, in *api.DisablePolicyTy
 		view := t.rootView(o, r)
 		out.Root = &view
 		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	}))
 }
 
 func (s *Service) CreatePolicy(ctx context.Context, in *api.CreatePolicyRequest) (*api.CreatePolicyResponse, error) {
 	var out api.CreatePolicyResponse
-	err := s.write(ctx, func(t *txn) error {
+	return reply(&out, s.write(ctx, func(t *txn) error {
 		c, err := t.caller("CreatePolicy", in)
 		if err != nil {
 			return err
@@ -541,11 +533,7 @@ func (s *Service) CreatePolicy(ctx context.Context, in *api.CreatePolicyRequest)
 		}
 		out.Policy = t.policyView(o, p)
 		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	}))
 }
 
 // touchPolicy records that a customer-managed policy changed now.
@@ -563,7 +551,7 @@ func errImmutable(p *policy) error {
 
 func (s *Service) UpdatePolicy(ctx context.Context, in *api.UpdatePolicyRequest) (*api.UpdatePolicyResponse, error) {
 	var out api.UpdatePolicyResponse
-	err := s.write(ctx, func(t *txn) error {
+	return reply(&out, s.write(ctx, func(t *txn) error {
 		c, err := t.caller("UpdatePolicy", in)
 		if err != nil {
 			return err
@@ -605,15 +593,11 @@ func (s *Service) UpdatePolicy(ctx context.Context, in *api.UpdatePolicyRequest)
 		}
 		out.Policy = t.policyView(o, p)
 		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	}))
 }
 
 func (s *Service) DeletePolicy(ctx context.Context, in *api.DeletePolicyRequest) (*api.Empty, error) {
-	err := s.write(ctx, func(t *txn) error {
+	return reply(&api.Empty{}, s.write(ctx, func(t *txn) error {
 		c, err := t.caller("DeletePolicy", in)
 		if err != nil {
 			return err
@@ -637,16 +621,12 @@ func (s *Service) DeletePolicy(ctx context.Context, in *api.DeletePolicyRequest)
 			}
 		}
 		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &api.Empty{}, nil
+	}))
 }
 
 func (s *Service) DescribePolicy(ctx context.Context, in *api.DescribePolicyRequest) (*api.DescribePolicyResponse, error) {
 	var out api.DescribePolicyResponse
-	err := s.read(ctx, func(t *txn) error {
+	return reply(&out, s.read(ctx, func(t *txn) error {
 		c, err := t.caller("DescribePolicy", in)
 		if err != nil {
 			return err
@@ -657,16 +637,12 @@ func (s *Service) DescribePolicy(ctx context.Context, in *api.DescribePolicyRequ
 		}
 		out.Policy = t.policyView(c.Org, p)
 		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	}))
 }
 
 func (s *Service) ListPolicies(ctx context.Context, in *api.ListPoliciesRequest) (*api.ListPoliciesResponse, error) {
 	out := api.ListPoliciesResponse{Policies: []api.PolicySummary{}}
-	err := s.read(ctx, func(t *txn) error {
+	return reply(&out, s.read(ctx, func(t *txn) error {
 		c, err := t.caller("ListPolicies", in)
 		if err != nil {
 			return err
@@ -675,11 +651,7 @@ func (s *Service) ListPolicies(ctx context.Context, in *api.ListPoliciesRequest)
 		out.NextToken, err = t.list("ListPolicies", c, []string{string(in.Filter)}, prefixOrgPolicies(o.ID, in.Filter), in.NextToken, in.MaxResults, nil,
 			t.appendPolicySummaries(o, &out.Policies))
 		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	}))
 }
 
 // indexManagedPolicies puts the AWS-managed policies in an organization's
@@ -719,7 +691,7 @@ func (t *txn) attachment(op string, in any, policyID, targetID string) (*organiz
 }
 
 func (s *Service) AttachPolicy(ctx context.Context, in *api.AttachPolicyRequest) (*api.Empty, error) {
-	err := s.write(ctx, func(t *txn) error {
+	return reply(&api.Empty{}, s.write(ctx, func(t *txn) error {
 		o, p, target, err := t.attachment("AttachPolicy", in, in.PolicyId, in.TargetId)
 		if err != nil {
 			return err
@@ -740,15 +712,11 @@ func (s *Service) AttachPolicy(ctx context.Context, in *api.AttachPolicyRequest)
 			return err
 		}
 		return t.touchPolicy(p)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &api.Empty{}, nil
+	}))
 }
 
 func (s *Service) DetachPolicy(ctx context.Context, in *api.DetachPolicyRequest) (*api.Empty, error) {
-	err := s.write(ctx, func(t *txn) error {
+	return reply(&api.Empty{}, s.write(ctx, func(t *txn) error {
 		o, p, target, err := t.attachment("DetachPolicy", in, in.PolicyId, in.TargetId)
 		if err != nil {
 			return err
@@ -774,16 +742,12 @@ func (s *Service) DetachPolicy(ctx context.Context, in *api.DetachPolicyRequest)
 			return err
 		}
 		return t.touchPolicy(p)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &api.Empty{}, nil
+	}))
 }
 
 func (s *Service) ListPoliciesForTarget(ctx context.Context, in *api.ListPoliciesForTargetRequest) (*api.ListPoliciesForTargetResponse, error) {
 	out := api.ListPoliciesForTargetResponse{Policies: []api.PolicySummary{}}
-	err := s.read(ctx, func(t *txn) error {
+	return reply(&out, s.read(ctx, func(t *txn) error {
 		c, err := t.caller("ListPoliciesForTarget", in)
 		if err != nil {
 			return err
@@ -796,16 +760,12 @@ func (s *Service) ListPoliciesForTarget(ctx context.Context, in *api.ListPolicie
 		out.NextToken, err = t.list("ListPoliciesForTarget", c, []string{target.ID, string(in.Filter)}, prefixAttachType(o.ID, target.ID, in.Filter), in.NextToken, in.MaxResults, nil,
 			t.appendPolicySummaries(o, &out.Policies))
 		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	}))
 }
 
 func (s *Service) ListTargetsForPolicy(ctx context.Context, in *api.ListTargetsForPolicyRequest) (*api.ListTargetsForPolicyResponse, error) {
 	out := api.ListTargetsForPolicyResponse{Targets: []api.PolicyTargetSummary{}}
-	err := s.read(ctx, func(t *txn) error {
+	return reply(&out, s.read(ctx, func(t *txn) error {
 		c, err := t.caller("ListTargetsForPolicy", in)
 		if err != nil {
 			return err
@@ -825,9 +785,5 @@ func (s *Service) ListTargetsForPolicy(ctx context.Context, in *api.ListTargetsF
 				return nil
 			})
 		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	}))
 }

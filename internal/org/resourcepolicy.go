@@ -77,7 +77,7 @@ func errNoResourcePolicy() error {
 
 func (s *Service) PutResourcePolicy(ctx context.Context, in *api.PutResourcePolicyRequest) (*api.PutResourcePolicyResponse, error) {
 	var out api.PutResourcePolicyResponse
-	err := s.write(ctx, func(t *txn) error {
+	return reply(&out, s.write(ctx, func(t *txn) error {
 		// The document's form and the tags are input, checked before the
 		// caller (spec 6.3); its principals need the organization.
 		if n := utf8.RuneCountInString(in.Content); n > maxResourcePolicySize {
@@ -128,16 +128,12 @@ func (s *Service) PutResourcePolicy(ctx context.Context, in *api.PutResourcePoli
 		}
 		out.ResourcePolicy = t.resourcePolicyView(o, rp)
 		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	}))
 }
 
 func (s *Service) DescribeResourcePolicy(ctx context.Context, _ *api.Empty) (*api.DescribeResourcePolicyResponse, error) {
 	var out api.DescribeResourcePolicyResponse
-	err := s.read(ctx, func(t *txn) error {
+	return reply(&out, s.read(ctx, func(t *txn) error {
 		c, err := t.caller("DescribeResourcePolicy", nil)
 		if err != nil {
 			return err
@@ -151,15 +147,11 @@ func (s *Service) DescribeResourcePolicy(ctx context.Context, _ *api.Empty) (*ap
 		}
 		out.ResourcePolicy = t.resourcePolicyView(c.Org, rp)
 		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	}))
 }
 
 func (s *Service) DeleteResourcePolicy(ctx context.Context, _ *api.Empty) (*api.Empty, error) {
-	err := s.write(ctx, func(t *txn) error {
+	return reply(&api.Empty{}, s.write(ctx, func(t *txn) error {
 		c, err := t.caller("DeleteResourcePolicy", nil)
 		if err != nil {
 			return err
@@ -170,11 +162,7 @@ func (s *Service) DeleteResourcePolicy(ctx context.Context, _ *api.Empty) (*api.
 			return errNoResourcePolicy()
 		}
 		return t.deleteResourcePolicy(c.Org)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &api.Empty{}, nil
+	}))
 }
 
 // --- the policy document -------------------------------------------------------

@@ -393,3 +393,12 @@ func callerOf(ctx context.Context) identity.Caller {
 	c, _ := identity.FromContext(ctx)
 	return c
 }
+
+// reply is the tail every operation shares: its output, unless the
+// transaction failed.
+func reply[T any](out *T, err error) (*T, error) {
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}

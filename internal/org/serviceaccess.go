@@ -92,7 +92,7 @@ func (t *txn) serviceAccessEnabled(o *organization, principal string) (bool, err
 }
 
 func (s *Service) EnableAWSServiceAccess(ctx context.Context, in *api.EnableAWSServiceAccessRequest) (*api.Empty, error) {
-	err := s.write(ctx, func(t *txn) error {
+	return reply(&api.Empty{}, s.write(ctx, func(t *txn) error {
 		if _, err := knownPrincipal(in.ServicePrincipal); err != nil {
 			return err
 		}
@@ -106,15 +106,11 @@ func (s *Service) EnableAWSServiceAccess(ctx context.Context, in *api.EnableAWSS
 			return err
 		}
 		return t.putJSON(k, serviceAccess{Enabled: t.now})
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &api.Empty{}, nil
+	}))
 }
 
 func (s *Service) DisableAWSServiceAccess(ctx context.Context, in *api.DisableAWSServiceAccessRequest) (*api.Empty, error) {
-	err := s.write(ctx, func(t *txn) error {
+	return reply(&api.Empty{}, s.write(ctx, func(t *txn) error {
 		if _, err := knownPrincipal(in.ServicePrincipal); err != nil {
 			return err
 		}
@@ -145,16 +141,12 @@ func (s *Service) DisableAWSServiceAccess(ctx context.Context, in *api.DisableAW
 			return err
 		}
 		return t.Delete(k)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &api.Empty{}, nil
+	}))
 }
 
 func (s *Service) ListAWSServiceAccessForOrganization(ctx context.Context, in *api.ListAWSServiceAccessForOrganizationRequest) (*api.ListAWSServiceAccessForOrganizationResponse, error) {
 	out := api.ListAWSServiceAccessForOrganizationResponse{EnabledServicePrincipals: []api.EnabledServicePrincipal{}}
-	err := s.read(ctx, func(t *txn) error {
+	return reply(&out, s.read(ctx, func(t *txn) error {
 		const op = "ListAWSServiceAccessForOrganization"
 		c, err := t.caller(op, in)
 		if err != nil {
@@ -173,9 +165,5 @@ func (s *Service) ListAWSServiceAccessForOrganization(ctx context.Context, in *a
 				return nil
 			})
 		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	}))
 }

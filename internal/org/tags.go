@@ -88,7 +88,7 @@ func (t *txn) resourceTags(op string, in any, id string) (*caller, []api.Tag, er
 }
 
 func (s *Service) TagResource(ctx context.Context, in *api.TagResourceRequest) (*api.Empty, error) {
-	err := s.write(ctx, func(t *txn) error {
+	return reply(&api.Empty{}, s.write(ctx, func(t *txn) error {
 		max := s.cfg.Quotas.TagsPerResource
 		// Input validation comes before the caller checks (spec 6.3).
 		if err := validateTags(in.Tags, max); err != nil {
@@ -113,15 +113,11 @@ func (s *Service) TagResource(ctx context.Context, in *api.TagResourceRequest) (
 			tags = append(tags, api.Tag{Key: k, Value: v})
 		}
 		return t.putTags(in.ResourceId, tags)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &api.Empty{}, nil
+	}))
 }
 
 func (s *Service) UntagResource(ctx context.Context, in *api.UntagResourceRequest) (*api.Empty, error) {
-	err := s.write(ctx, func(t *txn) error {
+	return reply(&api.Empty{}, s.write(ctx, func(t *txn) error {
 		_, old, err := t.resourceTags("UntagResource", in, in.ResourceId)
 		if err != nil {
 			return err
@@ -141,11 +137,7 @@ func (s *Service) UntagResource(ctx context.Context, in *api.UntagResourceReques
 			return nil
 		}
 		return t.putTags(in.ResourceId, kept)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &api.Empty{}, nil
+	}))
 }
 
 // tagsPageSize is the page size of ListTagsForResource, whose request has
@@ -154,7 +146,7 @@ const tagsPageSize = defaultPageSize
 
 func (s *Service) ListTagsForResource(ctx context.Context, in *api.ListTagsForResourceRequest) (*api.ListTagsForResourceResponse, error) {
 	out := api.ListTagsForResourceResponse{Tags: []api.Tag{}}
-	err := s.read(ctx, func(t *txn) error {
+	return reply(&out, s.read(ctx, func(t *txn) error {
 		const op = "ListTagsForResource"
 		c, tags, err := t.resourceTags(op, in, in.ResourceId)
 		if err != nil {
@@ -177,9 +169,5 @@ func (s *Service) ListTagsForResource(ctx context.Context, in *api.ListTagsForRe
 		}
 		out.Tags = append(out.Tags, tags...)
 		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	}))
 }

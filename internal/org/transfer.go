@@ -347,7 +347,7 @@ func (t *txn) sourceTransfers(org string) ([]*transfer, error) {
 
 func (s *Service) InviteOrganizationToTransferResponsibility(ctx context.Context, in *api.InviteOrganizationToTransferResponsibilityRequest) (*api.InviteOrganizationToTransferResponsibilityResponse, error) {
 	var out api.InviteOrganizationToTransferResponsibilityResponse
-	err := s.write(ctx, func(t *txn) error {
+	return reply(&out, s.write(ctx, func(t *txn) error {
 		// Input checks beyond the model come before the caller checks (spec 6.3).
 		if err := inviteTarget(in.Target); err != nil {
 			return err
@@ -440,11 +440,7 @@ func (s *Service) InviteOrganizationToTransferResponsibility(ctx context.Context
 		}
 		out.Handshake = s.handshakeView(h)
 		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	}))
 }
 
 // acceptTransfer makes the caller's organization the source of the
@@ -536,7 +532,7 @@ func (t *txn) transferInvitationEnded(h *handshake, state api.HandshakeState) er
 
 func (s *Service) DescribeResponsibilityTransfer(ctx context.Context, in *api.DescribeResponsibilityTransferRequest) (*api.DescribeResponsibilityTransferResponse, error) {
 	var out api.DescribeResponsibilityTransferResponse
-	err := s.read(ctx, func(t *txn) error {
+	return reply(&out, s.read(ctx, func(t *txn) error {
 		c, tr, side, err := t.transferFor("DescribeResponsibilityTransfer", in, in.Id)
 		if err != nil {
 			return err
@@ -544,16 +540,12 @@ func (s *Service) DescribeResponsibilityTransfer(ctx context.Context, in *api.De
 		v, err := t.transferView(c, tr, side)
 		out.ResponsibilityTransfer = &v
 		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	}))
 }
 
 func (s *Service) ListInboundResponsibilityTransfers(ctx context.Context, in *api.ListInboundResponsibilityTransfersRequest) (*api.ListInboundResponsibilityTransfersResponse, error) {
 	out := api.ListInboundResponsibilityTransfersResponse{ResponsibilityTransfers: []api.ResponsibilityTransfer{}}
-	err := s.read(ctx, func(t *txn) error {
+	return reply(&out, s.read(ctx, func(t *txn) error {
 		const op = "ListInboundResponsibilityTransfers"
 		c, err := t.caller(op, in)
 		if err != nil {
@@ -587,16 +579,12 @@ func (s *Service) ListInboundResponsibilityTransfers(ctx context.Context, in *ap
 				return add(tr)
 			})
 		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	}))
 }
 
 func (s *Service) ListOutboundResponsibilityTransfers(ctx context.Context, in *api.ListOutboundResponsibilityTransfersRequest) (*api.ListOutboundResponsibilityTransfersResponse, error) {
 	out := api.ListOutboundResponsibilityTransfersResponse{ResponsibilityTransfers: []api.ResponsibilityTransfer{}}
-	err := s.read(ctx, func(t *txn) error {
+	return reply(&out, s.read(ctx, func(t *txn) error {
 		const op = "ListOutboundResponsibilityTransfers"
 		c, err := t.caller(op, in)
 		if err != nil {
@@ -622,18 +610,14 @@ func (s *Service) ListOutboundResponsibilityTransfers(ctx context.Context, in *a
 				return err
 			})
 		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	}))
 }
 
 // --- changing -----------------------------------------------------------------
 
 func (s *Service) UpdateResponsibilityTransfer(ctx context.Context, in *api.UpdateResponsibilityTransferRequest) (*api.UpdateResponsibilityTransferResponse, error) {
 	var out api.UpdateResponsibilityTransferResponse
-	err := s.write(ctx, func(t *txn) error {
+	return reply(&out, s.write(ctx, func(t *txn) error {
 		c, tr, side, err := t.transferFor("UpdateResponsibilityTransfer", in, in.Id)
 		if err != nil {
 			return err
@@ -649,16 +633,12 @@ func (s *Service) UpdateResponsibilityTransfer(ctx context.Context, in *api.Upda
 		v, err := t.transferView(c, tr, side)
 		out.ResponsibilityTransfer = &v
 		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	}))
 }
 
 func (s *Service) TerminateResponsibilityTransfer(ctx context.Context, in *api.TerminateResponsibilityTransferRequest) (*api.TerminateResponsibilityTransferResponse, error) {
 	var out api.TerminateResponsibilityTransferResponse
-	err := s.write(ctx, func(t *txn) error {
+	return reply(&out, s.write(ctx, func(t *txn) error {
 		c, tr, side, err := t.transferFor("TerminateResponsibilityTransfer", in, in.Id)
 		if err != nil {
 			return err
@@ -683,11 +663,7 @@ func (s *Service) TerminateResponsibilityTransfer(ctx context.Context, in *api.T
 		v, err := t.transferView(c, tr, side)
 		out.ResponsibilityTransfer = &v
 		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	}))
 }
 
 // --- DeleteOrganization -----------------------------------------------------------
