@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"sort"
 	"strings"
 	"time"
@@ -42,7 +43,7 @@ func (c contextFlag) Set(s string) error {
 func authorizeMain(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("authorize", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	endpoint := fs.String("endpoint", env("ORGD_ENDPOINT", "http://127.0.0.1:4599"), "URL of the running orgd server (ORGD_ENDPOINT)")
+	endpoint := fs.String("endpoint", "http://127.0.0.1:4599", "URL of the running orgd server (ORGD_ENDPOINT)")
 	var req org.AuthorizeRequest
 	fs.StringVar(&req.Account, "account", "", "account whose principal makes the request (required)")
 	fs.StringVar(&req.Action, "action", "", "action, e.g. organizations:LeaveOrganization (required)")
@@ -56,6 +57,7 @@ func authorizeMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "Asks a running orgd whether the SCPs in force allow the request; exits 0 if allowed, 1 if denied, 2 on error.")
 		fs.PrintDefaults()
 	}
+	setFromEnv(fs, os.LookupEnv, "endpoint") // a string: it cannot be invalid
 	if err := fs.Parse(args); err != nil {
 		return exitError // the flag package has said why, or printed the usage
 	}

@@ -25,7 +25,7 @@ const stateTimeout = 5 * time.Minute
 func stateMain(cmd string, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	endpoint := fs.String("endpoint", env("ORGD_ENDPOINT", "http://127.0.0.1:4599"), "URL of the running orgd server (ORGD_ENDPOINT)")
+	endpoint := fs.String("endpoint", "http://127.0.0.1:4599", "URL of the running orgd server (ORGD_ENDPOINT)")
 	out := ""
 	if cmd == "export" {
 		fs.StringVar(&out, "o", "", "write the document to this file instead of standard output")
@@ -42,6 +42,7 @@ func stateMain(cmd string, args []string, stdin io.Reader, stdout, stderr io.Wri
 		}
 		fs.PrintDefaults()
 	}
+	setFromEnv(fs, os.LookupEnv, "endpoint") // a string: it cannot be invalid
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
