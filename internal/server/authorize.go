@@ -33,14 +33,14 @@ func (a *admin) authorize(w http.ResponseWriter, r *http.Request) {
 	// change the question.
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&body); err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": authorizeUsage + ": " + err.Error()})
+		writeError(w, http.StatusBadRequest, adminError{Error: authorizeUsage + ": " + err.Error()})
 		return
 	}
 	req := org.AuthorizeRequest{Account: body.Account, Action: body.Action, Resource: body.Resource, Principal: body.Principal}
 	for k, raw := range body.Context {
 		vals, err := contextValues(raw)
 		if err != nil {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": fmt.Sprintf("context %q: %v", k, err)})
+			writeError(w, http.StatusBadRequest, adminError{Error: fmt.Sprintf("context %q: %v", k, err)})
 			return
 		}
 		if req.Context == nil {
@@ -52,7 +52,7 @@ func (a *admin) authorize(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var e *api.Error
 		if !errors.As(err, &e) {
-			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+			writeError(w, http.StatusInternalServerError, adminError{Error: err.Error()})
 			return
 		}
 		status := http.StatusBadRequest
@@ -61,7 +61,7 @@ func (a *admin) authorize(w http.ResponseWriter, r *http.Request) {
 			// nothing to evaluate.
 			status = http.StatusNotFound
 		}
-		writeJSON(w, status, map[string]string{"error": e.Message, "__type": e.Type})
+		writeError(w, status, adminError{Error: e.Message, Type: e.Type})
 		return
 	}
 	writeJSON(w, http.StatusOK, res)

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"path"
 	"strings"
 	"time"
 
@@ -67,7 +68,12 @@ func New(svc *org.Service, ids *identity.Resolver, log *slog.Logger, opts ...Opt
 	mux.HandleFunc("GET /_orgd/invariants", guard(a.invariants))
 	mux.HandleFunc("POST /_orgd/authorize", guard(a.authorize))
 	mux.HandleFunc("/_orgd/", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no such admin endpoint: " + r.Method + " " + r.URL.Path})
+		if allow := allowedMethods(mux, r); len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			writeError(w, http.StatusMethodNotAllowed, adminError{Error: r.Method + " is not allowed on " + r.URL.Path + "; use " + strings.Join(allow, " or ")})
+			return
+		}
+		writeError(w, http.StatusNotFound, adminError{Error: "no such admin endpoint: " + r.Method + " " + r.URL.Path})
 	})
 	// STS shares the endpoint: identity needs the server clock and the
 	// sessions STS stores.
@@ -78,7 +84,7 @@ func New(svc *org.Service, ids *identity.Resolver, log *slog.Logger, opts ...Opt
 	}
 	tokens := &sts.Handler{Service: svc, Partition: svc.Config().Partition, Log: log,
 		Identify: func(r *http.Request) (identity.Caller, error) { return ids.IdentifyService(r, identity.ServiceSTS) }}
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	apiHandler := func(w http.ResponseWriter, r *http.Request) {
 		if sts.Match(r) {
 			tokens.ServeHTTP(w, r)
 			return
@@ -91,8 +97,42 @@ func New(svc *org.Service, ids *identity.Resolver, log *slog.Logger, opts ...Opt
 			}
 		}
 		orgs.ServeHTTP(w, r)
-	})
-	return mux
+	}
+	mux.HandleFunc("/", apiHandler)
+	return recoverPanics(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The mux would redirect a path such as "//" to its clean form,
+		// which no SDK follows for a POST: outside the admin API every
+		// path is the API's.
+		if p := cleanPath(r.URL.Path); p != r.URL.Path && !strings.HasPrefix(p, "/_orgd/") {
+			apiHandler(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	}), log)
+}
+
+// cleanPath is p as ServeMux cleans it: no empty, . or .. elements, and
+// a trailing slash kept.
+func cleanPath(p string) string {
+	np := path.Clean("/" + p)
+	if strings.HasSuffix(p, "/") && np != "/" {
+		np += "/"
+	}
+	return np
+}
+
+// allowedMethods returns the methods mux serves r's path with, for the
+// Allow header of a 405: the methods that reach another handler than
+// the admin API's fallback.
+func allowedMethods(mux *http.ServeMux, r *http.Request) []string {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		probe := &http.Request{Method: m, URL: r.URL, Host: r.Host, Header: http.Header{}}
+		if _, pattern := mux.Handler(probe); pattern != "/_orgd/" && pattern != "" {
+			allow = append(allow, m)
+		}
+	}
+	return allow
 }
 
 type admin struct{ svc *org.Service }
@@ -108,11 +148,11 @@ func adminGuard(token string, strict bool) func(http.HandlerFunc) http.HandlerFu
 			case token != "":
 				got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 				if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1 {
-					writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "the admin API needs the header Authorization: Bearer <admin token>"})
+					writeError(w, http.StatusUnauthorized, adminError{Error: "the admin API needs the header Authorization: Bearer <admin token>"})
 					return
 				}
 			case strict:
-				writeJSON(w, http.StatusForbidden, map[string]string{"error": "the admin API is off in strict mode; start orgd with --admin-token to use it"})
+				writeError(w, http.StatusForbidden, adminError{Error: "the admin API is off in strict mode; start orgd with --admin-token to use it"})
 				return
 			}
 			next(w, r)
@@ -123,7 +163,10 @@ func adminGuard(token string, strict bool) func(http.HandlerFunc) http.HandlerFu
 func (a *admin) health(w http.ResponseWriter, r *http.Request) {
 	now, err := a.svc.Now(r.Context())
 	if err != nil {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": err.Error()})
+		writeJSON(w, http.StatusServiceUnavailable, struct {
+			Status string `json:"status"`
+			adminError
+		}{"unavailable", adminError{Error: err.Error()}})
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "version": Version, "time": unix(now)})
@@ -131,7 +174,7 @@ func (a *admin) health(w http.ResponseWriter, r *http.Request) {
 
 func (a *admin) reset(w http.ResponseWriter, r *http.Request) {
 	if err := a.svc.Reset(r.Context()); err != nil {
-		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+		writeError(w, http.StatusInternalServerError, adminError{Error: err.Error()})
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "reset"})
@@ -147,7 +190,7 @@ func (a *admin) clock(w http.ResponseWriter, r *http.Request) {
 			AdvanceSeconds *float64 `json:"advanceSeconds"`
 		}
 		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16)).Decode(&req); err != nil || req.AdvanceSeconds == nil || *req.AdvanceSeconds < 0 {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": `body must be {"advanceSeconds": N} with N >= 0`})
+			writeError(w, http.StatusBadRequest, adminError{Error: `body must be {"advanceSeconds": N} with N >= 0`})
 			return
 		}
 		now, err = a.svc.AdvanceClock(r.Context(), time.Duration(*req.AdvanceSeconds*float64(time.Second)))
@@ -155,7 +198,7 @@ func (a *admin) clock(w http.ResponseWriter, r *http.Request) {
 		now, err = a.svc.Now(r.Context())
 	}
 	if err != nil {
-		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+		writeError(w, http.StatusInternalServerError, adminError{Error: err.Error()})
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"time": unix(now), "iso": now.Format(time.RFC3339Nano)})
@@ -172,7 +215,7 @@ func (a *admin) registerAccount(w http.ResponseWriter, r *http.Request) {
 		GovCloud  *bool  `json:"govCloud"`
 	}
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16)).Decode(&req); err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "body must be {\"accountId\", \"email\", \"name\"} and/or {\"accountId\", \"govCloud\"}"})
+		writeError(w, http.StatusBadRequest, adminError{Error: "body must be {\"accountId\", \"email\", \"name\"} and/or {\"accountId\", \"govCloud\"}"})
 		return
 	}
 	out := map[string]any{"accountId": req.AccountID, "email": req.Email, "name": req.Name}
@@ -188,16 +231,27 @@ func (a *admin) registerAccount(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var e *api.Error
 		if errors.As(err, &e) {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": e.Message, "__type": e.Type})
+			writeError(w, http.StatusBadRequest, adminError{Error: e.Message, Type: e.Type})
 			return
 		}
-		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+		writeError(w, http.StatusInternalServerError, adminError{Error: err.Error()})
 		return
 	}
 	writeJSON(w, http.StatusOK, out)
 }
 
 func unix(t time.Time) float64 { return float64(t.UnixMilli()) / 1000 }
+
+// adminError is the one shape of every admin API error: what went
+// wrong, and where they apply the AWS exception type and the invariant
+// violations found.
+type adminError struct {
+	Error      string   `json:"error"`
+	Type       string   `json:"__type,omitempty"`
+	Violations []string `json:"violations,omitempty"`
+}
+
+func writeError(w http.ResponseWriter, status int, e adminError) { writeJSON(w, status, e) }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")

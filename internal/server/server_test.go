@@ -163,8 +163,8 @@ func TestRouting(t *testing.T) {
 	}{
 		{http.MethodGet, "/_orgd/nothing", 404},
 		{http.MethodPost, "/_orgd/health/x", 404},
-		{http.MethodGet, "/_orgd/reset", 404},
-		{http.MethodDelete, "/_orgd/accounts", 404},
+		{http.MethodGet, "/_orgd/reset", 405},
+		{http.MethodDelete, "/_orgd/accounts", 405},
 	} {
 		status, out := call(t, h, tc.method, tc.path, "", nil)
 		if status != tc.status || out["error"] == nil {

@@ -17,7 +17,7 @@ const maxStateBody = 256 << 20
 func (a *admin) exportState(w http.ResponseWriter, r *http.Request) {
 	var b bytes.Buffer
 	if err := a.svc.Export(r.Context(), &b); err != nil {
-		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+		writeError(w, http.StatusInternalServerError, adminError{Error: err.Error()})
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -35,11 +35,11 @@ func (a *admin) importState(w http.ResponseWriter, r *http.Request) {
 	case err == nil:
 		writeJSON(w, http.StatusOK, map[string]string{"status": "imported"})
 	case errors.As(err, &tooBig):
-		writeJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"error": err.Error()})
+		writeError(w, http.StatusRequestEntityTooLarge, adminError{Error: err.Error()})
 	case errors.Is(err, org.ErrInvalidState):
-		writeJSON(w, http.StatusBadRequest, map[string]any{"error": err.Error(), "violations": violations(err)})
+		writeError(w, http.StatusBadRequest, adminError{Error: err.Error(), Violations: violations(err)})
 	default:
-		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+		writeError(w, http.StatusInternalServerError, adminError{Error: err.Error()})
 	}
 }
 
@@ -51,9 +51,9 @@ func (a *admin) invariants(w http.ResponseWriter, r *http.Request) {
 	case err == nil:
 		writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
 	case errors.As(err, &ie):
-		writeJSON(w, http.StatusInternalServerError, map[string]any{"ok": false, "violations": ie.Violations})
+		writeJSON(w, http.StatusInternalServerError, invariantsFailed{adminError: adminError{Error: err.Error(), Violations: ie.Violations}})
 	default:
-		writeJSON(w, http.StatusInternalServerError, map[string]any{"ok": false, "error": err.Error()})
+		writeJSON(w, http.StatusInternalServerError, invariantsFailed{adminError: adminError{Error: err.Error()}})
 	}
 }
 
@@ -64,4 +64,11 @@ func violations(err error) []string {
 		return ie.Violations
 	}
 	return []string{}
+}
+
+// invariantsFailed is the answer of GET /_orgd/invariants on a broken
+// state: {"ok": false} and the admin error.
+type invariantsFailed struct {
+	OK bool `json:"ok"`
+	adminError
 }

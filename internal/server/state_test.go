@@ -127,4 +127,5 @@ func TestStateExportImport(t *testing.T) {
 	if err := json.Unmarshal(body, &report); err != nil || status != 500 || report.OK || len(report.Violations) == 0 {
 		t.Fatalf("GET /_orgd/invariants on a broken state: %d %s", status, body)
 	}
+	checkAdminError(t, "GET /_orgd/invariants on a broken state", body)
 }

@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"strconv"
 	"strings"
 
@@ -66,8 +67,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Server) serve(r *http.Request) (op string, out any, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			s.log().Error("panic serving request", "op", op, "panic", p)
-			err = &api.Error{Type: api.ErrService, Message: "The request failed because of an internal error."}
+			s.log().Error("panic serving request", "op", op, "panic", p, "stack", string(debug.Stack()))
+			err = &api.Error{Type: api.ErrService, Message: internalMessage}
 		}
 	}()
 	if r.Method != http.MethodPost {
@@ -76,7 +77,7 @@ func (s *Server) serve(r *http.Request) (op string, out any, err error) {
 	target := r.Header.Get("X-Amz-Target")
 	prefix, name, found := strings.Cut(target, ".")
 	if !found || prefix != api.TargetPrefix || api.Operations[name] == nil {
-		return "", nil, &api.Error{Type: ErrUnknownOperation, Message: fmt.Sprintf("Unknown operation %q.", target)}
+		return "", nil, &api.Error{Type: ErrUnknownOperation, Message: fmt.Sprintf("Unknown operation %s.", quoteTarget(target))}
 	}
 	op = name
 	caller, err := s.Identify(r)
@@ -212,7 +213,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, id, op strin
 			return
 		}
 		s.log().Error("internal error", "op", op, "err", err, "request_id", id)
-		e = &api.Error{Type: api.ErrService, Message: "The request failed because of an internal error."}
+		e = &api.Error{Type: api.ErrService, Message: internalMessage}
 	}
 	body := map[string]string{"__type": e.Type, "Message": e.Message}
 	if e.Reason != "" {
@@ -225,6 +226,33 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, id, op strin
 	status := Status(e)
 	writeBody(w, status, b)
 	s.log().Debug("request", "op", op, "status", status, "error", e.Type, "reason", e.Reason, "request_id", id)
+}
+
+// internalMessage is the message of a ServiceException: the details go
+// to the log, not to the caller.
+const internalMessage = "The request failed because of an internal error."
+
+// WriteServiceError answers a request the server failed inside with a
+// ServiceException, as AWS does; a recovered panic ends this way.
+func WriteServiceError(w http.ResponseWriter) {
+	if w.Header().Get(requestIDHeader) == "" {
+		w.Header().Set(requestIDHeader, NewRequestID())
+	}
+	b, _ := json.Marshal(map[string]string{"__type": api.ErrService, "Message": internalMessage})
+	writeBody(w, http.StatusInternalServerError, b)
+}
+
+// maxEchoedTarget bounds how much of an unknown X-Amz-Target an error
+// echoes back.
+const maxEchoedTarget = 256
+
+// quoteTarget quotes target for an error message, cut to maxEchoedTarget
+// bytes.
+func quoteTarget(target string) string {
+	if len(target) <= maxEchoedTarget {
+		return strconv.Quote(target)
+	}
+	return fmt.Sprintf("%q (cut from %d bytes)", target[:maxEchoedTarget], len(target))
 }
 
 // writeBody sends a JSON body with its length, as AWS does, rather than
