@@ -6,6 +6,8 @@ import (
 	"encoding/base32"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"regexp"
 	"strings"
@@ -65,9 +67,32 @@ var (
 	principalRe = regexp.MustCompile(`^arn:([a-z][a-z0-9-]*):iam::(\d{12}):(root|(user|role)/([\x21-\x7e]*/)?[\w+=,.@-]{1,64})$`)
 )
 
-// LoadCredentials reads a credentials file; see Credentials.
+// LoadCredentials reads a credentials file; see Credentials. Its secrets
+// decide who may act as whom, so a file that others than its owner may
+// write is refused, and one that anyone may read is loaded with a
+// warning.
 func LoadCredentials(path string) (*Credentials, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	// The mode of the file read, not of whatever the path names later.
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("credentials file %s is not a regular file", path)
+	}
+	perm := fi.Mode().Perm()
+	if perm&0o022 != 0 {
+		return nil, fmt.Errorf("credentials file %s has mode %04o: it is group- or world-writable, so others could add keys; run chmod go-w %s", path, perm, path)
+	}
+	if perm&0o004 != 0 {
+		slog.Warn("the credentials file is world-readable: every user of this host can read its secret keys; run chmod o-r on it", "file", path, "mode", fmt.Sprintf("%04o", perm))
+	}
+	b, err := io.ReadAll(f)
 	if err != nil {
 		return nil, err
 	}

@@ -104,7 +104,7 @@ type Resolver struct {
 	// Partition is the ARN partition of principals; "" means "aws".
 	Partition string
 	// MaxBodyBytes bounds the body strict mode reads to verify its hash;
-	// 0 means 8 MiB.
+	// 0 means the wire limit, MaxBodyBytes (1 MiB).
 	MaxBodyBytes int64
 }
 
