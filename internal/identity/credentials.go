@@ -175,8 +175,8 @@ func (cs *Credentials) Len() int {
 
 // UserID is the caller's aws:userid, as GetCallerIdentity shows it: the
 // account ID for the root user, a stable ID derived from the ARN for IAM
-// users (AIDA…) and roles (AROA…), and "<role ID>:<session>" for STS
-// sessions.
+// users (AIDA…) and roles (AROA…), "<role ID>:<session>" for role
+// sessions and "<account>:<name>" for federated users.
 func UserID(c Caller, partition string) string {
 	p := PrincipalOf(c, partition)
 	if m := principalRe.FindStringSubmatch(p); m != nil {
@@ -191,6 +191,9 @@ func UserID(c Caller, partition string) string {
 	}
 	if m := assumedRoleRe.FindStringSubmatch(p); m != nil {
 		return RoleID(m[1], m[2], m[3]) + ":" + m[4]
+	}
+	if m := federatedUserRe.FindStringSubmatch(p); m != nil {
+		return m[2] + ":" + m[3]
 	}
 	return c.AccountID
 }

@@ -169,6 +169,30 @@ func (res *Resolver) IdentifyService(r *http.Request, service string) (Caller, e
 	return c, nil
 }
 
+// AccountOfKey returns the account an access key acts in, as
+// GetAccessKeyInfo shows it: a key of the credentials file its account, a
+// session key its session's; in permissive mode any other key the
+// account permissive mode maps it to. A key strict mode does not know
+// has none.
+func (res *Resolver) AccountOfKey(ctx context.Context, key string) (string, bool, error) {
+	if c, ok := res.Credentials.Lookup(key); ok {
+		return c.AccountID, true, nil
+	}
+	if isSessionKey(key) && res.Sessions != nil {
+		s, ok, err := res.Sessions.Session(ctx, key)
+		if err != nil || ok {
+			return s.AccountID, ok, err
+		}
+	}
+	if res.Strict() {
+		return "", false, nil
+	}
+	if accountID.MatchString(key) {
+		return key, true, nil
+	}
+	return res.DefaultAccount, true, nil
+}
+
 func (res *Resolver) partition() string {
 	if res.Partition == "" {
 		return "aws"

@@ -145,7 +145,7 @@ func (h *Handler) assumeRole(ctx context.Context, caller identity.Caller, p url.
 		}
 		duration = n
 	}
-	if caller.Temporary && duration > maxChainedDuration {
+	if identity.KindOf(caller) == identity.RoleSession && duration > maxChainedDuration {
 		return nil, validation("DurationSeconds may be at most %d when a role session assumes a role.", maxChainedDuration)
 	}
 	if v := p.Get("ExternalId"); v != "" && (len(v) < 2 || len(v) > 1224 || !externalIDRe.MatchString(v)) {
@@ -180,42 +180,52 @@ func (h *Handler) assumeRole(ctx context.Context, caller identity.Caller, p url.
 	}
 
 	s := identity.Session{
-		SecretAccessKey: randomString(secretChars, secretLen),
-		SessionToken:    randomToken(tokenBytes),
-		Expiration:      now.Add(time.Duration(duration) * time.Second).Truncate(time.Second).UTC(),
-		AccountID:       account,
-		RoleName:        role,
-		RoleARN:         roleARN,
-		SessionName:     name,
-		Principal:       identity.AssumedRoleARN(partition, account, role, name),
-		Source:          identity.PrincipalOf(caller, h.partition()),
-		SourceIdentity:  source,
+		Expiration:     now.Add(time.Duration(duration) * time.Second).Truncate(time.Second).UTC(),
+		AccountID:      account,
+		RoleName:       role,
+		RoleARN:        roleARN,
+		SessionName:    name,
+		Principal:      identity.AssumedRoleARN(partition, account, role, name),
+		Source:         identity.PrincipalOf(caller, h.partition()),
+		SourceIdentity: source,
 	}
-	for try := 0; ; try++ {
-		s.AccessKeyID = identity.SessionKeyPrefix + randomString(upperAlnum, keySuffixLen)
-		err := h.Service.PutSession(ctx, s)
-		if err == nil {
-			break
-		}
-		// A key that is taken is astronomically unlikely; draw another
-		// rather than fail.
-		if try == 2 || !errors.Is(err, identity.ErrSessionExists) {
-			return nil, err
-		}
+	creds, err := h.issue(ctx, &s)
+	if err != nil {
+		return nil, err
 	}
 	return &assumeRoleResult{
-		Credentials: credentials{
-			AccessKeyId:     s.AccessKeyID,
-			SecretAccessKey: s.SecretAccessKey,
-			SessionToken:    s.SessionToken,
-			Expiration:      s.Expiration.Format(time.RFC3339),
-		},
+		Credentials: creds,
 		AssumedRoleUser: assumedRoleUser{
 			AssumedRoleId: identity.RoleID(partition, account, role) + ":" + name,
 			Arn:           s.Principal,
 		},
 		PackedPolicySize: packed,
 		SourceIdentity:   source,
+	}, nil
+}
+
+// issue draws the keys of s, stores it and returns its credentials as
+// STS shows them.
+func (h *Handler) issue(ctx context.Context, s *identity.Session) (credentials, error) {
+	s.SecretAccessKey = randomString(secretChars, secretLen)
+	s.SessionToken = randomToken(tokenBytes)
+	for try := 0; ; try++ {
+		s.AccessKeyID = identity.SessionKeyPrefix + randomString(upperAlnum, keySuffixLen)
+		err := h.Service.PutSession(ctx, *s)
+		if err == nil {
+			break
+		}
+		// A key that is taken is astronomically unlikely; draw another
+		// rather than fail.
+		if try == 2 || !errors.Is(err, identity.ErrSessionExists) {
+			return credentials{}, err
+		}
+	}
+	return credentials{
+		AccessKeyId:     s.AccessKeyID,
+		SecretAccessKey: s.SecretAccessKey,
+		SessionToken:    s.SessionToken,
+		Expiration:      s.Expiration.Format(time.RFC3339),
 	}, nil
 }
 

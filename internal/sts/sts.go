@@ -49,6 +49,9 @@ type Handler struct {
 	Service Service
 	// Identify authenticates a request to the STS endpoint.
 	Identify func(*http.Request) (identity.Caller, error)
+	// KeyAccount returns the account of an access key orgd knows, for
+	// GetAccessKeyInfo.
+	KeyAccount func(ctx context.Context, accessKeyID string) (string, bool, error)
 	// Partition is the ARN partition; "" means "aws".
 	Partition string
 	Log       *slog.Logger
@@ -194,8 +197,7 @@ var unsigned = map[string]bool{"AssumeRoleWithSAML": true, "AssumeRoleWithWebIde
 // unimplemented are the STS actions orgd knows of but does not serve.
 var unimplemented = map[string]bool{
 	"AssumeRoleWithSAML": true, "AssumeRoleWithWebIdentity": true, "AssumeRoot": true,
-	"DecodeAuthorizationMessage": true, "GetAccessKeyInfo": true, "GetDelegatedAccessToken": true,
-	"GetFederationToken": true, "GetSessionToken": true, "GetWebIdentityToken": true,
+	"GetDelegatedAccessToken": true, "GetWebIdentityToken": true,
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -244,6 +246,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, id string) (acti
 	if v := params.Get("Version"); v != APIVersion {
 		return action, nil, &stsError{http.StatusBadRequest, "InvalidAction", fmt.Sprintf("STS has no action %q in version %q; the version is %s.", action, v, APIVersion)}
 	}
+	if err := h.allowed(caller, action); err != nil {
+		return action, nil, err
+	}
 	meta := responseMetadata{RequestID: id}
 	switch action {
 	case "GetCallerIdentity":
@@ -254,6 +259,30 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, id string) (acti
 			return action, nil, err
 		}
 		return action, &assumeRoleResponse{Xmlns: xmlns, Result: *res, Metadata: meta}, nil
+	case "GetSessionToken":
+		creds, err := h.getSessionToken(ctx, caller, params, now)
+		if err != nil {
+			return action, nil, err
+		}
+		out := &getSessionTokenResponse{Xmlns: xmlns, Metadata: meta}
+		out.Result.Credentials = creds
+		return action, out, nil
+	case "GetFederationToken":
+		res, err := h.getFederationToken(ctx, caller, params, now)
+		if err != nil {
+			return action, nil, err
+		}
+		return action, &getFederationTokenResponse{Xmlns: xmlns, Result: *res, Metadata: meta}, nil
+	case "GetAccessKeyInfo":
+		account, err := h.getAccessKeyInfo(ctx, params)
+		if err != nil {
+			return action, nil, err
+		}
+		out := &getAccessKeyInfoResponse{Xmlns: xmlns, Metadata: meta}
+		out.Result.Account = account
+		return action, out, nil
+	case "DecodeAuthorizationMessage":
+		return action, nil, decodeAuthorizationMessage(params)
 	}
 	if unimplemented[action] {
 		return action, nil, &stsError{http.StatusNotImplemented, api.ErrNotImplemented, "orgd does not implement the STS " + action + " action."}

@@ -120,7 +120,7 @@ func TestErrors(t *testing.T) {
 		{"wrong version", "Action=GetCallerIdentity&Version=2011-06-16", mgmt, nil, 400, "InvalidAction", "Sender", "2011-06-16"},
 		{"no version", "Action=GetCallerIdentity", mgmt, nil, 400, "InvalidAction", "Sender", ""},
 		{"unknown action", "Action=GetEverything&Version=2011-06-15", mgmt, nil, 400, "InvalidAction", "Sender", "GetEverything"},
-		{"unimplemented action", "Action=GetSessionToken&Version=2011-06-15", mgmt, nil, 501, api.ErrNotImplemented, "Receiver", "GetSessionToken"},
+		{"unimplemented action", "Action=GetWebIdentityToken&Version=2011-06-15", mgmt, nil, 501, api.ErrNotImplemented, "Receiver", "GetWebIdentityToken"},
 		{"no role", "Action=AssumeRole&Version=2011-06-15&RoleSessionName=s", mgmt, nil, 400, "ValidationError", "Sender", "RoleArn"},
 		{"no session name", "Action=AssumeRole&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A222222222222%3Arole%2FR", mgmt, nil, 400, "ValidationError", "Sender", "RoleSessionName"},
 		{"short ARN", "Action=AssumeRole&Version=2011-06-15&RoleSessionName=s1&RoleArn=arn", mgmt, nil, 400, "ValidationError", "Sender", "RoleArn"},
@@ -133,7 +133,7 @@ func TestErrors(t *testing.T) {
 		{"eleven policy ARNs", ok + "1" + policyArns(11), mgmt, nil, 400, "ValidationError", "Sender", "PolicyArns"},
 		{"session policy", ok + "1&Policy=%7B%7D", mgmt, nil, 200, "", "", ""},
 		{"bad tag", ok + "1&Tags.member.1.Key=a%21&Tags.member.1.Value=b", mgmt, nil, 400, "ValidationError", "Sender", "Tag"},
-		{"chained session too long", ok + "1&DurationSeconds=3601", identity.Caller{AccountID: "111111111111", Temporary: true}, nil, 400, "ValidationError", "Sender", "DurationSeconds"},
+		{"chained session too long", ok + "1&DurationSeconds=3601", identity.Caller{AccountID: "111111111111", Principal: "arn:aws:sts::111111111111:assumed-role/R/s", Temporary: true}, nil, 400, "ValidationError", "Sender", "DurationSeconds"},
 		{"not allowed", "Action=AssumeRole&Version=2011-06-15&RoleSessionName=s1&RoleArn=arn%3Aaws%3Aiam%3A%3A333333333333%3Arole%2FR", mgmt, nil, 403, "AccessDenied", "Sender",
 			"User: arn:aws:iam::111111111111:root is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::333333333333:role/R"},
 	} {
