@@ -9,8 +9,11 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
+
+	"github.com/orgd/orgd/internal/federation"
 )
 
 // Credentials are the long-term access keys orgd knows, read from the
@@ -39,8 +42,13 @@ import (
 // (arn:aws:iam::<acct>:role/[path/]name). accountId may be left out when
 // the principal names the account; when both are given they must agree.
 // Unknown fields are errors, so that a misspelt field is not ignored.
+//
+// The same file may declare OpenID Connect and SAML identity providers
+// and the roles they may assume (for AssumeRoleWithWebIdentity and
+// AssumeRoleWithSAML); see federation.File.
 type Credentials struct {
-	byKey map[string]Credential
+	byKey      map[string]Credential
+	federation *federation.Config
 }
 
 // Credential is one long-term access key.
@@ -58,6 +66,7 @@ func (c Credential) caller() Caller {
 // credentialsFile is the file's top-level shape.
 type credentialsFile struct {
 	Credentials []Credential `json:"credentials"`
+	federation.File
 }
 
 var (
@@ -96,7 +105,7 @@ func LoadCredentials(path string) (*Credentials, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := ParseCredentials(b)
+	c, err := parseCredentials(b, filepath.Dir(path))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -104,15 +113,34 @@ func LoadCredentials(path string) (*Credentials, error) {
 }
 
 // ParseCredentials parses the JSON of a credentials file, with principals
-// in the partition "aws" unless they name another.
-func ParseCredentials(b []byte) (*Credentials, error) {
+// in the partition "aws" unless they name another, and the files it names
+// relative to the working directory.
+func ParseCredentials(b []byte) (*Credentials, error) { return parseCredentials(b, ".") }
+
+func parseCredentials(b []byte, dir string) (*Credentials, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	var f credentialsFile
 	if err := dec.Decode(&f); err != nil {
 		return nil, fmt.Errorf("credentials: %w", err)
 	}
-	return NewCredentials(f.Credentials...)
+	c, err := NewCredentials(f.Credentials...)
+	if err != nil {
+		return nil, err
+	}
+	if c.federation, err = federation.Load(f.File, dir); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Federation returns the identity providers and roles of the file; nil
+// when there are none.
+func (cs *Credentials) Federation() *federation.Config {
+	if cs == nil {
+		return nil
+	}
+	return cs.federation
 }
 
 // NewCredentials checks creds and returns them as a set.

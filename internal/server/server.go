@@ -77,6 +77,7 @@ func New(svc *org.Service, ids *identity.Resolver, log *slog.Logger, opts ...Opt
 		orgs.Allow = o.limiter.Allow
 	}
 	tokens := &sts.Handler{Service: svc, Partition: svc.Config().Partition, Log: log, KeyAccount: ids.AccountOfKey,
+		Federation: ids.Credentials.Federation(), Strict: ids.Strict(),
 		Identify: func(r *http.Request) (identity.Caller, error) { return ids.IdentifyService(r, identity.ServiceSTS) }}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if sts.Match(r) {

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/orgd/orgd/internal/api"
+	"github.com/orgd/orgd/internal/federation"
 	"github.com/orgd/orgd/internal/identity"
 	"github.com/orgd/orgd/internal/wire"
 )
@@ -52,6 +53,12 @@ type Handler struct {
 	// KeyAccount returns the account of an access key orgd knows, for
 	// GetAccessKeyInfo.
 	KeyAccount func(ctx context.Context, accessKeyID string) (string, bool, error)
+	// Federation holds the identity providers and roles of the
+	// credentials file; nil for none.
+	Federation *federation.Config
+	// Strict verifies every web identity token and SAML assertion
+	// against a configured provider and role (strict mode).
+	Strict bool
 	// Partition is the ARN partition; "" means "aws".
 	Partition string
 	Log       *slog.Logger
@@ -196,7 +203,7 @@ var unsigned = map[string]bool{"AssumeRoleWithSAML": true, "AssumeRoleWithWebIde
 
 // unimplemented are the STS actions orgd knows of but does not serve.
 var unimplemented = map[string]bool{
-	"AssumeRoleWithSAML": true, "AssumeRoleWithWebIdentity": true, "AssumeRoot": true,
+	"AssumeRoleWithSAML": true, "AssumeRoot": true,
 	"GetDelegatedAccessToken": true, "GetWebIdentityToken": true,
 }
 
@@ -259,6 +266,12 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, id string) (acti
 			return action, nil, err
 		}
 		return action, &assumeRoleResponse{Xmlns: xmlns, Result: *res, Metadata: meta}, nil
+	case "AssumeRoleWithWebIdentity":
+		res, err := h.assumeRoleWithWebIdentity(ctx, params, now)
+		if err != nil {
+			return action, nil, err
+		}
+		return action, &assumeRoleWithWebIdentityResponse{Xmlns: xmlns, Result: *res, Metadata: meta}, nil
 	case "GetSessionToken":
 		creds, err := h.getSessionToken(ctx, caller, params, now)
 		if err != nil {
