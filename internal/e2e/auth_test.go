@@ -332,8 +332,9 @@ func TestStrictRefusesTamperedRequests(t *testing.T) {
 			a := r.Header.Get("Authorization")
 			r.Header.Set("Authorization", a[:strings.Index(a, ", Signature=")])
 		}, status: 400, code: identity.ErrIncompleteSignature},
-		{name: "host not signed", build: orgReq, mutate: func(r *http.Request) { editAuthorization(r, ";host;", ";") }, status: 400, code: identity.ErrIncompleteSignature},
-		{name: "x-amz-date not signed", build: orgReq, mutate: func(r *http.Request) { editAuthorization(r, ";x-amz-date", "") }, status: 400, code: identity.ErrIncompleteSignature},
+		{name: "host not signed", build: orgReq, mutate: func(r *http.Request) { editAuthorization(r, ";host;", ";") }, status: 400, code: identity.ErrInvalidSignature, msg: "'Host' or ':authority' must be a 'SignedHeader'"},
+		{name: "x-amz-date not signed", build: orgReq, mutate: func(r *http.Request) { editAuthorization(r, ";x-amz-date", "") }, status: 400, code: identity.ErrInvalidSignature, msg: "'X-Amz-Date' must be a 'SignedHeader'"},
+		{name: "target not signed", build: orgReq, mutate: func(r *http.Request) { editAuthorization(r, ";x-amz-target", "") }, status: 400, code: identity.ErrInvalidSignature, msg: "'X-Amz-Target' must be a 'SignedHeader'"},
 		{name: "no x-amz-date", build: orgReq, mutate: func(r *http.Request) { r.Header.Del("X-Amz-Date") }, status: 400, code: identity.ErrIncompleteSignature},
 		{name: "session key without its token", build: func(now time.Time) signedReq { return withSession(orgReq(now), live) },
 			mutate: func(r *http.Request) { r.Header.Del("X-Amz-Security-Token") }, status: 400, code: identity.ErrUnrecognizedClient},
@@ -359,6 +360,7 @@ func TestStrictRefusesTamperedRequests(t *testing.T) {
 		{name: "sts: unknown key", build: stsReq, mutate: func(r *http.Request) { editAuthorization(r, mgmtKey, unknownKey) }, status: 403, code: "InvalidClientTokenId"},
 		{name: "sts: replayed after the skew window", build: stsReq, replay: 16 * time.Minute, status: 403, code: "SignatureDoesNotMatch", msg: "Signature expired"},
 		{name: "sts: no credentials", build: stsReq, mutate: func(r *http.Request) { r.Header.Del("Authorization") }, status: 403, code: "MissingAuthenticationToken"},
+		{name: "sts: content type not signed", build: stsReq, mutate: func(r *http.Request) { editAuthorization(r, "content-type;", "") }, status: 403, code: "SignatureDoesNotMatch", msg: "'Content-Type' must be a 'SignedHeader'"},
 		{name: "sts: malformed authorization", build: stsReq, mutate: func(r *http.Request) { editAuthorization(r, "Credential=", "Credentials=") }, status: 400, code: "IncompleteSignature"},
 		{name: "sts: expired session token", advance: 901 * time.Second, build: func(now time.Time) signedReq { return withSession(stsReq(now), short) }, status: 403, code: "ExpiredToken"},
 		{name: "sts: presigned, changed query", build: nil, status: 403, code: "SignatureDoesNotMatch"},

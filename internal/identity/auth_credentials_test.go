@@ -1,8 +1,11 @@
 package identity
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -77,6 +80,60 @@ func TestLoadCredentials(t *testing.T) {
 	var none *Credentials
 	if _, ok := none.Lookup("AKIAAAAAAAAAAAAAAAA1"); ok || none.Len() != 0 {
 		t.Fatal("a nil set knows a key")
+	}
+}
+
+// A credentials file others may write is refused, naming the file and
+// its mode; one anyone may read is loaded with a warning.
+func TestLoadCredentialsPermissions(t *testing.T) {
+	var logged bytes.Buffer
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&logged, nil)))
+	t.Cleanup(func() { slog.SetDefault(prev) })
+	for _, tc := range []struct {
+		mode    os.FileMode
+		refused bool
+		warned  bool
+	}{
+		{0o600, false, false},
+		{0o400, false, false},
+		{0o640, false, false},
+		{0o644, false, true},
+		{0o604, false, true},
+		{0o660, true, false},
+		{0o620, true, false},
+		{0o602, true, false},
+		{0o666, true, false},
+		{0o777, true, false},
+	} {
+		t.Run(fmt.Sprintf("%04o", tc.mode), func(t *testing.T) {
+			logged.Reset()
+			path := filepath.Join(t.TempDir(), "creds.json")
+			if err := os.WriteFile(path, []byte(`{"credentials":[{"accessKeyId":"AKIAAAAAAAAAAAAAAAA1","secretAccessKey":"s","accountId":"111111111111"}]}`), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			// Chmod, unlike WriteFile, is not subject to the umask.
+			if err := os.Chmod(path, tc.mode); err != nil {
+				t.Fatal(err)
+			}
+			cs, err := LoadCredentials(path)
+			if tc.refused {
+				want := fmt.Sprintf("credentials file %s has mode %04o", path, tc.mode)
+				if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "writable") {
+					t.Fatalf("got %v, want an error containing %q", err, want)
+				}
+				return
+			}
+			if err != nil || cs.Len() != 1 {
+				t.Fatalf("got %v %v", cs, err)
+			}
+			if warned := strings.Contains(logged.String(), "world-readable") && strings.Contains(logged.String(), path); warned != tc.warned {
+				t.Fatalf("warned %v, want %v; log: %s", warned, tc.warned, logged.String())
+			}
+		})
+	}
+	if _, err := LoadCredentials(t.TempDir()); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Fatalf("a directory: got %v", err)
 	}
 }
 

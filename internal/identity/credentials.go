@@ -6,9 +6,14 @@ import (
 	"encoding/base32"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
+
+	"github.com/orgd/orgd/internal/federation"
 )
 
 // Credentials are the long-term access keys orgd knows, read from the
@@ -37,8 +42,13 @@ import (
 // (arn:aws:iam::<acct>:role/[path/]name). accountId may be left out when
 // the principal names the account; when both are given they must agree.
 // Unknown fields are errors, so that a misspelt field is not ignored.
+//
+// The same file may declare OpenID Connect and SAML identity providers
+// and the roles they may assume (for AssumeRoleWithWebIdentity and
+// AssumeRoleWithSAML); see federation.File.
 type Credentials struct {
-	byKey map[string]Credential
+	byKey      map[string]Credential
+	federation *federation.Config
 }
 
 // Credential is one long-term access key.
@@ -56,6 +66,7 @@ func (c Credential) caller() Caller {
 // credentialsFile is the file's top-level shape.
 type credentialsFile struct {
 	Credentials []Credential `json:"credentials"`
+	federation.File
 }
 
 var (
@@ -65,13 +76,36 @@ var (
 	principalRe = regexp.MustCompile(`^arn:([a-z][a-z0-9-]*):iam::(\d{12}):(root|(user|role)/([\x21-\x7e]*/)?[\w+=,.@-]{1,64})$`)
 )
 
-// LoadCredentials reads a credentials file; see Credentials.
+// LoadCredentials reads a credentials file; see Credentials. Its secrets
+// decide who may act as whom, so a file that others than its owner may
+// write is refused, and one that anyone may read is loaded with a
+// warning.
 func LoadCredentials(path string) (*Credentials, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	c, err := ParseCredentials(b)
+	defer f.Close()
+	// The mode of the file read, not of whatever the path names later.
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("credentials file %s is not a regular file", path)
+	}
+	perm := fi.Mode().Perm()
+	if perm&0o022 != 0 {
+		return nil, fmt.Errorf("credentials file %s has mode %04o: it is group- or world-writable, so others could add keys; run chmod go-w %s", path, perm, path)
+	}
+	if perm&0o004 != 0 {
+		slog.Warn("the credentials file is world-readable: every user of this host can read its secret keys; run chmod o-r on it", "file", path, "mode", fmt.Sprintf("%04o", perm))
+	}
+	b, err := io.ReadAll(f)
+	if err != nil {
+		return nil, err
+	}
+	c, err := parseCredentials(b, filepath.Dir(path))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -79,15 +113,34 @@ func LoadCredentials(path string) (*Credentials, error) {
 }
 
 // ParseCredentials parses the JSON of a credentials file, with principals
-// in the partition "aws" unless they name another.
-func ParseCredentials(b []byte) (*Credentials, error) {
+// in the partition "aws" unless they name another, and the files it names
+// relative to the working directory.
+func ParseCredentials(b []byte) (*Credentials, error) { return parseCredentials(b, ".") }
+
+func parseCredentials(b []byte, dir string) (*Credentials, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	var f credentialsFile
 	if err := dec.Decode(&f); err != nil {
 		return nil, fmt.Errorf("credentials: %w", err)
 	}
-	return NewCredentials(f.Credentials...)
+	c, err := NewCredentials(f.Credentials...)
+	if err != nil {
+		return nil, err
+	}
+	if c.federation, err = federation.Load(f.File, dir); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Federation returns the identity providers and roles of the file; nil
+// when there are none.
+func (cs *Credentials) Federation() *federation.Config {
+	if cs == nil {
+		return nil
+	}
+	return cs.federation
 }
 
 // NewCredentials checks creds and returns them as a set.
@@ -150,8 +203,8 @@ func (cs *Credentials) Len() int {
 
 // UserID is the caller's aws:userid, as GetCallerIdentity shows it: the
 // account ID for the root user, a stable ID derived from the ARN for IAM
-// users (AIDA…) and roles (AROA…), and "<role ID>:<session>" for STS
-// sessions.
+// users (AIDA…) and roles (AROA…), "<role ID>:<session>" for role
+// sessions and "<account>:<name>" for federated users.
 func UserID(c Caller, partition string) string {
 	p := PrincipalOf(c, partition)
 	if m := principalRe.FindStringSubmatch(p); m != nil {
@@ -166,6 +219,9 @@ func UserID(c Caller, partition string) string {
 	}
 	if m := assumedRoleRe.FindStringSubmatch(p); m != nil {
 		return RoleID(m[1], m[2], m[3]) + ":" + m[4]
+	}
+	if m := federatedUserRe.FindStringSubmatch(p); m != nil {
+		return m[2] + ":" + m[3]
 	}
 	return c.AccountID
 }

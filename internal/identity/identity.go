@@ -104,7 +104,7 @@ type Resolver struct {
 	// Partition is the ARN partition of principals; "" means "aws".
 	Partition string
 	// MaxBodyBytes bounds the body strict mode reads to verify its hash;
-	// 0 means 8 MiB.
+	// 0 means the wire limit, MaxBodyBytes (1 MiB).
 	MaxBodyBytes int64
 }
 
@@ -167,6 +167,30 @@ func (res *Resolver) IdentifyService(r *http.Request, service string) (Caller, e
 	}
 	c.Principal = RootARN(res.partition(), c.AccountID)
 	return c, nil
+}
+
+// AccountOfKey returns the account an access key acts in, as
+// GetAccessKeyInfo shows it: a key of the credentials file its account, a
+// session key its session's; in permissive mode any other key the
+// account permissive mode maps it to. A key strict mode does not know
+// has none.
+func (res *Resolver) AccountOfKey(ctx context.Context, key string) (string, bool, error) {
+	if c, ok := res.Credentials.Lookup(key); ok {
+		return c.AccountID, true, nil
+	}
+	if isSessionKey(key) && res.Sessions != nil {
+		s, ok, err := res.Sessions.Session(ctx, key)
+		if err != nil || ok {
+			return s.AccountID, ok, err
+		}
+	}
+	if res.Strict() {
+		return "", false, nil
+	}
+	if accountID.MatchString(key) {
+		return key, true, nil
+	}
+	return res.DefaultAccount, true, nil
 }
 
 func (res *Resolver) partition() string {

@@ -3,6 +3,7 @@ package identity
 import (
 	"context"
 	"errors"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -50,6 +51,45 @@ var ErrSessionExists = errors.New("a session with that access key ID exists")
 const SessionKeyPrefix = "ASIA"
 
 func isSessionKey(key string) bool { return strings.HasPrefix(key, SessionKeyPrefix) }
+
+// FederatedUserARN is the principal of a GetFederationToken session.
+func FederatedUserARN(partition, account, name string) string {
+	return "arn:" + partition + ":sts::" + account + ":federated-user/" + name
+}
+
+// Kind is what sort of credentials a caller signs with; STS decides by
+// it which of its actions the caller may call.
+type Kind int
+
+const (
+	// LongTerm is a key from the credentials file (or, in permissive
+	// mode, any key that is not a session's).
+	LongTerm Kind = iota
+	// RoleSession is a session of an assumed role (AssumeRole,
+	// AssumeRoleWithWebIdentity, AssumeRoleWithSAML).
+	RoleSession
+	// FederatedSession is a GetFederationToken session.
+	FederatedSession
+	// UserSession is a GetSessionToken session: the caller itself, with
+	// temporary keys.
+	UserSession
+)
+
+// KindOf tells what sort of credentials c signs with, from its
+// principal.
+func KindOf(c Caller) Kind {
+	switch {
+	case !c.Temporary:
+		return LongTerm
+	case assumedRoleRe.MatchString(c.Principal):
+		return RoleSession
+	case federatedUserRe.MatchString(c.Principal):
+		return FederatedSession
+	}
+	return UserSession
+}
+
+var federatedUserRe = regexp.MustCompile(`^arn:([a-z][a-z0-9-]*):sts::(\d{12}):federated-user/(.+)$`)
 
 // AssumedRoleARN is the principal of a session of role in account.
 func AssumedRoleARN(partition, account, role, session string) string {

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -32,7 +33,9 @@ const (
 	// maxPresignExpires bounds X-Amz-Expires (seven days).
 	maxPresignExpires = 7 * 24 * 60 * 60
 	unsignedPayload   = "UNSIGNED-PAYLOAD"
-	defaultMaxBody    = 8 << 20
+	// MaxBodyBytes is the wire limit on a request body, and the most
+	// strict mode reads before a signature is verified.
+	MaxBodyBytes = 1 << 20
 )
 
 // sigv4 is what a request says of its own signature.
@@ -62,6 +65,9 @@ func (res *Resolver) verify(r *http.Request, service string) (Caller, error) {
 	if err != nil {
 		return Caller{}, err
 	}
+	if err := checkSignedHeaders(r, a); err != nil {
+		return Caller{}, err
+	}
 	if a.service != service {
 		return Caller{}, errSignature(fmt.Sprintf("Credential should be scoped to the service %q of this endpoint, not %q.", service, a.service))
 	}
@@ -85,25 +91,38 @@ func (res *Resolver) verify(r *http.Request, service string) (Caller, error) {
 	}
 	sum := sha256.Sum256(body)
 	hash := hex.EncodeToString(sum[:])
-	hashes := []string{hash}
-	if v := r.Header.Get("X-Amz-Content-Sha256"); v != "" && !a.presigned {
-		if v != hash {
-			return Caller{}, errSignature("The x-amz-content-sha256 header is not the SHA-256 of the request body.")
-		}
-	} else if a.presigned {
-		// A presigned URL may leave its payload out of the signature.
-		hashes = append(hashes, unsignedPayload)
+	if v := r.Header.Get("X-Amz-Content-Sha256"); v != "" && !a.presigned && v != hash {
+		return Caller{}, errSignature("The x-amz-content-sha256 header is not the SHA-256 of the request body.")
 	}
-	for _, h := range hashes {
-		want, err := expectedSignature(r, a, secret, h)
+	if ok, err := signatureMatches(r, a, secret, hash); err != nil || ok {
+		return caller, err
+	}
+	// A presigned URL may leave its payload out of the signature, but
+	// then it may carry none: a body no signature covers would let
+	// whoever holds the URL choose the operation's input.
+	if a.presigned {
+		ok, err := signatureMatches(r, a, secret, unsignedPayload)
 		if err != nil {
 			return Caller{}, err
 		}
-		if hmac.Equal([]byte(want), []byte(a.signature)) {
+		if ok && len(body) == 0 {
 			return caller, nil
+		}
+		if ok {
+			return Caller{}, errSignature("The request is presigned with UNSIGNED-PAYLOAD, so its body is not covered by the signature; such a request must have no body.")
 		}
 	}
 	return Caller{}, errSignature("The request signature does not match the one computed with the secret key of its access key. Check the secret key and the signing method.")
+}
+
+// signatureMatches reports whether a's signature is the one secret
+// computes for r with the payload hash payloadHash.
+func signatureMatches(r *http.Request, a *sigv4, secret, payloadHash string) (bool, error) {
+	want, err := expectedSignature(r, a, secret, payloadHash)
+	if err != nil {
+		return false, err
+	}
+	return hmac.Equal([]byte(want), []byte(a.signature)), nil
 }
 
 // parseSigV4 reads the signature fields of a request from its
@@ -173,20 +192,47 @@ func parseSigV4(r *http.Request) (*sigv4, error) {
 	}
 	a.date = t
 	a.signedHeaders = strings.Split(signed, ";")
-	has := map[string]bool{}
 	for _, h := range a.signedHeaders {
 		if !headerName.MatchString(h) {
 			return nil, errIncomplete(fmt.Sprintf("SignedHeaders has %q, which is not a lower-case header name.", h))
 		}
-		has[h] = true
-	}
-	if !has["host"] {
-		return nil, errIncomplete("SignedHeaders must include host.")
-	}
-	if !a.presigned && !has["x-amz-date"] {
-		return nil, errIncomplete("SignedHeaders must include x-amz-date.")
 	}
 	return a, nil
+}
+
+// checkSignedHeaders refuses a request that carries a header SigV4
+// requires to be signed without signing it: host always, and every
+// x-amz-* header and content-type that is present. Otherwise a captured
+// request could be replayed with another X-Amz-Target, that is another
+// operation, and a presigned URL that signs only host would act as a
+// bearer token for any operation.
+func checkSignedHeaders(r *http.Request, a *sigv4) error {
+	signed := make(map[string]bool, len(a.signedHeaders))
+	for _, h := range a.signedHeaders {
+		signed[h] = true
+	}
+	if !signed["host"] {
+		return errSignature("'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.")
+	}
+	var unsigned []string
+	for name := range r.Header {
+		if h := strings.ToLower(name); (strings.HasPrefix(h, "x-amz-") || h == "content-type") && !signed[h] {
+			unsigned = append(unsigned, name)
+		}
+	}
+	if len(unsigned) == 0 {
+		return nil
+	}
+	// Name the same header every time: the x-amz-* ones first, since
+	// X-Amz-Target chooses the operation.
+	sort.Slice(unsigned, func(i, j int) bool {
+		ai, aj := strings.HasPrefix(strings.ToLower(unsigned[i]), "x-amz-"), strings.HasPrefix(strings.ToLower(unsigned[j]), "x-amz-")
+		if ai != aj {
+			return ai
+		}
+		return unsigned[i] < unsigned[j]
+	})
+	return errSignature(fmt.Sprintf("'%s' must be a 'SignedHeader' in the AWS Authorization.", unsigned[0]))
 }
 
 // checkTime refuses a request signed too far from the server clock, or a
@@ -242,7 +288,12 @@ func (res *Resolver) readBody(r *http.Request) ([]byte, error) {
 	}
 	max := res.MaxBodyBytes
 	if max <= 0 {
-		max = defaultMaxBody
+		max = MaxBodyBytes
+	}
+	if r.ContentLength > max {
+		// Refused unread: the signature cannot be checked before the
+		// body is, and a bogus signature must not cost memory.
+		return nil, errTooLarge(max)
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, max+1))
 	if err != nil {
@@ -251,9 +302,13 @@ func (res *Resolver) readBody(r *http.Request) ([]byte, error) {
 	r.Body.Close()
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	if int64(len(body)) > max {
-		return nil, &api.Error{Type: ErrRequestTooLarge, Message: fmt.Sprintf("Request body exceeds %d bytes.", max)}
+		return nil, errTooLarge(max)
 	}
 	return body, nil
+}
+
+func errTooLarge(max int64) error {
+	return &api.Error{Type: ErrRequestTooLarge, Message: fmt.Sprintf("Request body exceeds %d bytes.", max)}
 }
 
 // expectedSignature signs a copy of r that has only what a says was

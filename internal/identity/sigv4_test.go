@@ -67,6 +67,11 @@ type request struct {
 	presign            bool
 	expires            string // X-Amz-Expires of a presigned request
 	contentSHA         bool   // sign the body's hash in x-amz-content-sha256
+	// bare signs a request with no headers but host; the headers of the
+	// request are added after signing, unsigned.
+	bare bool
+	// payload is the payload hash to sign; "" means the body's.
+	payload string
 }
 
 func defaults() request {
@@ -84,28 +89,48 @@ func (q request) build(t testing.TB) *http.Request {
 	r.Header.Set("X-Amz-Target", "AWSOrganizationsV20161128.ListRoots")
 	sum := sha256.Sum256([]byte(q.body))
 	if q.contentSHA {
-		r.Header.Set("X-Amz-Content-Sha256", hex.EncodeToString(sum[:]))
+		h := hex.EncodeToString(sum[:])
+		if q.payload != "" {
+			h = q.payload
+		}
+		r.Header.Set("X-Amz-Content-Sha256", h)
 	}
 	creds := aws.Credentials{AccessKeyID: q.key, SecretAccessKey: q.secret, SessionToken: q.token}
 	// Sign a client-side request, as an SDK does, then hand the server
 	// what arrives.
 	c, _ := http.NewRequest(r.Method, r.URL.String(), strings.NewReader(q.body))
 	c.Header = r.Header.Clone()
+	if q.bare {
+		c.Header = http.Header{}
+	}
+	payload := hex.EncodeToString(sum[:])
+	if q.payload != "" {
+		payload = q.payload
+	}
 	if q.presign {
-		uri, hdr, err := v4.NewSigner().PresignHTTP(context.Background(), creds, c, hex.EncodeToString(sum[:]), q.service, q.region, q.at)
+		uri, hdr, err := v4.NewSigner().PresignHTTP(context.Background(), creds, c, payload, q.service, q.region, q.at)
 		if err != nil {
 			t.Fatal(err)
 		}
+		unsigned := r.Header
 		r = httptest.NewRequest(http.MethodPost, uri, strings.NewReader(q.body))
 		for k, v := range hdr {
 			if k != "Host" {
 				r.Header[k] = v
 			}
 		}
+		if q.bare {
+			r.Header = unsigned
+		}
 		return r
 	}
-	if err := v4.NewSigner().SignHTTP(context.Background(), creds, c, hex.EncodeToString(sum[:]), q.service, q.region, q.at); err != nil {
+	if err := v4.NewSigner().SignHTTP(context.Background(), creds, c, payload, q.service, q.region, q.at); err != nil {
 		t.Fatal(err)
+	}
+	if q.bare {
+		for k, v := range r.Header {
+			c.Header[k] = v
+		}
 	}
 	r.Header = c.Header
 	r.Host = c.URL.Host
@@ -145,7 +170,8 @@ func TestVerify(t *testing.T) {
 			return q
 		}, now: time.Hour, errType: ErrExpiredToken},
 		{name: "changed body", mutate: func(r *http.Request) { setBody(r, `{"MaxResults":6}`) }, errType: ErrInvalidSignature},
-		{name: "content hash of another body", mutate: func(r *http.Request) { r.Header.Set("X-Amz-Content-Sha256", strings.Repeat("0", 64)) }, errType: ErrInvalidSignature, errMsg: "x-amz-content-sha256"},
+		{name: "content hash of another body", req: func(q request) request { q.contentSHA, q.payload = true, strings.Repeat("0", 64); return q },
+			errType: ErrInvalidSignature, errMsg: "x-amz-content-sha256"},
 		{name: "changed header", mutate: func(r *http.Request) { r.Header.Set("X-Amz-Target", "AWSOrganizationsV20161128.ListAccounts") }, errType: ErrInvalidSignature},
 		{name: "changed host", mutate: func(r *http.Request) { r.Host = "evil.test:4599" }, errType: ErrInvalidSignature},
 		{name: "changed query", mutate: func(r *http.Request) { r.URL.RawQuery = "x=1" }, errType: ErrInvalidSignature},
@@ -181,8 +207,24 @@ func TestVerify(t *testing.T) {
 		{name: "no signed headers", mutate: func(r *http.Request) { replaceAuth(r, "SignedHeaders=", "Signed=") }, errType: ErrIncompleteSignature},
 		{name: "pair without equals", mutate: func(r *http.Request) { replaceAuth(r, ", Signature=", ", junk, Signature=") }, errType: ErrIncompleteSignature},
 		{name: "short scope", mutate: func(r *http.Request) { replaceAuth(r, "/aws4_request", "") }, errType: ErrIncompleteSignature},
-		{name: "host not signed", mutate: func(r *http.Request) { replaceAuth(r, ";host;", ";") }, errType: ErrIncompleteSignature},
-		{name: "x-amz-date not signed", mutate: func(r *http.Request) { replaceAuth(r, ";x-amz-date", "") }, errType: ErrIncompleteSignature},
+		{name: "host not signed", mutate: func(r *http.Request) { replaceAuth(r, ";host;", ";") }, errType: ErrInvalidSignature, errMsg: "'Host' or ':authority' must be a 'SignedHeader'"},
+		{name: "x-amz-date not signed", mutate: func(r *http.Request) { replaceAuth(r, ";x-amz-date", "") }, errType: ErrInvalidSignature, errMsg: "'X-Amz-Date' must be a 'SignedHeader'"},
+
+		// Every x-amz-* header and content-type present must be signed.
+		{name: "target not signed", mutate: func(r *http.Request) { replaceAuth(r, ";x-amz-target", "") }, errType: ErrInvalidSignature, errMsg: "'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization."},
+		{name: "content type not signed", mutate: func(r *http.Request) { replaceAuth(r, "content-type;", "") }, errType: ErrInvalidSignature, errMsg: "'Content-Type' must be a 'SignedHeader'"},
+		{name: "unsigned x-amz header added", mutate: func(r *http.Request) { r.Header.Set("X-Amz-Anything", "1") }, errType: ErrInvalidSignature, errMsg: "'X-Amz-Anything' must be a 'SignedHeader'"},
+		{name: "unsigned x-amzn header added", mutate: func(r *http.Request) { r.Header.Set("X-Amzn-Trace-Id", "1") }, account: "111111111111"},
+		{name: "unsigned user agent added", mutate: func(r *http.Request) { r.Header.Set("User-Agent", "x") }, account: "111111111111"},
+		{name: "only host signed, target sent", req: func(q request) request { q.bare = true; return q }, errType: ErrInvalidSignature, errMsg: "'X-Amz-Target' must be"},
+		{name: "presigned, only host signed, target sent", req: func(q request) request { q.presign, q.bare = true, true; return q }, errType: ErrInvalidSignature, errMsg: "must be a 'SignedHeader'"},
+		{name: "presigned, only host signed, target unsigned", req: func(q request) request { q.presign, q.bare = true, true; return q },
+			mutate: func(r *http.Request) { r.Header.Del("Content-Type") }, errType: ErrInvalidSignature, errMsg: "'X-Amz-Target' must be"},
+		{name: "presigned, target sent unsigned", req: func(q request) request { q.presign = true; return q },
+			mutate: func(r *http.Request) { r.Header.Set("X-Amz-Target", "AWSOrganizationsV20161128.DeleteOrganization") }, errType: ErrInvalidSignature, errMsg: "'X-Amz-Target' must be"},
+		{name: "presigned unsigned payload, no body", req: func(q request) request { q.presign, q.payload, q.body = true, unsignedPayload, ""; return q }, account: "111111111111"},
+		{name: "presigned unsigned payload with a body", req: func(q request) request { q.presign, q.payload = true, unsignedPayload; return q },
+			errType: ErrInvalidSignature, errMsg: "UNSIGNED-PAYLOAD"},
 		{name: "no x-amz-date", mutate: func(r *http.Request) { r.Header.Del("X-Amz-Date") }, errType: ErrIncompleteSignature},
 		{name: "bad x-amz-date", mutate: func(r *http.Request) { r.Header.Set("X-Amz-Date", "2026-03-04T05:06:07Z") }, errType: ErrIncompleteSignature},
 		{name: "upper-case signed header", mutate: func(r *http.Request) { replaceAuth(r, ";host;", ";Host;") }, errType: ErrIncompleteSignature},
@@ -239,6 +281,48 @@ func TestVerifyBodyLimit(t *testing.T) {
 	var e *api.Error
 	if !errors.As(err, &e) || e.Type != ErrRequestTooLarge {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// countingReader is an endless body that counts what is read of it.
+type countingReader struct{ n int64 }
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = 'a'
+	}
+	c.n += int64(len(p))
+	return len(p), nil
+}
+
+// Before a signature is verified, strict mode reads at most the wire
+// limit and one byte of a body, and nothing of a body whose
+// Content-Length is over the limit: a bogus signature on a known key
+// costs no more than 1 MiB.
+func TestVerifyReadsAtMostTheLimit(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		contentLength int64
+		maxRead       int64
+	}{
+		{"chunked body", -1, MaxBodyBytes + 1},
+		{"declared length over the limit", 8 << 20, 0},
+		{"declared length one over the limit", MaxBodyBytes + 1, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := defaults().build(t)
+			body := &countingReader{}
+			r.Body = io.NopCloser(body)
+			r.ContentLength = tc.contentLength
+			_, err := strictResolver(t, testNow).Identify(r)
+			var e *api.Error
+			if !errors.As(err, &e) || e.Type != ErrRequestTooLarge {
+				t.Fatalf("got %v, want %s", err, ErrRequestTooLarge)
+			}
+			if body.n > tc.maxRead {
+				t.Fatalf("read %d bytes of the body, want at most %d", body.n, tc.maxRead)
+			}
+		})
 	}
 }
 

@@ -82,7 +82,8 @@ func New(svc *org.Service, ids *identity.Resolver, log *slog.Logger, opts ...Opt
 	if o.limiter != nil {
 		orgs.Allow = o.limiter.Allow
 	}
-	tokens := &sts.Handler{Service: svc, Partition: svc.Config().Partition, Log: log,
+	tokens := &sts.Handler{Service: svc, Partition: svc.Config().Partition, Log: log, KeyAccount: ids.AccountOfKey,
+		Federation: ids.Credentials.Federation(), Strict: ids.Strict(),
 		Identify: func(r *http.Request) (identity.Caller, error) { return ids.IdentifyService(r, identity.ServiceSTS) }}
 	apiHandler := func(w http.ResponseWriter, r *http.Request) {
 		if sts.Match(r) {

@@ -118,8 +118,23 @@ const (
 	tokenBytes   = 192
 )
 
-func (h *Handler) assumeRole(ctx context.Context, caller identity.Caller, p url.Values, now time.Time) (*assumeRoleResult, error) {
-	roleARN, name := p.Get("RoleArn"), p.Get("RoleSessionName")
+// roleRequest is what every AssumeRole action names: the role, the
+// session's name and its duration.
+type roleRequest struct {
+	arn, partition, account, role, session string
+	duration                               int
+}
+
+// parseRoleRequest checks RoleArn, RoleSessionName (unless the session
+// name comes from elsewhere: name is then "") and DurationSeconds.
+func parseRoleRequest(p url.Values, name string) (*roleRequest, error) {
+	roleARN := p.Get("RoleArn")
+	if name == "" {
+		name = p.Get("RoleSessionName")
+		if roleARN != "" && name == "" {
+			return nil, validation("RoleSessionName is required.")
+		}
+	}
 	if roleARN == "" {
 		return nil, validation("RoleArn is required.")
 	}
@@ -133,19 +148,46 @@ func (h *Handler) assumeRole(ctx context.Context, caller identity.Caller, p url.
 	if m == nil {
 		return nil, validation("RoleArn %q is not the ARN of a role (arn:<partition>:iam::<account>:role/[path/]name).", roleARN)
 	}
-	partition, account, role := m[1], m[2], m[4]
 	if !sessionNameRe.MatchString(name) {
 		return nil, validation("RoleSessionName must be 2 to 64 characters from letters, digits and _+=,.@-.")
 	}
-	duration := defaultDuration
+	r := &roleRequest{arn: roleARN, partition: m[1], account: m[2], role: m[4], session: name, duration: defaultDuration}
 	if v := p.Get("DurationSeconds"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < minDuration || n > maxDuration {
 			return nil, validation("DurationSeconds must be a whole number from %d to %d; it is %q.", minDuration, maxDuration, v)
 		}
-		duration = n
+		r.duration = n
 	}
-	if caller.Temporary && duration > maxChainedDuration {
+	return r, nil
+}
+
+// roleSession issues a session of the role r names, for source.
+func (h *Handler) roleSession(ctx context.Context, r *roleRequest, source, sourceIdentity string, now time.Time) (credentials, assumedRoleUser, error) {
+	s := identity.Session{
+		Expiration:     now.Add(time.Duration(r.duration) * time.Second).Truncate(time.Second).UTC(),
+		AccountID:      r.account,
+		RoleName:       r.role,
+		RoleARN:        r.arn,
+		SessionName:    r.session,
+		Principal:      identity.AssumedRoleARN(r.partition, r.account, r.role, r.session),
+		Source:         source,
+		SourceIdentity: sourceIdentity,
+	}
+	creds, err := h.issue(ctx, &s)
+	if err != nil {
+		return credentials{}, assumedRoleUser{}, err
+	}
+	return creds, assumedRoleUser{AssumedRoleId: identity.RoleID(r.partition, r.account, r.role) + ":" + r.session, Arn: s.Principal}, nil
+}
+
+func (h *Handler) assumeRole(ctx context.Context, caller identity.Caller, p url.Values, now time.Time) (*assumeRoleResult, error) {
+	r, err := parseRoleRequest(p, "")
+	if err != nil {
+		return nil, err
+	}
+	roleARN, partition, account, role, duration := r.arn, r.partition, r.account, r.role, r.duration
+	if identity.KindOf(caller) == identity.RoleSession && duration > maxChainedDuration {
 		return nil, validation("DurationSeconds may be at most %d when a role session assumes a role.", maxChainedDuration)
 	}
 	if v := p.Get("ExternalId"); v != "" && (len(v) < 2 || len(v) > 1224 || !externalIDRe.MatchString(v)) {
@@ -179,43 +221,35 @@ func (h *Handler) assumeRole(ctx context.Context, caller identity.Caller, p url.
 		return nil, denied
 	}
 
-	s := identity.Session{
-		SecretAccessKey: randomString(secretChars, secretLen),
-		SessionToken:    randomToken(tokenBytes),
-		Expiration:      now.Add(time.Duration(duration) * time.Second).Truncate(time.Second).UTC(),
-		AccountID:       account,
-		RoleName:        role,
-		RoleARN:         roleARN,
-		SessionName:     name,
-		Principal:       identity.AssumedRoleARN(partition, account, role, name),
-		Source:          identity.PrincipalOf(caller, h.partition()),
-		SourceIdentity:  source,
+	creds, user, err := h.roleSession(ctx, r, identity.PrincipalOf(caller, h.partition()), source, now)
+	if err != nil {
+		return nil, err
 	}
+	return &assumeRoleResult{Credentials: creds, AssumedRoleUser: user, PackedPolicySize: packed, SourceIdentity: source}, nil
+}
+
+// issue draws the keys of s, stores it and returns its credentials as
+// STS shows them.
+func (h *Handler) issue(ctx context.Context, s *identity.Session) (credentials, error) {
+	s.SecretAccessKey = randomString(secretChars, secretLen)
+	s.SessionToken = randomToken(tokenBytes)
 	for try := 0; ; try++ {
 		s.AccessKeyID = identity.SessionKeyPrefix + randomString(upperAlnum, keySuffixLen)
-		err := h.Service.PutSession(ctx, s)
+		err := h.Service.PutSession(ctx, *s)
 		if err == nil {
 			break
 		}
 		// A key that is taken is astronomically unlikely; draw another
 		// rather than fail.
 		if try == 2 || !errors.Is(err, identity.ErrSessionExists) {
-			return nil, err
+			return credentials{}, err
 		}
 	}
-	return &assumeRoleResult{
-		Credentials: credentials{
-			AccessKeyId:     s.AccessKeyID,
-			SecretAccessKey: s.SecretAccessKey,
-			SessionToken:    s.SessionToken,
-			Expiration:      s.Expiration.Format(time.RFC3339),
-		},
-		AssumedRoleUser: assumedRoleUser{
-			AssumedRoleId: identity.RoleID(partition, account, role) + ":" + name,
-			Arn:           s.Principal,
-		},
-		PackedPolicySize: packed,
-		SourceIdentity:   source,
+	return credentials{
+		AccessKeyId:     s.AccessKeyID,
+		SecretAccessKey: s.SecretAccessKey,
+		SessionToken:    s.SessionToken,
+		Expiration:      s.Expiration.Format(time.RFC3339),
 	}, nil
 }
 

@@ -18,9 +18,11 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"sort"
 	"time"
 
 	"github.com/orgd/orgd/internal/api"
+	"github.com/orgd/orgd/internal/federation"
 	"github.com/orgd/orgd/internal/identity"
 	"github.com/orgd/orgd/internal/wire"
 )
@@ -48,6 +50,15 @@ type Handler struct {
 	Service Service
 	// Identify authenticates a request to the STS endpoint.
 	Identify func(*http.Request) (identity.Caller, error)
+	// KeyAccount returns the account of an access key orgd knows, for
+	// GetAccessKeyInfo.
+	KeyAccount func(ctx context.Context, accessKeyID string) (string, bool, error)
+	// Federation holds the identity providers and roles of the
+	// credentials file; nil for none.
+	Federation *federation.Config
+	// Strict verifies every web identity token and SAML assertion
+	// against a configured provider and role (strict mode).
+	Strict bool
 	// Partition is the ARN partition; "" means "aws".
 	Partition string
 	Log       *slog.Logger
@@ -55,16 +66,17 @@ type Handler struct {
 
 // Match reports whether r is an STS request: Action in the query string,
 // or a form-encoded POST whose body has an Action. It puts back what it
-// reads of the body.
+// reads of the body, and reads nothing of a form-encoded body declared
+// larger than the wire limit: that is STS's to refuse.
 func Match(r *http.Request) bool {
 	if r.URL.Query().Has("Action") {
 		return true
 	}
-	if r.Method != http.MethodPost || r.Body == nil {
+	if !isForm(r) {
 		return false
 	}
-	if ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || ct != "application/x-www-form-urlencoded" {
-		return false
+	if r.ContentLength > maxBody {
+		return true
 	}
 	b, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	r.Body = struct {
@@ -76,6 +88,85 @@ func Match(r *http.Request) bool {
 	}
 	v, err := url.ParseQuery(string(b))
 	return err == nil && v.Has("Action")
+}
+
+// isForm reports whether r is a POST with a form-encoded body.
+func isForm(r *http.Request) bool {
+	if r.Method != http.MethodPost || r.Body == nil {
+		return false
+	}
+	ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return err == nil && ct == "application/x-www-form-urlencoded"
+}
+
+// params returns the parameters of r, from its query string and its
+// form-encoded body, and puts the body back for identity to hash. A
+// parameter given twice, in one place or in both, is refused: which of
+// the two a reader takes differs between readers, and a body that the
+// signature does not cover must not override the signed query string.
+func params(r *http.Request) (url.Values, error) {
+	query, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, &stsError{http.StatusBadRequest, "MalformedQueryString", "The query string is not a valid form-encoded string."}
+	}
+	if err := once(query, nil, "the query string"); err != nil {
+		return nil, err
+	}
+	if r.Method != http.MethodPost || r.Body == nil {
+		return query, nil
+	}
+	if r.ContentLength > maxBody {
+		return nil, errTooLarge()
+	}
+	b, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		return nil, err
+	}
+	r.Body.Close()
+	r.Body = io.NopCloser(bytes.NewReader(b))
+	if len(b) > maxBody {
+		return nil, errTooLarge()
+	}
+	if len(b) == 0 {
+		return query, nil
+	}
+	if !isForm(r) {
+		return nil, &stsError{http.StatusBadRequest, "MalformedQueryString", "An STS request body must be form-encoded (Content-Type: application/x-www-form-urlencoded)."}
+	}
+	form, err := url.ParseQuery(string(b))
+	if err != nil {
+		return nil, &stsError{http.StatusBadRequest, "MalformedQueryString", "The request body is not a valid form-encoded string."}
+	}
+	if err := once(form, query, "the body"); err != nil {
+		return nil, err
+	}
+	for k, v := range form {
+		query[k] = v
+	}
+	return query, nil
+}
+
+// once refuses a parameter that vs gives more than once or that other
+// also gives.
+func once(vs, other url.Values, where string) error {
+	keys := make([]string, 0, len(vs))
+	for k := range vs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if len(vs[k]) > 1 {
+			return &stsError{http.StatusBadRequest, "InvalidParameterCombination", fmt.Sprintf("The parameter %s is given %d times in %s; give each parameter once.", k, len(vs[k]), where)}
+		}
+		if other.Has(k) {
+			return &stsError{http.StatusBadRequest, "InvalidParameterCombination", fmt.Sprintf("The parameter %s is given both in the query string and in the body; give each parameter once.", k)}
+		}
+	}
+	return nil
+}
+
+func errTooLarge() error {
+	return &stsError{http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", fmt.Sprintf("Request body exceeds %d bytes.", maxBody)}
 }
 
 // stsError is an error as STS sends it.
@@ -106,11 +197,14 @@ var authErrors = map[string]struct {
 	identity.ErrRequestTooLarge:            {"RequestEntityTooLarge", http.StatusRequestEntityTooLarge},
 }
 
+// unsigned are the STS actions that AWS serves without credentials: the
+// token or assertion they carry is the credential.
+var unsigned = map[string]bool{"AssumeRoleWithSAML": true, "AssumeRoleWithWebIdentity": true}
+
 // unimplemented are the STS actions orgd knows of but does not serve.
 var unimplemented = map[string]bool{
-	"AssumeRoleWithSAML": true, "AssumeRoleWithWebIdentity": true, "AssumeRoot": true,
-	"DecodeAuthorizationMessage": true, "GetAccessKeyInfo": true, "GetDelegatedAccessToken": true,
-	"GetFederationToken": true, "GetSessionToken": true, "GetWebIdentityToken": true,
+	"AssumeRoleWithSAML": true, "AssumeRoot": true,
+	"GetDelegatedAccessToken": true, "GetWebIdentityToken": true,
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -141,30 +235,26 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, id string) (acti
 	// The server clock, which the admin API can move, is the one
 	// signatures are checked against; SDKs correct their skew from Date.
 	w.Header().Set("Date", now.UTC().Format(http.TimeFormat))
-	caller, err := h.Identify(r)
-	if err != nil {
-		return "", nil, err
+	p, perr := params(r)
+	if perr == nil {
+		action = p.Get("Action")
 	}
-	params := r.URL.Query()
-	if r.Method == http.MethodPost {
-		b, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-		if err != nil {
-			return "", nil, err
-		}
-		if len(b) > maxBody {
-			return "", nil, &stsError{http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", fmt.Sprintf("Request body exceeds %d bytes.", maxBody)}
-		}
-		form, err := url.ParseQuery(string(b))
-		if err != nil {
-			return "", nil, &stsError{http.StatusBadRequest, "MalformedQueryString", "The request body is not a valid form-encoded string."}
-		}
-		for k, v := range form {
-			params[k] = v
+	var caller identity.Caller
+	if perr != nil || !unsigned[action] {
+		if caller, err = h.Identify(r); err != nil {
+			return action, nil, err
 		}
 	}
+	if perr != nil {
+		return action, nil, perr
+	}
+	params := p
 	action = params.Get("Action")
 	if v := params.Get("Version"); v != APIVersion {
 		return action, nil, &stsError{http.StatusBadRequest, "InvalidAction", fmt.Sprintf("STS has no action %q in version %q; the version is %s.", action, v, APIVersion)}
+	}
+	if err := h.allowed(caller, action); err != nil {
+		return action, nil, err
 	}
 	meta := responseMetadata{RequestID: id}
 	switch action {
@@ -176,9 +266,39 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, id string) (acti
 			return action, nil, err
 		}
 		return action, &assumeRoleResponse{Xmlns: xmlns, Result: *res, Metadata: meta}, nil
+	case "AssumeRoleWithWebIdentity":
+		res, err := h.assumeRoleWithWebIdentity(ctx, params, now)
+		if err != nil {
+			return action, nil, err
+		}
+		return action, &assumeRoleWithWebIdentityResponse{Xmlns: xmlns, Result: *res, Metadata: meta}, nil
+	case "GetSessionToken":
+		creds, err := h.getSessionToken(ctx, caller, params, now)
+		if err != nil {
+			return action, nil, err
+		}
+		out := &getSessionTokenResponse{Xmlns: xmlns, Metadata: meta}
+		out.Result.Credentials = creds
+		return action, out, nil
+	case "GetFederationToken":
+		res, err := h.getFederationToken(ctx, caller, params, now)
+		if err != nil {
+			return action, nil, err
+		}
+		return action, &getFederationTokenResponse{Xmlns: xmlns, Result: *res, Metadata: meta}, nil
+	case "GetAccessKeyInfo":
+		account, err := h.getAccessKeyInfo(ctx, params)
+		if err != nil {
+			return action, nil, err
+		}
+		out := &getAccessKeyInfoResponse{Xmlns: xmlns, Metadata: meta}
+		out.Result.Account = account
+		return action, out, nil
+	case "DecodeAuthorizationMessage":
+		return action, nil, decodeAuthorizationMessage(params)
 	}
 	if unimplemented[action] {
-		return action, nil, &stsError{http.StatusNotImplemented, api.ErrNotImplemented, "orgd does not implement the STS " + action + " action"}
+		return action, nil, &stsError{http.StatusNotImplemented, api.ErrNotImplemented, "orgd does not implement the STS " + action + " action."}
 	}
 	return action, nil, &stsError{http.StatusBadRequest, "InvalidAction", fmt.Sprintf("STS has no action %q.", action)}
 }

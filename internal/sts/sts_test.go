@@ -120,7 +120,7 @@ func TestErrors(t *testing.T) {
 		{"wrong version", "Action=GetCallerIdentity&Version=2011-06-16", mgmt, nil, 400, "InvalidAction", "Sender", "2011-06-16"},
 		{"no version", "Action=GetCallerIdentity", mgmt, nil, 400, "InvalidAction", "Sender", ""},
 		{"unknown action", "Action=GetEverything&Version=2011-06-15", mgmt, nil, 400, "InvalidAction", "Sender", "GetEverything"},
-		{"unimplemented action", "Action=GetSessionToken&Version=2011-06-15", mgmt, nil, 501, api.ErrNotImplemented, "Receiver", "GetSessionToken"},
+		{"unimplemented action", "Action=GetWebIdentityToken&Version=2011-06-15", mgmt, nil, 501, api.ErrNotImplemented, "Receiver", "GetWebIdentityToken"},
 		{"no role", "Action=AssumeRole&Version=2011-06-15&RoleSessionName=s", mgmt, nil, 400, "ValidationError", "Sender", "RoleArn"},
 		{"no session name", "Action=AssumeRole&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A222222222222%3Arole%2FR", mgmt, nil, 400, "ValidationError", "Sender", "RoleSessionName"},
 		{"short ARN", "Action=AssumeRole&Version=2011-06-15&RoleSessionName=s1&RoleArn=arn", mgmt, nil, 400, "ValidationError", "Sender", "RoleArn"},
@@ -133,7 +133,7 @@ func TestErrors(t *testing.T) {
 		{"eleven policy ARNs", ok + "1" + policyArns(11), mgmt, nil, 400, "ValidationError", "Sender", "PolicyArns"},
 		{"session policy", ok + "1&Policy=%7B%7D", mgmt, nil, 200, "", "", ""},
 		{"bad tag", ok + "1&Tags.member.1.Key=a%21&Tags.member.1.Value=b", mgmt, nil, 400, "ValidationError", "Sender", "Tag"},
-		{"chained session too long", ok + "1&DurationSeconds=3601", identity.Caller{AccountID: "111111111111", Temporary: true}, nil, 400, "ValidationError", "Sender", "DurationSeconds"},
+		{"chained session too long", ok + "1&DurationSeconds=3601", identity.Caller{AccountID: "111111111111", Principal: "arn:aws:sts::111111111111:assumed-role/R/s", Temporary: true}, nil, 400, "ValidationError", "Sender", "DurationSeconds"},
 		{"not allowed", "Action=AssumeRole&Version=2011-06-15&RoleSessionName=s1&RoleArn=arn%3Aaws%3Aiam%3A%3A333333333333%3Arole%2FR", mgmt, nil, 403, "AccessDenied", "Sender",
 			"User: arn:aws:iam::111111111111:root is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::333333333333:role/R"},
 	} {
@@ -230,5 +230,115 @@ func TestAssumeRole(t *testing.T) {
 	}
 	if out.Result.PackedPolicySize != nil {
 		t.Fatal("PackedPolicySize without policies")
+	}
+}
+
+// A parameter given twice, in the query string and the body or twice in
+// one of them, is refused before it can change what a signed request
+// does.
+func TestParametersGivenOnce(t *testing.T) {
+	const assume = "Action=AssumeRole&Version=2011-06-15&RoleSessionName=s1&RoleArn=arn%3Aaws%3Aiam%3A%3A222222222222%3Arole%2FR"
+	mgmt := identity.Caller{AccountID: "111111111111", Principal: "arn:aws:iam::111111111111:root"}
+	for _, tc := range []struct {
+		name, query, body string
+		status            int
+		code, message     string
+	}{
+		{"action in both", "Action=GetCallerIdentity&Version=2011-06-15", assume, 400, "InvalidParameterCombination", "Action is given both in the query string and in the body"},
+		{"version in both", "Version=2011-06-15", assume, 400, "InvalidParameterCombination", "Version"},
+		{"action twice in the body", "", assume + "&Action=GetCallerIdentity", 400, "InvalidParameterCombination", "Action is given 2 times in the body"},
+		{"action twice in the query", "Action=GetCallerIdentity&Action=AssumeRole&Version=2011-06-15", "", 400, "InvalidParameterCombination", "the query string"},
+		{"split between query and body", "Action=GetCallerIdentity", "Version=2011-06-15", 200, "", ""},
+		{"all in the query", "Action=GetCallerIdentity&Version=2011-06-15", "", 200, "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := post(tc.body)
+			r.URL.RawQuery = tc.query
+			f := &fake{sessions: map[string]identity.Session{}}
+			w := httptest.NewRecorder()
+			handler(f, mgmt, nil).ServeHTTP(w, r)
+			if w.Code != tc.status {
+				t.Fatalf("status %d, want %d: %s", w.Code, tc.status, w.Body)
+			}
+			if len(f.sessions) != 0 {
+				t.Fatalf("credentials were issued: %s", w.Body)
+			}
+			if tc.code == "" {
+				return
+			}
+			var e errorXML
+			if err := xml.Unmarshal(w.Body.Bytes(), &e); err != nil || e.Error.Code != tc.code || !strings.Contains(e.Error.Message, tc.message) {
+				t.Fatalf("got %+v %v, want %s %q", e, err, tc.code, tc.message)
+			}
+		})
+	}
+	// A JSON body on an STS request is no form to take parameters from.
+	r := httptest.NewRequest(http.MethodPost, "/?Action=GetCallerIdentity&Version=2011-06-15", strings.NewReader(`{"Action":"AssumeRole"}`))
+	r.Header.Set("Content-Type", "application/json")
+	w := httptest.NewRecorder()
+	handler(&fake{}, mgmt, nil).ServeHTTP(w, r)
+	if w.Code != 400 || !strings.Contains(w.Body.String(), "MalformedQueryString") {
+		t.Fatalf("JSON body: %d %s", w.Code, w.Body)
+	}
+}
+
+// A body declared larger than the wire limit is refused unread, by Match
+// and by the handler.
+func TestOversizedBodyUnread(t *testing.T) {
+	body := &countingReader{}
+	r := httptest.NewRequest(http.MethodPost, "/", io.NopCloser(body))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.ContentLength = 8 << 20
+	if !Match(r) {
+		t.Fatal("an oversized form post is not STS's")
+	}
+	w := httptest.NewRecorder()
+	handler(&fake{}, identity.Caller{AccountID: "111111111111"}, nil).ServeHTTP(w, r)
+	if w.Code != http.StatusRequestEntityTooLarge || !strings.Contains(w.Body.String(), "RequestEntityTooLarge") {
+		t.Fatalf("%d %s", w.Code, w.Body)
+	}
+	if body.n != 0 {
+		t.Fatalf("read %d bytes of an oversized body", body.n)
+	}
+	// Without a length, at most the limit and a byte are read.
+	body = &countingReader{}
+	r = httptest.NewRequest(http.MethodPost, "/", io.NopCloser(body))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.ContentLength = -1
+	w = httptest.NewRecorder()
+	handler(&fake{}, identity.Caller{AccountID: "111111111111"}, nil).ServeHTTP(w, r)
+	if w.Code != http.StatusRequestEntityTooLarge || body.n > maxBody+1 {
+		t.Fatalf("%d, read %d bytes", w.Code, body.n)
+	}
+}
+
+type countingReader struct{ n int64 }
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = 'a'
+	}
+	c.n += int64(len(p))
+	return len(p), nil
+}
+
+// AssumeRoleWithWebIdentity and AssumeRoleWithSAML carry their own
+// credential, so they reach the action without a signature.
+func TestUnsignedActions(t *testing.T) {
+	refuse := &api.Error{Type: identity.ErrMissingAuthenticationToken, Message: "Missing Authentication Token"}
+	for _, action := range []string{"AssumeRoleWithWebIdentity", "AssumeRoleWithSAML"} {
+		t.Run(action, func(t *testing.T) {
+			w := httptest.NewRecorder()
+			handler(&fake{sessions: map[string]identity.Session{}}, identity.Caller{}, refuse).ServeHTTP(w, post("Action="+action+"&Version=2011-06-15"))
+			if strings.Contains(w.Body.String(), "MissingAuthenticationToken") {
+				t.Fatalf("%d %s", w.Code, w.Body)
+			}
+		})
+	}
+	// Other actions still need credentials.
+	w := httptest.NewRecorder()
+	handler(&fake{}, identity.Caller{}, refuse).ServeHTTP(w, post("Action=GetCallerIdentity&Version=2011-06-15"))
+	if w.Code != 403 || !strings.Contains(w.Body.String(), "MissingAuthenticationToken") {
+		t.Fatalf("GetCallerIdentity without credentials: %d %s", w.Code, w.Body)
 	}
 }
