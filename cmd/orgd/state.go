@@ -26,15 +26,17 @@ func stateMain(cmd string, args []string, stdin io.Reader, stdout, stderr io.Wri
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	endpoint := fs.String("endpoint", "http://127.0.0.1:4599", "URL of the running orgd server (ORGD_ENDPOINT)")
-	out := ""
+	out, sessions := "", false
 	if cmd == "export" {
 		fs.StringVar(&out, "o", "", "write the document to this file instead of standard output")
+		fs.BoolVar(&sessions, "include-sessions", false, "include the STS sessions: their secret keys and session tokens are live credentials")
 	}
 	fs.Usage = func() {
 		if cmd == "export" {
-			fmt.Fprintln(stderr, "usage: orgd export [--endpoint URL] [-o FILE]")
+			fmt.Fprintln(stderr, "usage: orgd export [--endpoint URL] [-o FILE] [--include-sessions]")
 			fmt.Fprintln(stderr, "Writes the server's whole state as one JSON document (GET /_orgd/state). Pagination tokens are")
-			fmt.Fprintln(stderr, "left out of it: they stay valid only on the server that issued them.")
+			fmt.Fprintln(stderr, "left out of it: they stay valid only on the server that issued them. So are STS sessions, unless")
+			fmt.Fprintln(stderr, "--include-sessions: an imported state then has no live sessions.")
 		} else {
 			fmt.Fprintln(stderr, "usage: orgd import [--endpoint URL] FILE")
 			fmt.Fprintln(stderr, "Replaces the server's whole state with a document orgd export wrote (PUT /_orgd/state); FILE - reads")
@@ -55,6 +57,9 @@ func stateMain(cmd string, args []string, stdin io.Reader, stdout, stderr io.Wri
 	url := strings.TrimRight(*endpoint, "/") + "/_orgd/state"
 	var err error
 	if cmd == "export" {
+		if sessions {
+			url += "?sessions=include"
+		}
 		err = runExport(ctx, url, out, stdout, stderr)
 	} else {
 		err = runImport(ctx, url, fs.Arg(0), stdin, stderr)

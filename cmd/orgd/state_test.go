@@ -82,3 +82,36 @@ func TestExportImportCommands(t *testing.T) {
 		t.Fatalf("import without a file: exit %d", code)
 	}
 }
+
+// orgd export leaves STS sessions out; --include-sessions puts them in.
+func TestExportIncludeSessions(t *testing.T) {
+	url, svc := stateServer(t)
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	sess := identity.Session{AccessKeyID: "ASIACMDTEST000000001", SecretAccessKey: "cmd-test-secret", SessionToken: "cmd-test-token",
+		Expiration: now.Add(time.Hour), AccountID: "111111111111", RoleName: "R", RoleARN: "arn:aws:iam::111111111111:role/R",
+		SessionName: "s", Principal: "arn:aws:sts::111111111111:assumed-role/R/s", Source: "arn:aws:iam::111111111111:root"}
+	if err := svc.PutSession(context.Background(), sess); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args   []string
+		secret bool
+	}{
+		{[]string{"--endpoint", url}, false},
+		{[]string{"--endpoint", url, "--include-sessions"}, true},
+	} {
+		var stdout, stderr bytes.Buffer
+		if code := stateMain("export", tc.args, nil, &stdout, &stderr); code != 0 {
+			t.Fatalf("export %v: exit %d: %s", tc.args, code, stderr.String())
+		}
+		for _, s := range []string{sess.SecretAccessKey, sess.SessionToken} {
+			if got := strings.Contains(stdout.String(), s); got != tc.secret {
+				t.Errorf("export %v holds %q: %v, want %v", tc.args, s, got, tc.secret)
+			}
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	if code := stateMain("import", []string{"--endpoint", url, "--include-sessions", "f"}, nil, &stdout, &stderr); code != 2 {
+		t.Errorf("import --include-sessions: exit %d, want 2", code)
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/orgd/orgd/internal/errmsg"
 )
 
 // Error is an API exception: its model name, a message, and the Reason for
@@ -14,12 +16,11 @@ type Error struct {
 	Reason  string
 }
 
+// newError builds every error of the model. The code names the situation
+// with format; the message sent is the one internal/errmsg's table holds
+// for it.
 func newError(typ, reason, format string, args ...any) *Error {
-	msg := format
-	if len(args) > 0 {
-		msg = fmt.Sprintf(format, args...)
-	}
-	return &Error{Type: typ, Message: msg, Reason: reason}
+	return &Error{Type: typ, Message: errmsg.Format(typ, reason, format, args), Reason: reason}
 }
 
 func (e *Error) Error() string {

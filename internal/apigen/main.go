@@ -386,7 +386,8 @@ func (g *generator) shapes(b *bytes.Buffer) {
 			fmt.Fprintf(b, ", Max: shapes.Int(%d)", *s.Max)
 		}
 		if s.Pattern != "" {
-			fmt.Fprintf(b, ", Pattern: shapes.Anchor(%s)", goRegexpLiteral(s.Pattern))
+			// The model's own text too: messages quote it, not Go's form.
+			fmt.Fprintf(b, ", Pattern: shapes.Anchor(%s), PatternText: %s", goRegexpLiteral(s.Pattern), goStringLiteral(s.Pattern))
 		}
 		if len(s.Enum) > 0 {
 			fmt.Fprintf(b, ", Enum: %#v", s.Enum)
@@ -412,16 +413,21 @@ func (g *generator) shapes(b *bytes.Buffer) {
 
 var uEscape = regexp.MustCompile(`\\u([0-9A-Fa-f]{4})`)
 
+// goStringLiteral quotes s as Go source, raw when it can be.
+func goStringLiteral(s string) string {
+	if !strings.Contains(s, "`") {
+		return "`" + s + "`"
+	}
+	return fmt.Sprintf("%q", s)
+}
+
 // goRegexpLiteral converts a model (Java) pattern to a Go RE2 literal.
 func goRegexpLiteral(p string) string {
 	p = uEscape.ReplaceAllString(p, `\x{$1}`)
 	if _, err := regexp.Compile(p); err != nil {
 		log.Fatalf("pattern %q: %v", p, err)
 	}
-	if !strings.Contains(p, "`") {
-		return "`" + p + "`"
-	}
-	return fmt.Sprintf("%q", p)
+	return goStringLiteral(p)
 }
 
 func (g *generator) operations(b *bytes.Buffer) {

@@ -144,7 +144,7 @@ func (t *txn) caller(op string, in any) (*caller, error) {
 		}
 		if c.DA {
 			// Policy writes need the delegation policy's grant (delegation.go).
-			if err := t.checkDelegation(op, c); err != nil {
+			if err := t.checkDelegation(op, c, in); err != nil {
 				return nil, err
 			}
 		}

@@ -3,6 +3,7 @@ package org
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/orgd/orgd/internal/api"
@@ -206,48 +207,128 @@ func TestDelegatedPolicyRolePrincipal(t *testing.T) {
 	f.expect(t, "the account root", as(otherID))
 }
 
-// Policy-type conditions can be evaluated once the request's type is known;
-// until then they neither grant nor deny on their own.
-func TestDelegationPolicyTypeConditions(t *testing.T) {
+// grants evaluates a delegation policy against one check as IAM would,
+// and never lets what orgd cannot evaluate grant.
+func TestDelegationGrants(t *testing.T) {
 	const who = "arn:aws:iam::" + otherID + ":root"
-	parse := func(stmts string) *delegationPolicy {
-		doc, err := parseDelegationPolicy(`{"Statement":[` + stmts + `]}`)
-		if err != nil {
-			t.Fatalf("parse: %v", err)
+	const (
+		scpARN    = "arn:aws:organizations::" + mgmtID + ":policy/o-exampleorg/service_control_policy/p-examplescp"
+		backupARN = "arn:aws:organizations::" + mgmtID + ":policy/o-exampleorg/backup_policy/p-examplebak"
+		newBackup = "arn:aws:organizations::" + mgmtID + ":policy/o-exampleorg/backup_policy/"
+		rootARN   = "arn:aws:organizations::" + mgmtID + ":root/o-exampleorg/r-ab12"
+	)
+	stmt := func(effect, resource, cond string) string {
+		s := `{"Effect":"` + effect + `","Principal":{"AWS":"` + otherID + `"},"Action":"organizations:CreatePolicy","Resource":` + resource
+		if cond != "" {
+			s += `,"Condition":` + cond
 		}
-		return doc
+		return s + `}`
 	}
-	allow := func(cond string) string {
-		return `{"Effect":"Allow","Principal":{"AWS":"` + otherID + `"},"Action":"organizations:CreatePolicy","Resource":"*","Condition":` + cond + `}`
+	allow := func(cond string) string { return stmt("Allow", `"*"`, cond) }
+	deny := func(cond string) string { return stmt("Deny", `"*"`, cond) }
+	typed := func(pt api.PolicyType, res string) delegationCheck {
+		return delegationCheck{Action: "organizations:CreatePolicy", Resource: res, Context: map[string][]string{condPolicyType: {string(pt)}}}
 	}
-	deny := func(cond string) string {
-		return `{"Effect":"Deny","Principal":{"AWS":"` + otherID + `"},"Action":"organizations:CreatePolicy","Resource":"*","Condition":` + cond + `}`
+	backup, scp := typed(api.PolicyTypeBackupPolicy, backupARN), typed(api.PolicyTypeServiceControlPolicy, scpARN)
+	unknownType := delegationCheck{Action: "organizations:CreatePolicy", Resource: backupARN, Unknown: []string{condPolicyType}}
+	noType := delegationCheck{Action: "organizations:CreatePolicy", Resource: rootARN}
+	creating := typed(api.PolicyTypeBackupPolicy, newBackup)
+	creating.Partial = true
+	missing := typed(api.PolicyTypeBackupPolicy, "")
+	tagged := func(k, v string) delegationCheck {
+		ck := typed(api.PolicyTypeBackupPolicy, backupARN)
+		ck.Context["aws:resourcetag/"+k] = []string{v}
+		return ck
 	}
 	backupOnly := `{"StringLikeIfExists":{"organizations:PolicyType":["BACKUP_*"]}}`
 	for _, tc := range []struct {
 		name  string
-		doc   string
-		pt    api.PolicyType
+		stmts string
+		check delegationCheck
 		allow bool
 	}{
-		{"allow matching type", allow(backupOnly), api.PolicyTypeBackupPolicy, true},
-		{"allow other type", allow(backupOnly), api.PolicyTypeServiceControlPolicy, false},
-		{"allow unknown type", allow(backupOnly), "", true},
-		{"allow StringEquals", allow(`{"StringEquals":{"organizations:PolicyType":"TAG_POLICY"}}`), api.PolicyTypeTagPolicy, true},
-		{"allow StringNotEquals", allow(`{"StringNotEquals":{"organizations:PolicyType":"TAG_POLICY"}}`), api.PolicyTypeTagPolicy, false},
-		{"allow ForAnyValue", allow(`{"ForAnyValue:StringEquals":{"organizations:PolicyType":"TAG_POLICY"}}`), api.PolicyTypeTagPolicy, true},
-		{"allow other key", allow(`{"StringEquals":{"aws:PrincipalTag/team":"sec"}}`), api.PolicyTypeTagPolicy, true},
-		{"allow other key, other type", allow(`{"StringEquals":{"aws:PrincipalTag/team":"sec","organizations:PolicyType":"TAG_POLICY"}}`), api.PolicyTypeBackupPolicy, false},
-		{"deny matching type", allow(`{}`) + `,` + deny(backupOnly), api.PolicyTypeBackupPolicy, false},
-		{"deny other type", allow(`{}`) + `,` + deny(backupOnly), api.PolicyTypeTagPolicy, true},
-		{"deny unknown type", allow(`{}`) + `,` + deny(backupOnly), "", true},
-		{"deny other key", allow(`{}`) + `,` + deny(`{"Bool":{"aws:SecureTransport":"false"}}`), api.PolicyTypeTagPolicy, true},
+		{"allow matching type", allow(backupOnly), backup, true},
+		{"allow other type", allow(backupOnly), scp, false},
+		{"allow, type unknown", allow(backupOnly), unknownType, false},
+		{"allow IfExists, no type in the request", allow(backupOnly), noType, true},
+		{"allow StringEquals, no type in the request", allow(`{"StringEquals":{"organizations:PolicyType":"BACKUP_POLICY"}}`), noType, false},
+		{"allow StringEquals", allow(`{"StringEquals":{"organizations:PolicyType":"BACKUP_POLICY"}}`), backup, true},
+		{"allow StringEquals, other type", allow(`{"StringEquals":{"organizations:PolicyType":"BACKUP_POLICY"}}`), scp, false},
+		{"allow StringNotEquals", allow(`{"StringNotEquals":{"organizations:PolicyType":"SERVICE_CONTROL_POLICY"}}`), scp, false},
+		{"allow StringNotEquals, other type", allow(`{"StringNotEquals":{"organizations:PolicyType":"SERVICE_CONTROL_POLICY"}}`), backup, true},
+		{"allow StringNotEquals, type unknown", allow(`{"StringNotEquals":{"organizations:PolicyType":"SERVICE_CONTROL_POLICY"}}`), unknownType, false},
+		{"allow ForAnyValue", allow(`{"ForAnyValue:StringEquals":{"organizations:PolicyType":"BACKUP_POLICY"}}`), backup, true},
+		{"allow an unknown key", allow(`{"StringEquals":{"aws:PrincipalTag/team":"sec"}}`), backup, false},
+		{"allow a negated unknown key", allow(`{"StringNotEquals":{"aws:PrincipalTag/team":"sec"}}`), backup, false},
+		{"allow IfExists on an unknown key", allow(`{"StringEqualsIfExists":{"aws:SourceVpc":"vpc-1"}}`), backup, false},
+		{"allow Null on an unknown key", allow(`{"Null":{"aws:SourceIp":"true"}}`), backup, false},
+		{"allow an unknown variable", allow(`{"StringNotEquals":{"aws:ResourceTag/owner":"${aws:PrincipalTag/team}"}}`), backup, false},
+		{"allow a known variable", allow(`{"StringEquals":{"aws:ResourceTag/owner":"${aws:PrincipalAccount}"}}`), func() delegationCheck {
+			ck := tagged("owner", otherID)
+			ck.Context["aws:principalaccount"] = []string{otherID}
+			return ck
+		}(), true},
+		{"allow an unknown and a failing key", allow(`{"StringEquals":{"aws:PrincipalTag/team":"sec","organizations:PolicyType":"TAG_POLICY"}}`), backup, false},
+		{"allow a documented key the request lacks", allow(`{"StringEquals":{"organizations:ServicePrincipal":"sso.amazonaws.com"}}`), backup, false},
+		{"allow IfExists on a documented key the request lacks", allow(`{"StringEqualsIfExists":{"organizations:ServicePrincipal":"sso.amazonaws.com"}}`), backup, true},
+		{"allow resource tag", allow(`{"StringEquals":{"aws:ResourceTag/owner":"delegate"}}`), tagged("owner", "delegate"), true},
+		{"allow resource tag, other value", allow(`{"StringEquals":{"aws:ResourceTag/owner":"delegate"}}`), tagged("owner", "mgmt"), false},
+		{"allow resource tag, key in other case", allow(`{"StringEquals":{"aws:ResourceTag/OWNER":"delegate"}}`), tagged("owner", "delegate"), true},
+		{"allow resource tag, untagged", allow(`{"StringEquals":{"aws:ResourceTag/owner":"delegate"}}`), backup, false},
+		{"allow resource tag, tags unknown", allow(`{"StringNotEquals":{"aws:ResourceTag/owner":"mgmt"}}`), func() delegationCheck {
+			ck := typed(api.PolicyTypeBackupPolicy, "")
+			ck.Unknown = []string{"aws:resourcetag/"}
+			return ck
+		}(), false},
+		{"deny matching type", allow(``) + `,` + deny(backupOnly), backup, false},
+		{"deny other type", allow(``) + `,` + deny(backupOnly), scp, true},
+		{"deny, type unknown", allow(``) + `,` + deny(backupOnly), unknownType, false},
+		{"deny an unknown key", allow(``) + `,` + deny(`{"Bool":{"aws:SecureTransport":"false"}}`), backup, false},
+		{"deny a documented key the request lacks", allow(``) + `,` + deny(`{"StringEquals":{"organizations:ServicePrincipal":"sso.amazonaws.com"}}`), backup, true},
+		{"resource of the type", stmt("Allow", `"arn:aws:organizations::*:policy/*/backup_policy/*"`, ``), backup, true},
+		{"resource of another type", stmt("Allow", `"arn:aws:organizations::*:policy/*/backup_policy/*"`, ``), scp, false},
+		{"resource list", stmt("Allow", `["`+rootARN+`","`+scpARN+`"]`, ``), scp, true},
+		{"resource, being created", stmt("Allow", `"arn:aws:organizations::`+mgmtID+`:policy/o-exampleorg/backup_policy/*"`, ``), creating, true},
+		{"resource, being created, other type", stmt("Allow", `"arn:aws:organizations::`+mgmtID+`:policy/o-exampleorg/service_control_policy/*"`, ``), creating, false},
+		{"resource, being created, one ID", stmt("Allow", `"`+backupARN+`"`, ``), creating, false},
+		{"resource, being created, denied by ID", allow(``) + `,` + stmt("Deny", `"`+backupARN+`"`, ``), creating, false},
+		{"resource, being created, deny elsewhere", allow(``) + `,` + stmt("Deny", `"`+rootARN+`"`, ``), creating, true},
+		{"resource that does not exist", stmt("Allow", `"`+backupARN+`"`, ``), missing, false},
+		{"resource that does not exist, star", stmt("Allow", `"*"`, ``), missing, true},
+		{"resource ARNs are case-sensitive", stmt("Allow", `"`+strings.Replace(backupARN, "p-examplebak", "p-EXAMPLEBAK", 1)+`"`, ``), backup, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := parse(tc.doc).allows(otherID, who, "organizations:CreatePolicy", tc.pt); got != tc.allow {
+			doc, err := parseDelegationPolicy(`{"Version":"2012-10-17","Statement":[` + strings.ReplaceAll(tc.stmts, `,"Condition":}`, `}`) + `]}`)
+			if err != nil {
+				t.Fatalf("parse: %v", err)
+			}
+			if got := doc.allows(otherID, who, []delegationCheck{tc.check}); got != tc.allow {
 				t.Errorf("allows = %v, want %v", got, tc.allow)
 			}
 		})
+	}
+}
+
+func TestResourceMatch(t *testing.T) {
+	const arn = "arn:aws:organizations::111111111111:policy/o-a/backup_policy/"
+	for _, tc := range []struct {
+		pattern string
+		partial bool
+		want    tri
+	}{
+		{"*", true, triTrue},
+		{arn + "*", true, triTrue},
+		{"arn:aws:organizations::*:policy/*", true, triTrue},
+		{arn + "p-abc", true, triUnknown},
+		{arn + "p-?bc*", true, triUnknown},
+		{"arn:aws:organizations::111111111111:root/*", true, triFalse},
+		{"arn:aws:organizations::111111111111:policy/o-a/backup_policy", true, triUnknown},
+		{arn + "p-abc", false, triFalse},
+		{arn + "*", false, triTrue},
+	} {
+		if got := resourceMatch(tc.pattern, delegationCheck{Resource: arn, Partial: tc.partial}); got != tc.want {
+			t.Errorf("resourceMatch(%q, partial %v) = %v, want %v", tc.pattern, tc.partial, got, tc.want)
+		}
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/orgd/orgd/internal/api"
+	"github.com/orgd/orgd/internal/policy/scp"
 )
 
 // The resource-based delegation policy: one per organization, naming the
@@ -204,10 +205,9 @@ type delegationStatement struct {
 	Principals []delegationPrincipal
 	// Actions are patterns over "organizations:<Action>", lower-cased.
 	Actions []string
-	// Conditions on organizations:PolicyType; other condition keys are
-	// kept only as "has an unevaluated condition".
-	PolicyType []policyTypeCond
-	Unknown    bool
+	// Resources are ARN patterns, or "*".
+	Resources  []string
+	Conditions []scp.Cond
 }
 
 // delegationPrincipal is an account ("123456789012" or its root ARN), or
@@ -215,11 +215,6 @@ type delegationStatement struct {
 type delegationPrincipal struct {
 	Account string
 	ARN     string
-}
-
-type policyTypeCond struct {
-	Operator string // e.g. "StringLikeIfExists"
-	Values   []string
 }
 
 var (
@@ -375,32 +370,28 @@ func parseDelegationStatement(raw json.RawMessage) (*delegationStatement, error)
 				"%q is not an AWS Organizations resource.", r)
 		}
 	}
+	st.Resources = resources
 
-	// Condition: {operator: {key: value or values}}.
+	// Condition: IAM's operators; delegation.go decides which keys orgd
+	// can evaluate.
 	if v, ok := m["Condition"]; ok {
-		var cond map[string]map[string]json.RawMessage
-		if json.Unmarshal(v, &cond) != nil {
-			return nil, invalidPolicyJSON("Condition must map operators to {key: values} objects.")
+		conds, err := scp.ParseConditions(v)
+		if err != nil {
+			return nil, invalidPolicyJSON("The Condition element is not valid: %s.", err)
 		}
-		for op, keys := range cond {
-			for key, raw := range keys {
-				vals, ok := stringList(raw)
-				if !ok {
-					return nil, invalidPolicyJSON("The values of condition %s %s must be strings.", op, key)
+		for _, c := range conds {
+			cond := c.Condition()
+			if strings.ToLower(cond.Key) != condPolicyType || strings.HasPrefix(cond.Operator, "Null") {
+				continue
+			}
+			for _, val := range cond.Values {
+				if !namesPolicyType(val) {
+					return nil, api.NewInvalidInput(api.InvalidInputExceptionReasonUnsupportedPolicyTypeInResourcePolicy,
+						"%q is not a policy type a resource policy can delegate.", val)
 				}
-				if strings.ToLower(key) != condPolicyType {
-					st.Unknown = true
-					continue
-				}
-				for _, val := range vals {
-					if !namesPolicyType(val) {
-						return nil, api.NewInvalidInput(api.InvalidInputExceptionReasonUnsupportedPolicyTypeInResourcePolicy,
-							"%q is not a policy type a resource policy can delegate.", val)
-					}
-				}
-				st.PolicyType = append(st.PolicyType, policyTypeCond{Operator: op, Values: vals})
 			}
 		}
+		st.Conditions = conds
 	}
 	return st, nil
 }

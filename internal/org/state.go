@@ -25,7 +25,10 @@ import (
 // a value, or a JSON string for an index key whose value is a short string
 // (an ID, "ACTION parent", the clock offset). The token secret is left
 // out: it is per deployment, so pagination tokens stay valid only on the
-// server that issued them, and an importing server keeps its own.
+// server that issued them, and an importing server keeps its own. STS
+// sessions are left out unless asked for: each holds a secret key and a
+// session token, live credentials that a fixture or a backup should not
+// spread.
 
 // Document identification.
 const (
@@ -189,9 +192,37 @@ func marshalString(s string) ([]byte, error) {
 	return bytes.TrimRight(buf.Bytes(), "\n"), nil
 }
 
-// Export writes the whole state, but the token secret, as one document.
-// It reads one consistent snapshot and writes nothing to the store.
+// ExportOptions choose what an export holds beyond the default.
+type ExportOptions struct {
+	// Sessions includes the STS sessions, with their secret keys and
+	// session tokens, and their expiry work. Without it an imported state
+	// has no live sessions.
+	Sessions bool
+}
+
+// Export writes the whole state, but the token secret and the STS
+// sessions, as one document. It reads one consistent snapshot and writes
+// nothing to the store.
 func (s *Service) Export(ctx context.Context, w io.Writer) error {
+	return s.ExportWith(ctx, w, ExportOptions{})
+}
+
+// isSessionKey reports whether key belongs to an STS session: its record
+// or its expiry.
+func isSessionKey(key string) bool {
+	if strings.HasPrefix(key, "session/") {
+		return true
+	}
+	rest, ok := strings.CutPrefix(key, "due/")
+	if !ok {
+		return false
+	}
+	parts := strings.SplitN(rest, "/", 3)
+	return len(parts) == 3 && parts[1] == dueSessionExpired
+}
+
+// ExportWith is Export with options.
+func (s *Service) ExportWith(ctx context.Context, w io.Writer, opts ExportOptions) error {
 	var recs []stateRecord
 	var serverTime float64
 	err := s.store.View(ctx, func(tx store.Tx) error {
@@ -203,7 +234,7 @@ func (s *Service) Export(ctx context.Context, w io.Writer) error {
 		serverTime = epochSeconds(t.now.UnixMilli())
 		var ferr error
 		err = tx.Scan("", "", func(k string, v []byte) bool {
-			if k == keyTokenSecret {
+			if k == keyTokenSecret || (!opts.Sessions && isSessionKey(k)) {
 				return true
 			}
 			if !utf8.ValidString(k) {

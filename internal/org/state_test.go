@@ -12,8 +12,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/orgd/orgd/internal/api"
+	"github.com/orgd/orgd/internal/identity"
 	"github.com/orgd/orgd/internal/store"
 )
 
@@ -326,5 +328,81 @@ func TestEveryKeyHasAKind(t *testing.T) {
 	}
 	if found < 30 {
 		t.Fatalf("found only %d key functions: the test reads the wrong thing", found)
+	}
+}
+
+// STS sessions hold live credentials: an export leaves them, and their
+// expiry work, out unless asked for them (issue 10, item 7).
+func TestExportSessions(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	if _, err := f.svc.CreateOrganization(as(mgmtID), &api.CreateOrganizationRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	sess := identity.Session{
+		AccessKeyID: "ASIAEXPORTTEST000001", SecretAccessKey: "export-test-secret-key", SessionToken: "export-test-session-token",
+		Expiration: f.now().Add(time.Hour), AccountID: mgmtID, RoleName: "Admin", RoleARN: "arn:aws:iam::" + mgmtID + ":role/Admin",
+		SessionName: "s", Principal: "arn:aws:sts::" + mgmtID + ":assumed-role/Admin/s", Source: "arn:aws:iam::" + mgmtID + ":root",
+	}
+	if err := f.svc.PutSession(ctx, sess); err != nil {
+		t.Fatal(err)
+	}
+	exportWith := func(opts ExportOptions) []byte {
+		var b bytes.Buffer
+		if err := f.svc.ExportWith(ctx, &b, opts); err != nil {
+			t.Fatal(err)
+		}
+		return b.Bytes()
+	}
+	secrets := []string{sess.SecretAccessKey, sess.SessionToken, sess.AccessKeyID, dueSessionExpired}
+	for name, doc := range map[string][]byte{"Export": export(t, f.svc), "ExportWith{}": exportWith(ExportOptions{})} {
+		for _, s := range secrets {
+			if bytes.Contains(doc, []byte(s)) {
+				t.Errorf("%s holds %q", name, s)
+			}
+		}
+	}
+	with := exportWith(ExportOptions{Sessions: true})
+	for _, s := range secrets {
+		if !bytes.Contains(with, []byte(s)) {
+			t.Errorf("ExportWith{Sessions: true} lacks %q", s)
+		}
+	}
+
+	// An import of the default export has the organization and no session;
+	// of the full one, the session too. Both pass the invariants.
+	for _, tc := range []struct {
+		doc  []byte
+		live bool
+	}{{export(t, f.svc), false}, {with, true}} {
+		g := newFixture(t)
+		if err := g.svc.Import(ctx, bytes.NewReader(tc.doc)); err != nil {
+			t.Fatalf("Import: %v", err)
+		}
+		if _, err := g.svc.DescribeOrganization(as(mgmtID), &api.Empty{}); err != nil {
+			t.Errorf("the imported organization: %v", err)
+		}
+		got, ok, err := g.svc.Session(ctx, sess.AccessKeyID)
+		if err != nil || ok != tc.live || (ok && got.SecretAccessKey != sess.SecretAccessKey) {
+			t.Errorf("imported session (want live %v): %+v %v %v", tc.live, got, ok, err)
+		}
+		if err := g.svc.CheckInvariants(ctx); err != nil {
+			t.Errorf("invariants after import: %v", err)
+		}
+	}
+}
+
+func TestIsSessionKey(t *testing.T) {
+	for key, want := range map[string]bool{
+		keySession("ASIA1"): true,
+		dueKey(time.Unix(1, 0), dueSessionExpired, "ASIA1"): true,
+		dueKey(time.Unix(1, 0), "handshake-expired", "h-1"): false,
+		"due/garbage":       false,
+		"sessions/x":        false,
+		"acct/111111111111": false,
+	} {
+		if got := isSessionKey(key); got != want {
+			t.Errorf("isSessionKey(%q) = %v, want %v", key, got, want)
+		}
 	}
 }

@@ -47,20 +47,9 @@ var taggableResources = map[string]func(t *txn, o *organization, id string) (boo
 }
 
 // taggable fails with TargetNotFoundException unless id names a taggable
-// resource of o: its root, one of its OUs or accounts, or a resource a
-// registered resolver finds.
+// resource of o.
 func (t *txn) taggable(o *organization, id string) error {
-	var found bool
-	var err error
-	if isAccountID(id) {
-		var a *account
-		a, found, err = t.storedAccount(id)
-		found = found && a.Org == o.ID
-	} else if i := strings.IndexByte(id, '-'); i > 0 {
-		if resolve := taggableResources[id[:i+1]]; resolve != nil {
-			found, err = resolve(t, o, id)
-		}
-	}
+	found, err := t.isTaggable(o, id)
 	if err != nil {
 		return err
 	}
@@ -68,6 +57,21 @@ func (t *txn) taggable(o *organization, id string) error {
 		return api.NewTargetNotFound("No taggable resource with ID %s exists in your organization.", id)
 	}
 	return nil
+}
+
+// isTaggable reports whether id names a taggable resource of o: its root,
+// one of its OUs or accounts, or a resource a registered resolver finds.
+func (t *txn) isTaggable(o *organization, id string) (bool, error) {
+	if isAccountID(id) {
+		a, found, err := t.storedAccount(id)
+		return found && a.Org == o.ID, err
+	}
+	if i := strings.IndexByte(id, '-'); i > 0 {
+		if resolve := taggableResources[id[:i+1]]; resolve != nil {
+			return resolve(t, o, id)
+		}
+	}
+	return false, nil
 }
 
 // resourceTags resolves the caller of op and resource id, which must be

@@ -299,9 +299,8 @@ func transferHandshakeView(h *handshake, v *api.Handshake) {
 // transfer in effect then (one responsible organization at a time), or
 // the two would be responsible for each other.
 func (t *txn) transferConflict(sourceOrg, targetOrg string, start time.Time) error {
-	exists := func(what string) error {
-		return api.NewHandshakeConstraintViolation(api.HandshakeConstraintViolationExceptionReasonResponsibilityTransferAlreadyExists,
-			"%s", what)
+	exists := func(format string) error {
+		return api.NewHandshakeConstraintViolation(api.HandshakeConstraintViolationExceptionReasonResponsibilityTransferAlreadyExists, format)
 	}
 	in, err := t.sourceTransfers(sourceOrg)
 	if err != nil {

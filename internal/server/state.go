@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/orgd/orgd/internal/org"
@@ -13,10 +14,20 @@ const maxStateBody = 256 << 20
 
 // exportState answers the whole state as one document (org.Service.Export).
 // It is built before the first byte is sent, so that a failure is a 500
-// and not a truncated 200.
+// and not a truncated 200. STS sessions, live credentials, are in it only
+// with ?sessions=include.
 func (a *admin) exportState(w http.ResponseWriter, r *http.Request) {
+	var opts org.ExportOptions
+	switch v := r.URL.Query().Get("sessions"); v {
+	case "", "omit":
+	case "include":
+		opts.Sessions = true
+	default:
+		writeError(w, http.StatusBadRequest, adminError{Error: fmt.Sprintf("sessions must be include or omit, not %q", v)})
+		return
+	}
 	var b bytes.Buffer
-	if err := a.svc.Export(r.Context(), &b); err != nil {
+	if err := a.svc.ExportWith(r.Context(), &b, opts); err != nil {
 		writeError(w, http.StatusInternalServerError, adminError{Error: err.Error()})
 		return
 	}

@@ -129,3 +129,45 @@ func TestStateExportImport(t *testing.T) {
 	}
 	checkAdminError(t, "GET /_orgd/invariants on a broken state", body)
 }
+
+// GET /_orgd/state leaves STS sessions out unless ?sessions=include asks
+// for them; any other value is refused.
+func TestStateExportSessions(t *testing.T) {
+	cfg := org.DefaultConfig()
+	cfg.Now = func() time.Time { return base }
+	svc, err := org.New(context.Background(), memstore.New(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := New(svc, &identity.Resolver{DefaultAccount: "123456789012"}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	sess := identity.Session{AccessKeyID: "ASIASTATETEST0000001", SecretAccessKey: "state-test-secret", SessionToken: "state-test-token",
+		Expiration: base.Add(time.Hour), AccountID: "111111111111", RoleName: "R", RoleARN: "arn:aws:iam::111111111111:role/R",
+		SessionName: "s", Principal: "arn:aws:sts::111111111111:assumed-role/R/s", Source: "arn:aws:iam::111111111111:root"}
+	if err := svc.PutSession(context.Background(), sess); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		path   string
+		status int
+		secret bool
+	}{
+		{"/_orgd/state", 200, false},
+		{"/_orgd/state?sessions=omit", 200, false},
+		{"/_orgd/state?sessions=include", 200, true},
+		{"/_orgd/state?sessions=yes", 400, false},
+	} {
+		status, body := send(h, http.MethodGet, tc.path, nil)
+		if status != tc.status {
+			t.Errorf("GET %s: %d %s", tc.path, status, body)
+			continue
+		}
+		for _, s := range []string{sess.SecretAccessKey, sess.SessionToken} {
+			if got := bytes.Contains(body, []byte(s)); got != tc.secret {
+				t.Errorf("GET %s: holds %q: %v, want %v", tc.path, s, got, tc.secret)
+			}
+		}
+		if status == 400 && !strings.Contains(string(body), `"error":"sessions must be include or omit`) {
+			t.Errorf("GET %s: %s", tc.path, body)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"strings"
 )
 
 // Kind is the type of a shape in the model.
@@ -39,7 +40,9 @@ type Shape struct {
 	Min     *int64   // length (String, List) or value (Integer)
 	Max     *int64
 	Pattern *regexp.Regexp // anchored at both ends
-	Enum    []string
+	// PatternText is the pattern as the model writes it, for messages.
+	PatternText string
+	Enum        []string
 }
 
 // Registry maps shape names to shapes.
@@ -145,7 +148,7 @@ func (r Registry) walk(name, path, member string, v any) *Violation {
 					return nil
 				}
 			}
-			return bad(InvalidEnum, "Member must satisfy enum value set: %v", s.Enum)
+			return bad(InvalidEnum, "Member must satisfy enum value set: [%s]", strings.Join(s.Enum, ", "))
 		}
 		n := int64(len([]rune(str)))
 		if s.Min != nil && n < *s.Min {
@@ -155,7 +158,7 @@ func (r Registry) walk(name, path, member string, v any) *Violation {
 			return bad(MaxLengthExceeded, "Member must have length less than or equal to %d", *s.Max)
 		}
 		if s.Pattern != nil && !s.Pattern.MatchString(str) {
-			return bad(InvalidPattern, "Member must satisfy regular expression pattern: %s", s.Pattern.String())
+			return bad(InvalidPattern, "Member must satisfy regular expression pattern: %s", s.PatternText)
 		}
 	case Integer:
 		n, ok := number(v)

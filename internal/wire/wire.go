@@ -130,7 +130,7 @@ func Decoder(op string, raw []byte) (func(any) error, error) {
 			if v.Reason == shapes.WrongType {
 				return nil, &api.Error{Type: ErrSerialization, Message: fmt.Sprintf("Wrong type for '%s': %s.", v.Path, v.Detail)}
 			}
-			return nil, api.NewInvalidInput(inputReason(v), "%s", v.Error())
+			return nil, validationError(v)
 		}
 		// Decode only what was validated: encoding/json matches member
 		// names case-insensitively, so "maxresults" would otherwise reach
@@ -180,16 +180,40 @@ func modelMembers(shape string, doc any) any {
 	return doc
 }
 
-// inputReason maps a violated constraint to the InvalidInputException
-// reason AWS gives for it; a few shapes have reasons of their own.
-func inputReason(v *shapes.Violation) api.InvalidInputExceptionReason {
-	switch {
-	case v.Reason == shapes.InvalidPattern && (v.Shape == "PolicyTargetId" || v.Shape == "TaggableResourceId"):
-		return api.InvalidInputExceptionReasonInvalidPatternTargetId
-	case v.Reason == shapes.InvalidEnum && v.Shape == "PolicyType":
-		return api.InvalidInputExceptionReasonInvalidEnumPolicyType
+// msgConstraint names a violated constraint: the path of the value and
+// what the constraint demands ("Member must have length less than or
+// equal to 128"), in the words of AWS's validation.
+const msgConstraint = "1 validation error detected: Value at '%s' failed to satisfy constraint: %s"
+
+// validationError is the InvalidInputException for a violated constraint,
+// with the reason AWS gives for it; a few shapes have reasons of their own.
+// Each reason has its own call, so that internal/errmsg's table has a line
+// for each.
+func validationError(v *shapes.Violation) *api.Error {
+	switch v.Reason {
+	case shapes.InputRequired:
+		return api.NewInvalidInput(api.InvalidInputExceptionReasonInputRequired, msgConstraint, v.Path, v.Detail)
+	case shapes.MinLengthExceeded:
+		return api.NewInvalidInput(api.InvalidInputExceptionReasonMinLengthExceeded, msgConstraint, v.Path, v.Detail)
+	case shapes.MaxLengthExceeded:
+		return api.NewInvalidInput(api.InvalidInputExceptionReasonMaxLengthExceeded, msgConstraint, v.Path, v.Detail)
+	case shapes.MinValueExceeded:
+		return api.NewInvalidInput(api.InvalidInputExceptionReasonMinValueExceeded, msgConstraint, v.Path, v.Detail)
+	case shapes.MaxValueExceeded:
+		return api.NewInvalidInput(api.InvalidInputExceptionReasonMaxValueExceeded, msgConstraint, v.Path, v.Detail)
+	case shapes.InvalidPattern:
+		if v.Shape == "PolicyTargetId" || v.Shape == "TaggableResourceId" {
+			return api.NewInvalidInput(api.InvalidInputExceptionReasonInvalidPatternTargetId, msgConstraint, v.Path, v.Detail)
+		}
+		return api.NewInvalidInput(api.InvalidInputExceptionReasonInvalidPattern, msgConstraint, v.Path, v.Detail)
+	case shapes.InvalidEnum:
+		if v.Shape == "PolicyType" {
+			return api.NewInvalidInput(api.InvalidInputExceptionReasonInvalidEnumPolicyType, msgConstraint, v.Path, v.Detail)
+		}
+		return api.NewInvalidInput(api.InvalidInputExceptionReasonInvalidEnum, msgConstraint, v.Path, v.Detail)
 	}
-	return api.InvalidInputExceptionReason(v.Reason)
+	// shapes has no other reason; WrongType is a SerializationException.
+	panic("wire: violation of unknown reason " + string(v.Reason))
 }
 
 // Status is the HTTP status AWS sends with an error: 400 for the caller's

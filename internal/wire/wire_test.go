@@ -300,10 +300,43 @@ func TestValidationErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := do(t, s, req{op: tc.op, body: tc.body})
 			wantError(t, r, 400, api.ErrInvalidInput, tc.reason)
-			if msg := r.body["Message"].(string); !strings.Contains(msg, "Value at '") {
+			msg := r.body["Message"].(string)
+			if tc.reason == "INVALID_PATTERN" {
+				// AWS's own text, which names no value.
+				if msg != "You provided a value that does not match the required pattern." {
+					t.Errorf("message %q", msg)
+				}
+				return
+			}
+			if !strings.Contains(msg, "Value at '") {
 				t.Errorf("message %q does not say where", msg)
 			}
 		})
+	}
+}
+
+// Validation messages quote the model's own constraint: its pattern as
+// the model writes it, its enum values comma-separated.
+func TestValidationMessages(t *testing.T) {
+	s := newServer(&stub{})
+	for _, tc := range []struct {
+		op, body, want string
+	}{
+		{"CreateOrganization", `{"FeatureSet":"FULL"}`,
+			"1 validation error detected: Value at 'FeatureSet' failed to satisfy constraint: Member must satisfy enum value set: [ALL, CONSOLIDATED_BILLING]"},
+		{"AttachPolicy", `{"PolicyId":"p-12345678","TargetId":"bogus"}`,
+			"1 validation error detected: Value at 'TargetId' failed to satisfy constraint: Member must satisfy regular expression pattern: ^(r-[0-9a-z]{4,32})|(\\d{12})|(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$"},
+		{"ListPolicies", `{"Filter":"SERVICE_CONTROL"}`,
+			"1 validation error detected: Value at 'Filter' failed to satisfy constraint: Member must satisfy enum value set: [SERVICE_CONTROL_POLICY, RESOURCE_CONTROL_POLICY, TAG_POLICY, BACKUP_POLICY, AISERVICES_OPT_OUT_POLICY, CHATBOT_POLICY, DECLARATIVE_POLICY_EC2, SECURITYHUB_POLICY, INSPECTOR_POLICY, UPGRADE_ROLLOUT_POLICY, BEDROCK_POLICY, S3_POLICY, NETWORK_SECURITY_DIRECTOR_POLICY]"},
+		{"DescribeAccount", `{"AccountId":"1234567890123"}`,
+			"1 validation error detected: Value at 'AccountId' failed to satisfy constraint: Member must have length less than or equal to 12"},
+		{"DescribeAccount", `{}`,
+			"1 validation error detected: Value at 'AccountId' failed to satisfy constraint: Member must not be null"},
+	} {
+		r := do(t, s, req{op: tc.op, body: tc.body})
+		if msg, _ := r.body["Message"].(string); msg != tc.want {
+			t.Errorf("%s %s: message\n%q, want\n%q", tc.op, tc.body, msg, tc.want)
+		}
 	}
 }
 
