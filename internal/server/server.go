@@ -14,6 +14,7 @@ import (
 
 	"github.com/orgd/orgd/internal/api"
 	"github.com/orgd/orgd/internal/identity"
+	"github.com/orgd/orgd/internal/metrics"
 	"github.com/orgd/orgd/internal/org"
 	"github.com/orgd/orgd/internal/sts"
 	"github.com/orgd/orgd/internal/throttle"
@@ -27,8 +28,10 @@ var Version = "dev"
 type Option func(*options)
 
 type options struct {
-	adminToken string
-	limiter    *throttle.Limiter
+	adminToken  string
+	limiter     *throttle.Limiter
+	metrics     *metrics.Metrics
+	metricsOpen bool
 }
 
 // WithThrottle limits each account's calls of each operation with l, as
@@ -66,18 +69,23 @@ func New(svc *org.Service, ids *identity.Resolver, log *slog.Logger, opts ...Opt
 	mux.HandleFunc("PUT /_orgd/state", guard(a.importState))
 	mux.HandleFunc("GET /_orgd/invariants", guard(a.invariants))
 	mux.HandleFunc("POST /_orgd/authorize", guard(a.authorize))
+	// Operations (observe.go): the request log, metrics, and moto's reset,
+	// so that suites written for moto's server mode run unchanged.
+	obs := newObserver(svc, ids.Strict(), log, o.metrics)
+	mux.HandleFunc("GET /_orgd/metrics", obs.metricsHandler(guard, o.metricsOpen))
+	mux.HandleFunc("POST /moto-api/reset", guard(a.reset))
 	mux.HandleFunc("/_orgd/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no such admin endpoint: " + r.Method + " " + r.URL.Path})
 	})
 	// STS shares the endpoint: identity needs the server clock and the
 	// sessions STS stores.
 	ids = ids.With(svc.Now, svc)
-	orgs := &wire.Server{Handler: svc, Identify: ids.Identify, Log: log}
+	orgs := &wire.Server{Handler: svc, Identify: ids.Identify, Log: log, Observe: obs.request}
 	if o.limiter != nil {
 		orgs.Allow = o.limiter.Allow
 	}
 	tokens := &sts.Handler{Service: svc, Partition: svc.Config().Partition, Log: log,
-		Identify: func(r *http.Request) (identity.Caller, error) { return ids.IdentifyService(r, identity.ServiceSTS) }}
+		Identify: func(r *http.Request) (identity.Caller, error) { return ids.IdentifyService(r, identity.ServiceSTS) }, Observe: obs.request}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if sts.Match(r) {
 			tokens.ServeHTTP(w, r)
@@ -92,7 +100,7 @@ func New(svc *org.Service, ids *identity.Resolver, log *slog.Logger, opts ...Opt
 		}
 		orgs.ServeHTTP(w, r)
 	})
-	return mux
+	return obs.admin(mux)
 }
 
 type admin struct{ svc *org.Service }
