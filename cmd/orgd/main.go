@@ -7,7 +7,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -21,6 +20,7 @@ import (
 	"time"
 
 	"github.com/orgd/orgd/internal/identity"
+	"github.com/orgd/orgd/internal/metrics"
 	"github.com/orgd/orgd/internal/org"
 	"github.com/orgd/orgd/internal/server"
 	"github.com/orgd/orgd/internal/store"
@@ -36,16 +36,19 @@ func main() {
 	}
 	switch os.Args[1] {
 	case "serve":
-		if err := serve(os.Args[2:]); err != nil {
-			fmt.Fprintln(os.Stderr, "orgd:", err)
-			os.Exit(1)
-		}
+		os.Exit(exitCode("serve", serve(os.Args[2:]), os.Stderr))
 	case "authorize":
 		os.Exit(authorizeMain(os.Args[2:], os.Stdout, os.Stderr))
 	case "export", "import":
 		os.Exit(stateMain(os.Args[1], os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
 	case "version", "--version", "-version":
-		fmt.Println("orgd", server.Version)
+		os.Exit(versionMain(os.Args[2:], os.Stdout, os.Stderr))
+	case "reset":
+		os.Exit(resetMain(os.Args[2:], os.Stdout, os.Stderr))
+	case "clock":
+		os.Exit(clockMain(os.Args[2:], os.Stdout, os.Stderr))
+	case "health":
+		os.Exit(healthMain(os.Args[2:], os.Stdout, os.Stderr))
 	case "help", "-h", "--help":
 		usage()
 	default:
@@ -62,6 +65,10 @@ func usage() {
   orgd export          write a running server's whole state as JSON (orgd export -h)
   orgd import FILE     replace a running server's state with an export (orgd import -h)
   orgd authorize ...   ask a running server whether SCPs allow a request (orgd authorize -h)
+  orgd reset           wipe a running server's state (orgd reset -h)
+  orgd clock [advance DURATION]
+                       print or move a running server's clock (orgd clock -h)
+  orgd health          ask a running server whether it is healthy (orgd health -h)
 `)
 }
 
@@ -103,12 +110,14 @@ func envBool(name string, def bool) bool {
 func serve(args []string) error {
 	cfg := org.DefaultConfig()
 	q := &cfg.Quotas
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs := newFlags("serve", "orgd serve [flags]", "Runs the server: the Organizations and STS APIs and the admin API (/_orgd/) on one address.")
 	listen := fs.String("listen", env("ORGD_LISTEN", "127.0.0.1:4599"), "address to listen on (ORGD_LISTEN)")
 	storeURL := fs.String("store", env("ORGD_STORE", defaultStore()), "where state lives: PATH or bolt:PATH (embedded bbolt file; a directory gets orgd.db), postgres://... (one database shared by several servers) or memory (lost on exit); the default is orgd.db in $ORGD_DATA_DIR, else $XDG_DATA_HOME/orgd, else ~/.local/share/orgd (ORGD_STORE)")
 	defaultAccount := fs.String("default-account", env("ORGD_DEFAULT_ACCOUNT", "123456789012"), "account of access keys that are not 12-digit account IDs (ORGD_DEFAULT_ACCOUNT)")
 	region := fs.String("region", env("ORGD_REGION", "us-east-1"), "region orgd reports (ORGD_REGION)")
 	logLevel := fs.String("log-level", env("ORGD_LOG_LEVEL", "info"), "debug, info, warn or error (ORGD_LOG_LEVEL)")
+	logFormat := fs.String("log-format", env("ORGD_LOG_FORMAT", "text"), "text or json (ORGD_LOG_FORMAT)")
+	metricsOpen := fs.Bool("metrics-open", envBool("ORGD_METRICS_OPEN", false), "let loopback clients read /_orgd/metrics without the admin token, for a scraper on this host (ORGD_METRICS_OPEN)")
 	authMode := fs.String("auth", env("ORGD_AUTH", "permissive"), "permissive (trust any access key) or strict (verify SigV4 against --credentials) (ORGD_AUTH)")
 	credFile := fs.String("credentials", env("ORGD_CREDENTIALS", ""), "JSON file of access keys and the accounts and principals they map to; see docs/auth.md (ORGD_CREDENTIALS)")
 	throttled := fs.Bool("throttle", envBool("ORGD_THROTTLE", false), "throttle each account's calls as AWS does, answering TooManyRequestsException (ORGD_THROTTLE)")
@@ -127,28 +136,29 @@ func serve(args []string) error {
 	fs.BoolVar(&cfg.Compat.InviteOrgPartyWithoutPrefix, "compat-invite-party-without-prefix", envBool("ORGD_COMPAT_INVITE_PARTY_WITHOUT_PREFIX", false), "omit o- from the INVITE ORGANIZATION party (ORGD_COMPAT_INVITE_PARTY_WITHOUT_PREFIX)")
 	fs.BoolVar(&cfg.Compat.AllFeaturesPartyWithPrefix, "compat-all-features-party-with-prefix", envBool("ORGD_COMPAT_ALL_FEATURES_PARTY_WITH_PREFIX", false), "keep o- and h- in all-features handshake parties (ORGD_COMPAT_ALL_FEATURES_PARTY_WITH_PREFIX)")
 	fs.BoolVar(&cfg.Compat.RejectInvitesDuringMigration, "compat-reject-invites-during-migration", envBool("ORGD_COMPAT_REJECT_INVITES_DURING_MIGRATION", false), "refuse invitations while EnableAllFeatures is pending (ORGD_COMPAT_REJECT_INVITES_DURING_MIGRATION)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
+	if err := parseFlags(fs, args, os.Stdout); err != nil {
 		return err
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		return fmt.Errorf("--log-level: %w", err)
+	if fs.NArg() > 0 {
+		return usageErr("serve", "unexpected argument %q", fs.Arg(0))
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	log, err := newLogger(*logFormat, *logLevel, os.Stderr)
+	if err != nil {
+		return err
+	}
 	slog.SetDefault(log)
 	ids, err := resolver(*authMode, *credFile, *defaultAccount, cfg.Partition)
 	if err != nil {
 		return err
 	}
 
+	m := metrics.New()
 	st, err := openStore(*storeURL)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	st = m.Store(st)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	svc, err := org.New(ctx, st, cfg)
@@ -160,7 +170,7 @@ func serve(args []string) error {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           server.New(svc, ids, log, serverOptions(*adminToken, *throttled)...),
+		Handler:           server.New(svc, ids, log, append(serverOptions(*adminToken, *throttled), server.WithMetrics(m), server.WithMetricsOpen(*metricsOpen))...),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	log.Info("orgd listening", "addr", ln.Addr().String(), "store", redactURL(*storeURL), "region", *region, "default_account", *defaultAccount, "auth", ids.Mode, "credentials", ids.Credentials.Len(), "version", server.Version)
@@ -219,6 +229,13 @@ func openStore(url string) (store.Store, error) {
 	}
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		path = filepath.Join(path, "orgd.db")
+	}
+	if path == defaultStore() {
+		// orgd's own data directory is made whole, as XDG asks; a path
+		// the user names gets only its last directory (boltstore.Open).
+		if err := os.MkdirAll(filepath.Dir(filepath.Dir(path)), 0o700); err != nil {
+			return nil, fmt.Errorf("--store: %w", err)
+		}
 	}
 	return boltstore.Open(path)
 }

@@ -31,9 +31,9 @@ func WithMetricsOpen(open bool) Option {
 
 // observer writes the request log and counts requests into the metrics.
 type observer struct {
-	log     *slog.Logger
-	m       *metrics.Metrics
-	strict  bool
+	log       *slog.Logger
+	m         *metrics.Metrics
+	strict    bool
 	partition string
 }
 
