@@ -5,11 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"sort"
 	"strings"
 	"time"
@@ -41,9 +39,9 @@ func (c contextFlag) Set(s string) error {
 
 // authorizeMain runs `orgd authorize` and returns its exit code.
 func authorizeMain(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("authorize", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	endpoint := fs.String("endpoint", "http://127.0.0.1:4599", "URL of the running orgd server (ORGD_ENDPOINT)")
+	fs := newFlags("authorize", "orgd authorize --account ID --action SERVICE:ACTION [--resource ARN] [--context key=value ...]",
+		"Asks a running orgd whether the SCPs in force allow the request; exits 0 if allowed, 1 if denied, 2 on error.")
+	endpoint := endpointFlag(fs)
 	var req org.AuthorizeRequest
 	fs.StringVar(&req.Account, "account", "", "account whose principal makes the request (required)")
 	fs.StringVar(&req.Action, "action", "", "action, e.g. organizations:LeaveOrganization (required)")
@@ -52,17 +50,17 @@ func authorizeMain(args []string, stdout, stderr io.Writer) int {
 	ctxFlag := contextFlag{}
 	fs.Var(ctxFlag, "context", "condition key=value; repeat for more keys or values")
 	asJSON := fs.Bool("json", false, "print the server's JSON answer instead")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: orgd authorize --account ID --action SERVICE:ACTION [--resource ARN] [--context key=value ...]")
-		fmt.Fprintln(stderr, "Asks a running orgd whether the SCPs in force allow the request; exits 0 if allowed, 1 if denied, 2 on error.")
-		fs.PrintDefaults()
+	err := parseFlags(fs, args, stdout)
+	if err == nil && fs.NArg() > 0 {
+		err = usageErr("authorize", "unexpected argument %q", fs.Arg(0))
 	}
-	setFromEnv(fs, os.LookupEnv, "endpoint") // a string: it cannot be invalid
-	if err := fs.Parse(args); err != nil {
-		return exitError // the flag package has said why, or printed the usage
+	if err == nil {
+		err = requireFlags(fs, "account", "action")
 	}
-	if fs.NArg() > 0 || req.Account == "" || req.Action == "" {
-		fs.Usage()
+	if err != nil {
+		if exitCode("authorize", err, stderr) == 0 {
+			return exitAllowed // -h
+		}
 		return exitError
 	}
 	if len(ctxFlag) > 0 {

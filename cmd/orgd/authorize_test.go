@@ -79,9 +79,9 @@ func TestAuthorizeCommand(t *testing.T) {
 		{"json output", []string{"--json", "--account", "222222222222", "--action", "organizations:LeaveOrganization"}, exitDenied,
 			[]string{`"decision":"EXPLICIT_DENY"`}, ""},
 		{"account in no organization", []string{"--account", "333333333333", "--action", "s3:GetObject"}, exitError, nil, "AWSOrganizationsNotInUseException"},
-		{"missing action", []string{"--account", "222222222222"}, exitError, nil, "usage:"},
+		{"missing action", []string{"--account", "222222222222"}, exitError, nil, "missing required flag --action"},
 		{"bad context", []string{"--account", "222222222222", "--action", "s3:GetObject", "--context", "novalue"}, exitError, nil, "not key=value"},
-		{"stray argument", []string{"--account", "222222222222", "--action", "s3:GetObject", "extra"}, exitError, nil, "usage:"},
+		{"stray argument", []string{"--account", "222222222222", "--action", "s3:GetObject", "extra"}, exitError, nil, `unexpected argument "extra"`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

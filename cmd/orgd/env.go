@@ -116,13 +116,3 @@ func (m authMode) Set(s string) error {
 	*m.p = v
 	return nil
 }
-
-// exitStatus is orgd serve's exit status for err: 2 for a configuration
-// it refuses, 1 for anything else.
-func exitStatus(err error) int {
-	var ce configError
-	if errors.As(err, &ce) {
-		return 2
-	}
-	return 1
-}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"flag"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -40,7 +41,7 @@ func TestServeRefusesBadConfiguration(t *testing.T) {
 			if err == nil {
 				t.Fatal("serve started")
 			}
-			if got := exitStatus(err); got != 2 {
+			if got := exitCode("serve", err, io.Discard); got != 2 {
 				t.Errorf("exit status %d, want 2 (%v)", got, err)
 			}
 			for _, w := range tc.want {

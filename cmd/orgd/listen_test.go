@@ -198,8 +198,8 @@ func TestCheckAdminExposure(t *testing.T) {
 		if err == nil {
 			continue
 		}
-		if exitStatus(err) != 2 {
-			t.Errorf("%s: exit status %d, want 2", name, exitStatus(err))
+		if exitCode("serve", err, io.Discard) != 2 {
+			t.Errorf("%s: exit status %d, want 2", name, exitCode("serve", err, io.Discard))
 		}
 		for _, want := range []string{tc.listen, "anyone", "--admin-token", "loopback", "--admin-open"} {
 			if !strings.Contains(err.Error(), want) {

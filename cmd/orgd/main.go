@@ -7,7 +7,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -19,6 +18,7 @@ import (
 	"time"
 
 	"github.com/orgd/orgd/internal/identity"
+	"github.com/orgd/orgd/internal/metrics"
 	"github.com/orgd/orgd/internal/org"
 	"github.com/orgd/orgd/internal/server"
 	"github.com/orgd/orgd/internal/store"
@@ -34,16 +34,19 @@ func main() {
 	}
 	switch os.Args[1] {
 	case "serve":
-		if err := serve(os.Args[2:]); err != nil {
-			fmt.Fprintln(os.Stderr, "orgd:", err)
-			os.Exit(exitStatus(err))
-		}
+		os.Exit(exitCode("serve", serve(os.Args[2:]), os.Stderr))
 	case "authorize":
 		os.Exit(authorizeMain(os.Args[2:], os.Stdout, os.Stderr))
 	case "export", "import":
 		os.Exit(stateMain(os.Args[1], os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
 	case "version", "--version", "-version":
-		fmt.Println("orgd", server.Version)
+		os.Exit(versionMain(os.Args[2:], os.Stdout, os.Stderr))
+	case "reset":
+		os.Exit(resetMain(os.Args[2:], os.Stdout, os.Stderr))
+	case "clock":
+		os.Exit(clockMain(os.Args[2:], os.Stdout, os.Stderr))
+	case "health":
+		os.Exit(healthMain(os.Args[2:], os.Stdout, os.Stderr))
 	case "help", "-h", "--help":
 		usage()
 	default:
@@ -60,19 +63,25 @@ func usage() {
   orgd export          write a running server's whole state as JSON (orgd export -h)
   orgd import FILE     replace a running server's state with an export (orgd import -h)
   orgd authorize ...   ask a running server whether SCPs allow a request (orgd authorize -h)
+  orgd reset           wipe a running server's state (orgd reset -h)
+  orgd clock [advance DURATION]
+                       print or move a running server's clock (orgd clock -h)
+  orgd health          ask a running server whether it is healthy (orgd health -h)
 `)
 }
 
 func serve(args []string) error {
 	cfg := org.DefaultConfig()
 	q := &cfg.Quotas
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs := newFlags("serve", "orgd serve [flags]", "Runs the server: the Organizations and STS APIs and the admin API (/_orgd/) on one address.")
 	listen := fs.String("listen", "127.0.0.1:4599", "address to listen on (ORGD_LISTEN)")
 	storeURL := fs.String("store", defaultStore(), "where state lives: PATH or bolt:PATH (embedded bbolt file; a directory gets orgd.db), postgres://... (one database shared by several servers) or memory (lost on exit); the default is orgd.db in $ORGD_DATA_DIR, else $XDG_DATA_HOME/orgd, else ~/.local/share/orgd (ORGD_STORE)")
 	defaultAccount := fs.String("default-account", "123456789012", "account of access keys that are not 12-digit account IDs (ORGD_DEFAULT_ACCOUNT)")
 	region := fs.String("region", "us-east-1", "region orgd reports (ORGD_REGION)")
 	var level slog.Level
 	fs.TextVar(&level, "log-level", slog.LevelInfo, "debug, info, warn or error (ORGD_LOG_LEVEL)")
+	logFormat := fs.String("log-format", "text", "text or json (ORGD_LOG_FORMAT)")
+	metricsOpen := fs.Bool("metrics-open", false, "let loopback clients read /_orgd/metrics without the admin token, for a scraper on this host (ORGD_METRICS_OPEN)")
 	mode := identity.Permissive
 	fs.Var(authMode{&mode}, "auth", "permissive (trust any access key) or strict (verify SigV4 against --credentials) (ORGD_AUTH)")
 	credFile := fs.String("credentials", "", "JSON file of access keys and the accounts and principals they map to; see docs/auth.md (ORGD_CREDENTIALS)")
@@ -97,13 +106,16 @@ func serve(args []string) error {
 	if err := setFromEnv(fs, os.LookupEnv); err != nil {
 		return configError{err}
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
+	if err := parseFlags(fs, args, os.Stdout); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageErr("serve", "unexpected argument %q", fs.Arg(0))
+	}
+	log, err := newLogger(*logFormat, level, os.Stderr)
+	if err != nil {
 		return configError{err}
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	slog.SetDefault(log)
 	ids, err := resolver(mode, *credFile, *defaultAccount, cfg.Partition)
 	if err != nil {
@@ -113,11 +125,13 @@ func serve(args []string) error {
 		return err
 	}
 
+	m := metrics.New()
 	st, err := openStore(*storeURL)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	st = m.Store(st)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	svc, err := org.New(ctx, st, cfg)
@@ -128,7 +142,7 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
-	srv := newHTTPServer(server.New(svc, ids, log, serverOptions(*adminToken, *throttled)...), *limits, log)
+	srv := newHTTPServer(server.New(svc, ids, log, append(serverOptions(*adminToken, *throttled), server.WithMetrics(m), server.WithMetricsOpen(*metricsOpen))...), *limits, log)
 	log.Info("orgd listening", "addr", ln.Addr().String(), "store", redactURL(*storeURL), "region", *region, "default_account", *defaultAccount, "auth", ids.Mode, "credentials", ids.Credentials.Len(), "version", server.Version)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(limits.listener(ln)) }()
@@ -182,6 +196,13 @@ func openStore(url string) (store.Store, error) {
 	}
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		path = filepath.Join(path, "orgd.db")
+	}
+	if path == defaultStore() {
+		// orgd's own data directory is made whole, as XDG asks; a path
+		// the user names gets only its last directory (boltstore.Open).
+		if err := os.MkdirAll(filepath.Dir(filepath.Dir(path)), 0o700); err != nil {
+			return nil, fmt.Errorf("--store: %w", err)
+		}
 	}
 	return boltstore.Open(path)
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -23,34 +22,27 @@ const stateTimeout = 5 * time.Minute
 // admin API and returns the exit code: 0 on success, 1 when the server
 // refused or failed, 2 on a usage error.
 func stateMain(cmd string, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	endpoint := fs.String("endpoint", "http://127.0.0.1:4599", "URL of the running orgd server (ORGD_ENDPOINT)")
+	synopsis, about := "orgd export [--endpoint URL] [-o FILE] [--include-sessions]",
+		"Writes a running server's whole state as one JSON document (GET /_orgd/state); NextTokens are left out, valid only where issued."
+	if cmd == "import" {
+		synopsis, about = "orgd import [--endpoint URL] FILE",
+			"Replaces a running server's whole state with a document orgd export wrote (PUT /_orgd/state); FILE - reads standard input; a bad document changes nothing."
+	}
+	fs := newFlags(cmd, synopsis, about)
+	endpoint := endpointFlag(fs)
 	out, sessions := "", false
 	if cmd == "export" {
 		fs.StringVar(&out, "o", "", "write the document to this file instead of standard output")
 		fs.BoolVar(&sessions, "include-sessions", false, "include the STS sessions: their secret keys and session tokens are live credentials")
 	}
-	fs.Usage = func() {
-		if cmd == "export" {
-			fmt.Fprintln(stderr, "usage: orgd export [--endpoint URL] [-o FILE] [--include-sessions]")
-			fmt.Fprintln(stderr, "Writes the server's whole state as one JSON document (GET /_orgd/state). Pagination tokens are")
-			fmt.Fprintln(stderr, "left out of it: they stay valid only on the server that issued them. So are STS sessions, unless")
-			fmt.Fprintln(stderr, "--include-sessions: an imported state then has no live sessions.")
-		} else {
-			fmt.Fprintln(stderr, "usage: orgd import [--endpoint URL] FILE")
-			fmt.Fprintln(stderr, "Replaces the server's whole state with a document orgd export wrote (PUT /_orgd/state); FILE - reads")
-			fmt.Fprintln(stderr, "standard input. The server checks the document and refuses it whole, changing nothing, if it is bad.")
-		}
-		fs.PrintDefaults()
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return exitCode(cmd, err, stderr)
 	}
-	setFromEnv(fs, os.LookupEnv, "endpoint") // a string: it cannot be invalid
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if (cmd == "export" && fs.NArg() != 0) || (cmd == "import" && fs.NArg() != 1) {
-		fs.Usage()
-		return 2
+	switch {
+	case cmd == "export" && fs.NArg() != 0:
+		return exitCode(cmd, usageErr(cmd, "unexpected argument %q", fs.Arg(0)), stderr)
+	case cmd == "import" && fs.NArg() != 1:
+		return exitCode(cmd, usageErr(cmd, "import needs one FILE (- for standard input)"), stderr)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), stateTimeout)
 	defer cancel()
@@ -64,11 +56,7 @@ func stateMain(cmd string, args []string, stdin io.Reader, stdout, stderr io.Wri
 	} else {
 		err = runImport(ctx, url, fs.Arg(0), stdin, stderr)
 	}
-	if err != nil {
-		fmt.Fprintf(stderr, "orgd %s: %v\n", cmd, err)
-		return 1
-	}
-	return 0
+	return exitCode(cmd, err, stderr)
 }
 
 // countRecords returns how many records a document has.

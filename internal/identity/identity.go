@@ -26,6 +26,9 @@ type Caller struct {
 	Principal string
 	// Temporary marks credentials that STS issued.
 	Temporary bool
+	// Region is the region of the request's credential scope: the region
+	// it was signed for, which SCPs see as aws:RequestedRegion.
+	Region string
 }
 
 type ctxKey struct{}
@@ -133,6 +136,15 @@ func (res *Resolver) Identify(r *http.Request) (Caller, error) {
 // IdentifyService is Identify for a request to the endpoint of service,
 // the signing name its credential scope must carry in strict mode.
 func (res *Resolver) IdentifyService(r *http.Request, service string) (Caller, error) {
+	c, err := res.identify(r, service)
+	if err != nil {
+		return Caller{}, err
+	}
+	_, c.Region = CredentialScope(r)
+	return c, nil
+}
+
+func (res *Resolver) identify(r *http.Request, service string) (Caller, error) {
 	if res.Strict() {
 		return res.verify(r, service)
 	}
@@ -218,6 +230,28 @@ func PrincipalOf(c Caller, partition string) string {
 		return c.Principal
 	}
 	return RootARN(partition, c.AccountID)
+}
+
+// CredentialScope returns the access key ID and region a request's SigV4
+// credential names, "" for each it does not. It verifies nothing: it is for
+// requests already identified (the signed region) or refused (the key a log
+// names).
+func CredentialScope(r *http.Request) (accessKeyID, region string) {
+	cred := r.URL.Query().Get("X-Amz-Credential")
+	if h := r.Header.Get("Authorization"); h != "" {
+		cred = ""
+		for _, part := range strings.Split(strings.TrimPrefix(h, "AWS4-HMAC-SHA256 "), ",") {
+			if v, ok := strings.CutPrefix(strings.TrimSpace(part), "Credential="); ok {
+				cred = v
+			}
+		}
+	}
+	parts := strings.Split(cred, "/")
+	if len(parts) != 5 {
+		// Not a credential: whatever it is, a log must not repeat it.
+		return "", ""
+	}
+	return parts[0], parts[2]
 }
 
 // accessKeyID reads the access key from the Authorization header

@@ -182,14 +182,19 @@ func (t *txn) enforceSCPs(c *caller, op string, in any) error {
 		Account:   c.ID,
 		Context: map[string][]string{
 			"aws:PrincipalOrgID":   {c.Org.ID},
-			"aws:RequestedRegion":  {"us-east-1"},
 			"aws:PrincipalAccount": {c.ID},
 		},
+	}
+	// The region the request was signed for; without one the key is
+	// absent, so a condition on it cannot be met by accident.
+	if ident.Region != "" {
+		req.Context["aws:RequestedRegion"] = []string{ident.Region}
 	}
 	d, err := t.scpDecision(c.Org, c.Account, req)
 	if err != nil {
 		return err
 	}
+	t.s.noteSCPDecision(decisionNames[d.Reason])
 	if d.Allowed {
 		return nil
 	}

@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/orgd/orgd/internal/api"
@@ -101,6 +102,8 @@ type Service struct {
 	// docs caches compiled policies by ID (enforce.go loadPolicy), so that
 	// authorizing a call does not parse the policies in force each time.
 	docs sync.Map
+	// scpDecided hears of SCP decisions (stats.go OnSCPDecision).
+	scpDecided atomic.Pointer[func(string)]
 }
 
 var _ api.Handler = (*Service)(nil)

@@ -43,6 +43,7 @@ func TestAdminGuard(t *testing.T) {
 				{"GET", "/_orgd/clock", ""},
 				{"POST", "/_orgd/clock", `{"advanceSeconds": 1}`},
 				{"POST", "/_orgd/reset", ""},
+				{"POST", "/moto-api/reset", ""},
 				{"GET", "/_orgd/state", ""},
 				{"GET", "/_orgd/invariants", ""},
 			} {

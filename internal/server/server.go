@@ -15,6 +15,7 @@ import (
 
 	"github.com/orgd/orgd/internal/api"
 	"github.com/orgd/orgd/internal/identity"
+	"github.com/orgd/orgd/internal/metrics"
 	"github.com/orgd/orgd/internal/org"
 	"github.com/orgd/orgd/internal/sts"
 	"github.com/orgd/orgd/internal/throttle"
@@ -28,8 +29,10 @@ var Version = "dev"
 type Option func(*options)
 
 type options struct {
-	adminToken string
-	limiter    *throttle.Limiter
+	adminToken  string
+	limiter     *throttle.Limiter
+	metrics     *metrics.Metrics
+	metricsOpen bool
 }
 
 // WithThrottle limits each account's calls of each operation with l, as
@@ -67,6 +70,11 @@ func New(svc *org.Service, ids *identity.Resolver, log *slog.Logger, opts ...Opt
 	mux.HandleFunc("PUT /_orgd/state", guard(a.importState))
 	mux.HandleFunc("GET /_orgd/invariants", guard(a.invariants))
 	mux.HandleFunc("POST /_orgd/authorize", guard(a.authorize))
+	// Operations (observe.go): the request log, metrics, and moto's reset,
+	// so that suites written for moto's server mode run unchanged.
+	obs := newObserver(svc, ids.Strict(), log, o.metrics)
+	mux.HandleFunc("GET /_orgd/metrics", obs.metricsHandler(guard, o.metricsOpen))
+	mux.HandleFunc("POST /moto-api/reset", guard(a.reset))
 	mux.HandleFunc("/_orgd/", func(w http.ResponseWriter, r *http.Request) {
 		if allow := allowedMethods(mux, r); len(allow) > 0 {
 			w.Header().Set("Allow", strings.Join(allow, ", "))
@@ -78,12 +86,12 @@ func New(svc *org.Service, ids *identity.Resolver, log *slog.Logger, opts ...Opt
 	// STS shares the endpoint: identity needs the server clock and the
 	// sessions STS stores.
 	ids = ids.With(svc.Now, svc)
-	orgs := &wire.Server{Handler: svc, Identify: ids.Identify, Log: log}
+	orgs := &wire.Server{Handler: svc, Identify: ids.Identify, Log: log, Observe: obs.request}
 	if o.limiter != nil {
 		orgs.Allow = o.limiter.Allow
 	}
 	tokens := &sts.Handler{Service: svc, Partition: svc.Config().Partition, Log: log, KeyAccount: ids.AccountOfKey,
-		Federation: ids.Credentials.Federation(), Strict: ids.Strict(),
+		Federation: ids.Credentials.Federation(), Strict: ids.Strict(), Observe: obs.request,
 		Identify: func(r *http.Request) (identity.Caller, error) { return ids.IdentifyService(r, identity.ServiceSTS) }}
 	apiHandler := func(w http.ResponseWriter, r *http.Request) {
 		if sts.Match(r) {
@@ -100,7 +108,7 @@ func New(svc *org.Service, ids *identity.Resolver, log *slog.Logger, opts ...Opt
 		orgs.ServeHTTP(w, r)
 	}
 	mux.HandleFunc("/", apiHandler)
-	return recoverPanics(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return recoverPanics(obs.admin(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// The mux would redirect a path such as "//" to its clean form,
 		// which no SDK follows for a POST: outside the admin API every
 		// path is the API's.
@@ -109,7 +117,7 @@ func New(svc *org.Service, ids *identity.Resolver, log *slog.Logger, opts ...Opt
 			return
 		}
 		mux.ServeHTTP(w, r)
-	}), log)
+	})), log)
 }
 
 // cleanPath is p as ServeMux cleans it: no empty, . or .. elements, and

@@ -3,6 +3,7 @@ package shapes_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -246,7 +247,13 @@ func TestRegistryPatternsAnchored(t *testing.T) {
 func TestRegistryMatchesModel(t *testing.T) {
 	raw, err := readModel()
 	if err != nil {
-		t.Skipf("model not available: %v", err)
+		// AWS's model is not in the repository: it sits beside the work
+		// tree (../shared/aws-models), where developers and CI have it.
+		msg := fmt.Sprintf("SKIP: AWS's Organizations model is not beside this work tree, so the registry is not checked against it: %v", err)
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg + " (CI needs it)")
+		}
+		t.Skip(msg)
 	}
 	var model struct {
 		Shapes map[string]struct {

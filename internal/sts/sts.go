@@ -62,6 +62,8 @@ type Handler struct {
 	// Partition is the ARN partition; "" means "aws".
 	Partition string
 	Log       *slog.Logger
+	// Observe, when set, is told of every request once it is answered.
+	Observe func(*http.Request, wire.Exchange)
 }
 
 // Match reports whether r is an STS request: Action in the query string,
@@ -208,25 +210,31 @@ var unimplemented = map[string]bool{
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	id := wire.NewRequestID()
-	w.Header().Set("x-amzn-RequestId", id)
-	action, out, err := h.serve(w, r, id)
-	if err != nil {
-		h.writeError(w, id, action, err)
-		return
+	start := time.Now()
+	x := wire.Exchange{RequestID: wire.NewRequestID(), Status: http.StatusOK}
+	w.Header().Set("x-amzn-RequestId", x.RequestID)
+	var out any
+	var err error
+	x.Op, out, err = h.serve(w, r, &x)
+	var b []byte
+	if err == nil {
+		b, err = xml.Marshal(out)
 	}
-	b, err := xml.Marshal(out)
 	if err != nil {
-		h.writeError(w, id, action, err)
-		return
+		h.writeError(w, &x, err)
+	} else {
+		w.Header().Set("Content-Type", "text/xml")
+		w.WriteHeader(http.StatusOK)
+		w.Write(append([]byte(xml.Header), b...))
 	}
-	w.Header().Set("Content-Type", "text/xml")
-	w.WriteHeader(http.StatusOK)
-	w.Write(append([]byte(xml.Header), b...))
-	h.log().Debug("sts request", "action", action, "status", http.StatusOK, "request_id", id)
+	if h.Observe != nil {
+		x.Duration = time.Since(start)
+		h.Observe(r, x)
+	}
 }
 
-func (h *Handler) serve(w http.ResponseWriter, r *http.Request, id string) (action string, out any, err error) {
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, x *wire.Exchange) (action string, out any, err error) {
+	id := x.RequestID
 	ctx := r.Context()
 	now, err := h.Service.Now(ctx)
 	if err != nil {
@@ -242,9 +250,11 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, id string) (acti
 	var caller identity.Caller
 	if perr != nil || !unsigned[action] {
 		if caller, err = h.Identify(r); err != nil {
+			x.Unauthenticated = true
 			return action, nil, err
 		}
 	}
+	x.Caller = caller
 	if perr != nil {
 		return action, nil, perr
 	}
@@ -310,7 +320,8 @@ func (h *Handler) partition() string {
 	return h.Partition
 }
 
-func (h *Handler) writeError(w http.ResponseWriter, id, action string, err error) {
+func (h *Handler) writeError(w http.ResponseWriter, x *wire.Exchange, err error) {
+	id, action := x.RequestID, x.Op
 	var se *stsError
 	var ae *api.Error
 	switch {
@@ -320,6 +331,7 @@ func (h *Handler) writeError(w http.ResponseWriter, id, action string, err error
 		se = &stsError{m.status, m.code, ae.Message}
 	default:
 		if errors.Is(err, context.Canceled) {
+			x.Status, x.Exception = 499, "RequestCanceled"
 			return
 		}
 		h.log().Error("sts internal error", "action", action, "err", err, "request_id", id)
@@ -333,7 +345,7 @@ func (h *Handler) writeError(w http.ResponseWriter, id, action string, err error
 	w.Header().Set("Content-Type", "text/xml")
 	w.WriteHeader(se.status)
 	w.Write(append([]byte(xml.Header), b...))
-	h.log().Debug("sts request", "action", action, "status", se.status, "error", se.code, "request_id", id)
+	x.Status, x.Exception, x.Message = se.status, se.code, se.message
 }
 
 func (h *Handler) log() *slog.Logger {

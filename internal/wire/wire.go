@@ -16,6 +16,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/orgd/orgd/internal/api"
 	"github.com/orgd/orgd/internal/identity"
@@ -43,28 +44,47 @@ type Server struct {
 	// Allow, when set, decides whether the caller's account may call op
 	// now; a refusal is a TooManyRequestsException.
 	Allow func(account, op string) bool
+	// Observe, when set, is told of every request once it is answered,
+	// for the request log and metrics.
+	Observe func(*http.Request, Exchange)
+}
+
+// Exchange is what a server knows of one answered request.
+type Exchange struct {
+	Op     string          // the operation or action; "" when unknown
+	Caller identity.Caller // zero when the request was not identified
+	// Unauthenticated marks a request Identify refused.
+	Unauthenticated bool
+	Status          int
+	Exception       string // the error's type; "" on success
+	Message         string // the error's message
+	RequestID       string
+	Duration        time.Duration
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	id := NewRequestID()
-	w.Header().Set(requestIDHeader, id)
-	op, out, err := s.serve(r)
-	if err != nil {
-		s.writeError(w, r, id, op, err)
-		return
-	}
+	x := Exchange{RequestID: NewRequestID(), Status: http.StatusOK}
+	start := time.Now()
+	w.Header().Set(requestIDHeader, x.RequestID)
+	var out any
+	var err error
+	x.Op, out, err = s.serve(r, &x)
 	body := []byte("{}")
-	if out != nil {
-		if body, err = json.Marshal(out); err != nil {
-			s.writeError(w, r, id, op, err)
-			return
-		}
+	if err == nil && out != nil {
+		body, err = json.Marshal(out)
 	}
-	writeBody(w, http.StatusOK, body)
-	s.log().Debug("request", "op", op, "status", http.StatusOK, "request_id", id)
+	if err != nil {
+		s.writeError(w, &x, err)
+	} else {
+		writeBody(w, http.StatusOK, body)
+	}
+	if s.Observe != nil {
+		x.Duration = time.Since(start)
+		s.Observe(r, x)
+	}
 }
 
-func (s *Server) serve(r *http.Request) (op string, out any, err error) {
+func (s *Server) serve(r *http.Request, x *Exchange) (op string, out any, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			s.log().Error("panic serving request", "op", op, "panic", p, "stack", string(debug.Stack()))
@@ -82,8 +102,10 @@ func (s *Server) serve(r *http.Request) (op string, out any, err error) {
 	op = name
 	caller, err := s.Identify(r)
 	if err != nil {
+		x.Unauthenticated = true
 		return op, nil, err
 	}
+	x.Caller = caller
 	if s.Allow != nil && !s.Allow(caller.AccountID, op) {
 		return op, nil, api.NewTooManyRequests("Rate exceeded")
 	}
@@ -230,13 +252,14 @@ func Status(e *api.Error) int {
 	return http.StatusBadRequest
 }
 
-func (s *Server) writeError(w http.ResponseWriter, r *http.Request, id, op string, err error) {
+func (s *Server) writeError(w http.ResponseWriter, x *Exchange, err error) {
 	var e *api.Error
 	if !errors.As(err, &e) {
 		if errors.Is(err, context.Canceled) {
+			x.Status, x.Exception = 499, "RequestCanceled"
 			return
 		}
-		s.log().Error("internal error", "op", op, "err", err, "request_id", id)
+		s.log().Error("internal error", "op", x.Op, "err", err, "request_id", x.RequestID)
 		e = &api.Error{Type: api.ErrService, Message: internalMessage}
 	}
 	body := map[string]string{"__type": e.Type, "Message": e.Message}
@@ -247,9 +270,8 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, id, op strin
 		body["Type"] = "Organizations"
 	}
 	b, _ := json.Marshal(body)
-	status := Status(e)
-	writeBody(w, status, b)
-	s.log().Debug("request", "op", op, "status", status, "error", e.Type, "reason", e.Reason, "request_id", id)
+	x.Status, x.Exception, x.Message = Status(e), e.Type, e.Message
+	writeBody(w, x.Status, b)
 }
 
 // internalMessage is the message of a ServiceException: the details go

@@ -22,6 +22,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -44,7 +45,13 @@ type Store struct {
 // It fails after a second rather than hang when another process holds the
 // file.
 func Open(path string) (*Store, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+	// Only the file's own directory is made: a mistyped path must not
+	// become a tree of directories.
+	dir := filepath.Dir(path)
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("boltstore: cannot create %s: %s does not exist (orgd makes only the store file's own directory)", dir, filepath.Dir(dir))
+		}
 		return nil, fmt.Errorf("boltstore: %w", err)
 	}
 	// bbolt's defaults fsync every commit (NoSync and NoGrowSync false);
@@ -53,6 +60,9 @@ func Open(path string) (*Store, error) {
 	if err != nil {
 		if errors.Is(err, bolt.ErrTimeout) {
 			return nil, fmt.Errorf("boltstore: %s is in use by another process", path)
+		}
+		if errors.As(err, new(*fs.PathError)) {
+			return nil, fmt.Errorf("boltstore: %w", err) // it names the path already
 		}
 		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
 	}

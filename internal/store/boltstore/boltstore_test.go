@@ -34,7 +34,7 @@ func BenchmarkStore(b *testing.B) {
 }
 
 func TestReopenKeepsData(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "nested", "dir", "orgd.db")
+	path := filepath.Join(t.TempDir(), "dir", "orgd.db")
 	s, err := boltstore.Open(path)
 	if err != nil {
 		t.Fatal(err)

@@ -115,6 +115,7 @@ func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 		if attempt == maxAttempts {
 			return fmt.Errorf("pgstore: gave up after %d conflicting attempts: %w", attempt, err)
 		}
+		store.ConflictRetried()
 		// Full jitter spreads the losers out so they stop colliding.
 		d := min(backoffCap, backoffBase<<min(attempt-1, 20))
 		timer := time.NewTimer(rand.N(d) + time.Millisecond)

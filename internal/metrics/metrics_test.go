@@ -1,0 +1,68 @@
+package metrics
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/orgd/orgd/internal/api"
+	"github.com/orgd/orgd/internal/org"
+)
+
+type stats struct {
+	st  org.Stats
+	err error
+}
+
+func (s *stats) Stats(context.Context) (org.Stats, error) { return s.st, s.err }
+
+func scrape(t *testing.T, m *Metrics) (int, string) {
+	t.Helper()
+	w := httptest.NewRecorder()
+	m.Handler().ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/", nil))
+	return w.Code, w.Body.String()
+}
+
+func TestStateAndRequests(t *testing.T) {
+	m := New()
+	src := &stats{st: org.Stats{Organizations: 2, Accounts: 7, Migrations: 1,
+		OpenHandshakes: map[api.ActionType]int{api.ActionTypeInvite: 3}}}
+	m.CollectState(src)
+	m.Request("ListAccounts", "", 3*time.Millisecond)
+	m.Request("ListAccounts", api.ErrAccessDenied, time.Millisecond)
+	m.Request("", "UnknownOperationException", time.Millisecond)
+	m.SCPDecision("NO_ALLOW")
+	code, body := scrape(t, m)
+	if code != 200 {
+		t.Fatalf("%d %s", code, body)
+	}
+	for _, want := range []string{
+		"orgd_organizations 2", "orgd_accounts 7", "orgd_migrations_in_progress 1",
+		`orgd_open_handshakes{action="INVITE"} 3`, `orgd_open_handshakes{action="TRANSFER_RESPONSIBILITY"} 0`,
+		`orgd_requests_total{operation="ListAccounts",outcome="ok"} 1`,
+		`orgd_requests_total{operation="ListAccounts",outcome="AccessDeniedException"} 1`,
+		`orgd_requests_total{operation="unknown",outcome="UnknownOperationException"} 1`,
+		`orgd_request_duration_seconds_count{operation="ListAccounts"} 2`,
+		`orgd_scp_decisions_total{result="NO_ALLOW"} 1`,
+		"go_goroutines ", "process_",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("no %q in the scrape", want)
+		}
+	}
+}
+
+// A scrape whose state cannot be counted fails and says why, rather than
+// reporting zeros.
+func TestStateError(t *testing.T) {
+	m := New()
+	m.CollectState(&stats{err: errors.New("store unreachable")})
+	code, body := scrape(t, m)
+	if code != http.StatusInternalServerError || !strings.Contains(body, "store unreachable") || strings.Contains(body, "orgd_organizations 0") {
+		t.Fatalf("%d %s", code, body)
+	}
+}
