@@ -29,9 +29,6 @@ type Event struct {
 	TLSDetails *struct {
 		TLSVersion string `json:"tlsVersion"`
 	} `json:"tlsDetails"`
-	// OrgdFile is set only when a file ended inside its Records array and
-	// the next file's marker was read as a record.
-	OrgdFile string `json:"orgdFile"`
 }
 
 type userIdentity struct {

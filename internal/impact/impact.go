@@ -6,10 +6,11 @@ package impact
 
 import (
 	"context"
-	"errors"
 	"io"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/orgd/orgd/internal/org"
@@ -42,32 +43,51 @@ type Options struct {
 // Replay reads every event from r and decides it with sim, now and with
 // the proposal. Records of unknown shape are counted, not fatal; a
 // stream that cannot be read further ends the replay with its error.
+//
+// Reading the stream is sequential, but records are decoded and decided
+// by one worker per CPU, in batches; each worker keeps its own tallies,
+// merged at the end in stream order so the report does not depend on
+// which worker saw what.
 func Replay(ctx context.Context, sim *org.Simulation, r *Reader, opts Options) (*Report, error) {
-	b := newBuilder()
-	rc := newRequestContext()
-	var e Event
-	for n := 0; ; n++ {
-		if n&4095 == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
+	workers := runtime.GOMAXPROCS(0)
+	full := make(chan *batch, 2*workers)
+	free := make(chan *batch, 3*workers)
+	builders := make([]*builder, workers)
+	var wg sync.WaitGroup
+	for w := range builders {
+		b := newBuilder()
+		builders[w] = b
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rc := newRequestContext()
+			var e Event
+			for bt := range full {
+				for i := range bt.recs {
+					rec := &bt.recs[i]
+					at := position{file: rec.file, record: rec.record, seq: rec.seq}
+					if reason := decodeRecord(bt.buf[rec.start:rec.end], rec.lookup, &e); reason != "" {
+						b.shape(at, reason)
+						continue
+					}
+					b.decide(sim, rc, &e, at)
+				}
+				select {
+				case free <- bt:
+				default:
+				}
 			}
-			if opts.Progress != nil && n > 0 {
-				opts.Progress(n)
-			}
-		}
-		err := r.Next(&e)
-		if err == io.EOF {
-			break
-		}
-		var se *ShapeError
-		if errors.As(err, &se) {
-			b.shape(se)
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		b.decide(sim, rc, &e, r)
+		}()
+	}
+	err := feed(ctx, r, full, free, opts.Progress)
+	close(full)
+	wg.Wait()
+	if err != nil {
+		return nil, err
+	}
+	b := builders[0]
+	for _, other := range builders[1:] {
+		b.merge(other)
 	}
 	now := time.Now
 	if opts.Now != nil {
@@ -76,8 +96,68 @@ func Replay(ctx context.Context, sim *org.Simulation, r *Reader, opts Options) (
 	return b.report(sim, r.Files(), now()), nil
 }
 
+// batch is records copied out of the stream for a worker.
+type batch struct {
+	buf  []byte
+	recs []rawRecord
+}
+
+type rawRecord struct {
+	start, end  int
+	lookup      bool
+	file        string
+	record, seq int
+}
+
+const batchSize = 512
+
+// feed reads r's records into batches until the stream ends.
+func feed(ctx context.Context, r *Reader, full, free chan *batch, progress func(int)) error {
+	bt := &batch{}
+	for seq := 0; ; seq++ {
+		if seq&4095 == 0 && seq > 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if progress != nil {
+				progress(seq)
+			}
+		}
+		raw, err := r.nextRecord()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		start := len(bt.buf)
+		bt.buf = append(bt.buf, raw...)
+		bt.recs = append(bt.recs, rawRecord{start: start, end: len(bt.buf), lookup: r.array == "Events", file: r.file, record: r.record, seq: seq})
+		if len(bt.recs) == batchSize {
+			full <- bt
+			select {
+			case bt = <-free:
+				bt.buf, bt.recs = bt.buf[:0], bt.recs[:0]
+			default:
+				bt = &batch{}
+			}
+		}
+	}
+	if len(bt.recs) > 0 {
+		full <- bt
+	}
+	return nil
+}
+
+// position is where a record is: its file and number there (from 1), and
+// its place in the whole stream.
+type position struct {
+	file        string
+	record, seq int
+}
+
 // decide classifies one event and adds it to the report.
-func (b *builder) decide(sim *org.Simulation, rc *requestContext, e *Event, r *Reader) {
+func (b *builder) decide(sim *org.Simulation, rc *requestContext, e *Event, at position) {
 	switch e.EventType {
 	case "", "AwsApiCall":
 	case "AwsServiceEvent", "AwsConsoleSignIn":
@@ -86,17 +166,17 @@ func (b *builder) decide(sim *org.Simulation, rc *requestContext, e *Event, r *R
 		b.allowed(true)
 		return
 	default:
-		b.shape(r.lastShape("eventType " + e.EventType + " is not an API call"))
+		b.shape(at, "eventType "+e.EventType+" is not an API call")
 		return
 	}
 	p := e.principal()
 	if !p.known {
-		b.shape(r.lastShape("userIdentity type " + quoteOrNone(e.UserIdentity.Type) + " is not one SCPs are defined for"))
+		b.shape(at, "userIdentity type "+quoteOrNone(e.UserIdentity.Type)+" is not one SCPs are defined for")
 		return
 	}
 	action := e.action()
 	if e.failedOnAWS() {
-		b.failed(p.account, p.arn, action, e.ErrorCode)
+		b.failed(at, p.account, p.arn, action, e.ErrorCode)
 		return
 	}
 	if p.exempt {
@@ -138,17 +218,17 @@ func (b *builder) decide(sim *org.Simulation, rc *requestContext, e *Event, r *R
 	nowAllowed := now.Allowed || now.Reason == scp.ReasonUndetermined
 	switch {
 	case proposed.Reason == scp.ReasonUndetermined:
-		b.open(p.account, p.arn, action, proposed)
+		b.open(at, p.account, p.arn, action, proposed)
 	case nowAllowed && proposed.Allowed:
 		b.allowed(now.Reason == scp.ReasonExempt && proposed.Reason == scp.ReasonExempt)
 	case nowAllowed:
-		b.denied(&b.newlyDenied, p.account, p.arn, action, proposed, e.EventID)
+		b.denied(b.newlyDenied, at, p.account, p.arn, action, proposed, e.EventID)
 		b.sum.NewlyDenied++
 	case proposed.Allowed:
-		b.called(&b.newlyAllowed, p.account, p.arn, action, now)
+		b.called(b.newlyAllowed, at, p.account, p.arn, action, now)
 		b.sum.NewlyAllowed++
 	default:
-		b.denied(&b.stillDenied, p.account, p.arn, action, proposed, e.EventID)
+		b.denied(b.stillDenied, at, p.account, p.arn, action, proposed, e.EventID)
 		b.sum.StillDenied++
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +12,9 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // Reader reads CloudTrail events, one at a time, from a stream of JSON
@@ -22,7 +24,7 @@ import (
 // file the values after them come from. Only one event is held at a
 // time, so memory does not grow with the number of events.
 type Reader struct {
-	dec *json.Decoder
+	dec *jsontext.Decoder
 	// Where the reader is: the file, the index of the next record in
 	// it, and the stream offset at which the file began.
 	file      string
@@ -32,15 +34,17 @@ type Reader struct {
 	array     string // "Records" or "Events" while inside that array; "" between
 	inObject  bool   // inside a top-level object
 	sawArray  bool   // the current top-level object held an array of events
-	lookup    struct {
-		CloudTrailEvent *string
-	}
 }
+
+// Records are decoded with encoding/json/v2's prototype: it skips the
+// fields an Event does not hold at a fraction of encoding/json's cost.
+// Names match exactly, as CloudTrail spells them.
+var decodeOptions = json.JoinOptions(jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
 
 // NewReader reads from r; name is the file the stream starts with, until
 // a marker names another.
 func NewReader(r io.Reader, name string) *Reader {
-	return &Reader{dec: json.NewDecoder(r), file: name}
+	return &Reader{dec: jsontext.NewDecoder(r, decodeOptions), file: name}
 }
 
 // ShapeError is a record Reader could read but that is not a CloudTrail
@@ -60,7 +64,7 @@ func (e *ShapeError) Error() string {
 func (r *Reader) Files() int { return r.files }
 
 func (r *Reader) fail(format string, args ...any) error {
-	where := fmt.Sprintf("%s: record %d", r.file, r.record+1)
+	where := fmt.Sprintf("%s: record %d", r.file, r.record+1) // the one being read
 	if r.array == "" {
 		where = fmt.Sprintf("%s: at byte %d", r.file, r.dec.InputOffset()-r.fileStart)
 	}
@@ -71,9 +75,9 @@ func (r *Reader) syntax(err error) error {
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return r.fail("the file ends in the middle of its JSON")
 	}
-	var se *json.SyntaxError
+	var se *jsontext.SyntacticError
 	if errors.As(err, &se) {
-		return r.fail("not valid JSON: %v", err)
+		return r.fail("not valid JSON: %v", se.Err)
 	}
 	return r.fail("%v", err)
 }
@@ -83,106 +87,136 @@ func (r *Reader) syntax(err error) error {
 // other error when the stream cannot be read further (malformed JSON, a
 // file that is not CloudTrail's), naming the file and record.
 func (r *Reader) Next(e *Event) error {
+	raw, err := r.nextRecord()
+	if err != nil {
+		return err
+	}
+	if reason := decodeRecord(raw, r.array == "Events", e); reason != "" {
+		return r.lastShape(reason)
+	}
+	return nil
+}
+
+// fileMarker starts the markers Copy writes; one read as a record means
+// the file before it ended inside its array.
+var fileMarker = []byte(`{"orgdFile":`)
+
+// nextRecord returns the next element of a Records or Events array, as
+// JSON valid until the next call; r.file and r.record say where it is.
+func (r *Reader) nextRecord() ([]byte, error) {
 	for {
 		if r.array != "" {
-			if r.dec.More() {
-				return r.event(e)
+			if r.dec.PeekKind() != ']' {
+				raw, err := r.dec.ReadValue()
+				if err != nil {
+					return nil, r.syntax(err)
+				}
+				if bytes.HasPrefix(raw, fileMarker) {
+					return nil, r.fail("the file ends in the middle of its JSON")
+				}
+				r.record++
+				return raw, nil
 			}
-			if _, err := r.dec.Token(); err != nil { // ]
-				return r.syntax(err)
+			if _, err := r.dec.ReadToken(); err != nil {
+				return nil, r.syntax(err)
 			}
 			r.array = ""
 		}
 		if r.inObject {
-			if !r.dec.More() {
-				if _, err := r.dec.Token(); err != nil { // }
-					return r.syntax(err)
+			if r.dec.PeekKind() == '}' {
+				if _, err := r.dec.ReadToken(); err != nil {
+					return nil, r.syntax(err)
 				}
 				r.inObject = false
 				if !r.sawArray {
-					return r.fail("not a CloudTrail file: no Records or Events array")
+					return nil, r.fail("not a CloudTrail file: no Records or Events array")
 				}
 				continue
 			}
-			tok, err := r.dec.Token()
+			tok, err := r.dec.ReadToken()
 			if err != nil {
-				return r.syntax(err)
+				return nil, r.syntax(err)
 			}
-			key, _ := tok.(string)
-			switch key {
+			switch key := tok.String(); key {
 			case "Records", "Events":
-				if tok, err := r.dec.Token(); err != nil {
-					return r.syntax(err)
-				} else if d, ok := tok.(json.Delim); !ok || d != '[' {
-					return r.fail("%s is not an array", key)
+				if r.dec.PeekKind() != '[' {
+					return nil, r.fail("%s is not an array", key)
+				}
+				if _, err := r.dec.ReadToken(); err != nil {
+					return nil, r.syntax(err)
 				}
 				r.array, r.sawArray = key, true
 			case "orgdFile":
-				var name string
-				if err := r.dec.Decode(&name); err != nil {
-					return r.syntax(err)
+				tok, err := r.dec.ReadToken()
+				if err != nil {
+					return nil, r.syntax(err)
 				}
-				r.file, r.record, r.fileStart, r.sawArray = name, 0, r.dec.InputOffset(), true
+				r.file, r.record, r.fileStart, r.sawArray = tok.String(), 0, r.dec.InputOffset(), true
 				r.files++
 			default:
 				// NextToken and whatever else sits beside the events.
-				var skip json.RawMessage
-				if err := r.dec.Decode(&skip); err != nil {
-					return r.syntax(err)
+				if err := r.dec.SkipValue(); err != nil {
+					return nil, r.syntax(err)
 				}
 			}
 			continue
 		}
-		tok, err := r.dec.Token()
+		tok, err := r.dec.ReadToken()
 		if err == io.EOF {
-			return io.EOF
+			return nil, io.EOF
 		}
 		if err != nil {
-			return r.syntax(err)
+			return nil, r.syntax(err)
 		}
-		if d, ok := tok.(json.Delim); !ok || d != '{' {
-			return r.fail("not a CloudTrail file: expected a JSON object")
+		if tok.Kind() != '{' {
+			return nil, r.fail("not a CloudTrail file: expected a JSON object")
 		}
 		r.inObject, r.sawArray = true, false
 	}
 }
 
-// event decodes the next element of the Records or Events array.
-func (r *Reader) event(e *Event) error {
-	defer func() { r.record++ }()
-	*e = Event{}
-	var err error
-	if r.array == "Records" {
-		err = r.dec.Decode(e)
-	} else {
-		r.lookup.CloudTrailEvent = nil
-		if err = r.dec.Decode(&r.lookup); err == nil {
-			if r.lookup.CloudTrailEvent == nil {
-				return r.shape("lookup-events entry without CloudTrailEvent")
-			}
-			if err := json.Unmarshal([]byte(*r.lookup.CloudTrailEvent), e); err != nil {
-				return r.shape("CloudTrailEvent is not a CloudTrail record: " + err.Error())
-			}
-		}
-	}
-	if err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			return r.shape("not a CloudTrail record: " + err.Error())
-		}
-		return r.syntax(err)
-	}
-	if e.OrgdFile != "" {
-		return r.fail("the file ends in the middle of its JSON")
-	}
-	if e.EventSource == "" || e.EventName == "" {
-		return r.shape("no eventSource or eventName")
-	}
-	return nil
+// lookupEntry is the member of a lookup-events entry the replay reads.
+type lookupEntry struct {
+	CloudTrailEvent *string
 }
 
-func (r *Reader) shape(reason string) *ShapeError {
-	return &ShapeError{File: r.file, Record: r.record + 1, Reason: reason}
+// decodeRecord decodes one array element into e; lookup says it is a
+// lookup-events entry. It returns why the record is not an event it
+// understands, or "".
+func decodeRecord(raw []byte, lookup bool, e *Event) string {
+	*e = Event{}
+	if lookup {
+		var entry lookupEntry
+		if err := json.Unmarshal(raw, &entry, decodeOptions); err != nil {
+			return "not a lookup-events entry: " + semantic(err)
+		}
+		if entry.CloudTrailEvent == nil {
+			return "lookup-events entry without CloudTrailEvent"
+		}
+		raw = []byte(*entry.CloudTrailEvent)
+		if !jsontext.Value(raw).IsValid() {
+			return "CloudTrailEvent is not a CloudTrail record: not valid JSON"
+		}
+	}
+	if err := json.Unmarshal(raw, e, decodeOptions); err != nil {
+		return "not a CloudTrail record: " + semantic(err)
+	}
+	if e.EventSource == "" || e.EventName == "" {
+		return "no eventSource or eventName"
+	}
+	return ""
+}
+
+// semantic says briefly why a value did not fit.
+func semantic(err error) string {
+	var se *json.SemanticError
+	if errors.As(err, &se) {
+		if se.JSONPointer != "" {
+			return fmt.Sprintf("%s is a JSON %s", strings.TrimPrefix(string(se.JSONPointer), "/"), se.JSONKind)
+		}
+		return fmt.Sprintf("a JSON %s", se.JSONKind)
+	}
+	return err.Error()
 }
 
 // File is a CloudTrail file to read.

@@ -65,6 +65,7 @@ type DeniedGroup struct {
 	Sid         string `json:"sid,omitempty"`
 	Explanation string `json:"explanation"`
 	Example     string `json:"exampleEventId,omitempty"`
+	first       int    // stream position of the first call
 }
 
 // CallGroup is calls and how many there were, with what decided them
@@ -73,6 +74,7 @@ type CallGroup struct {
 	Call
 	Count       int    `json:"count"`
 	Explanation string `json:"explanation"`
+	first       int
 }
 
 // UndeterminedGroup is calls the proposal cannot be decided for from
@@ -86,6 +88,7 @@ type UndeterminedGroup struct {
 	Target      string   `json:"target"`
 	Statement   int      `json:"statement"`
 	Explanation string   `json:"explanation"`
+	first       int
 }
 
 // FailedGroup is calls AWS had already refused.
@@ -93,6 +96,7 @@ type FailedGroup struct {
 	Call
 	Count     int    `json:"count"`
 	ErrorCode string `json:"errorCode"`
+	first     int
 }
 
 // ShapeGroup is records not understood, for one reason, with the first.
@@ -100,6 +104,7 @@ type ShapeGroup struct {
 	Reason string `json:"reason"`
 	Count  int    `json:"count"`
 	First  string `json:"first"` // file: record N
+	first  int
 }
 
 type builder struct {
@@ -144,37 +149,37 @@ func (b *builder) allowed(exempt bool) {
 	}
 }
 
-func (b *builder) denied(into *map[deniedKey]*DeniedGroup, account, principal, action string, d org.SimDecision, eventID string) {
+func (b *builder) denied(into map[deniedKey]*DeniedGroup, at position, account, principal, action string, d org.SimDecision, eventID string) {
 	b.sum.Events++
 	c := Call{account, principal, action}
 	k := deniedKey{c, d.By.PolicyID, d.By.TargetID, d.By.Statement}
-	g := (*into)[k]
+	g := into[k]
 	if g == nil {
 		g = &DeniedGroup{Call: c, Decision: decisionNames[d.Reason], PolicyType: string(d.PolicyType), PolicyID: d.By.PolicyID, PolicyName: d.By.PolicyName,
-			Target: d.By.TargetID, TargetName: d.By.TargetName, Statement: d.By.Statement, Sid: d.By.Sid, Explanation: d.String(), Example: eventID}
-		(*into)[k] = g
+			Target: d.By.TargetID, TargetName: d.By.TargetName, Statement: d.By.Statement, Sid: d.By.Sid, Explanation: d.String(), Example: eventID, first: at.seq}
+		into[k] = g
 	}
 	g.Count++
 }
 
-func (b *builder) called(into *map[Call]*CallGroup, account, principal, action string, d org.SimDecision) {
+func (b *builder) called(into map[Call]*CallGroup, at position, account, principal, action string, d org.SimDecision) {
 	b.sum.Events++
 	c := Call{account, principal, action}
-	g := (*into)[c]
+	g := into[c]
 	if g == nil {
-		g = &CallGroup{Call: c, Explanation: d.String()}
-		(*into)[c] = g
+		g = &CallGroup{Call: c, Explanation: d.String(), first: at.seq}
+		into[c] = g
 	}
 	g.Count++
 }
 
-func (b *builder) open(account, principal, action string, d org.SimDecision) {
+func (b *builder) open(at position, account, principal, action string, d org.SimDecision) {
 	b.sum.Events++
 	b.sum.Undetermined++
 	c := Call{account, principal, action}
 	g := b.undetermined[c]
 	if g == nil {
-		g = &UndeterminedGroup{Call: c, PolicyID: d.By.PolicyID, PolicyName: d.By.PolicyName, Target: d.By.TargetID, Statement: d.By.Statement, Explanation: d.String()}
+		g = &UndeterminedGroup{Call: c, PolicyID: d.By.PolicyID, PolicyName: d.By.PolicyName, Target: d.By.TargetID, Statement: d.By.Statement, Explanation: d.String(), first: at.seq}
 		b.undetermined[c] = g
 	}
 	for _, k := range d.MissingKeys {
@@ -194,27 +199,91 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-func (b *builder) failed(account, principal, action, code string) {
+func (b *builder) failed(at position, account, principal, action, code string) {
 	b.sum.Events++
 	b.sum.FailedOnAWS++
 	k := failedKey{Call{account, principal, action}, code}
 	g := b.failedOnAWS[k]
 	if g == nil {
-		g = &FailedGroup{Call: k.Call, ErrorCode: code}
+		g = &FailedGroup{Call: k.Call, ErrorCode: code, first: at.seq}
 		b.failedOnAWS[k] = g
 	}
 	g.Count++
 }
 
-func (b *builder) shape(e *ShapeError) {
+func (b *builder) shape(at position, reason string) {
 	b.sum.Events++
 	b.sum.UnknownShape++
-	g := b.shapes[e.Reason]
+	g := b.shapes[reason]
 	if g == nil {
-		g = &ShapeGroup{Reason: e.Reason, First: fmt.Sprintf("%s: record %d", e.File, e.Record)}
-		b.shapes[e.Reason] = g
+		g = &ShapeGroup{Reason: reason, First: fmt.Sprintf("%s: record %d", at.file, at.record), first: at.seq}
+		b.shapes[reason] = g
 	}
 	g.Count++
+}
+
+// merge adds other's tallies to b's. Where both saw a group, what
+// describes it comes from the call earlier in the stream.
+func (b *builder) merge(other *builder) {
+	s, o := &b.sum, &other.sum
+	s.Events += o.Events
+	s.StillAllowed += o.StillAllowed
+	s.Exempt += o.Exempt
+	s.StillDenied += o.StillDenied
+	s.NewlyDenied += o.NewlyDenied
+	s.NewlyAllowed += o.NewlyAllowed
+	s.Undetermined += o.Undetermined
+	s.FailedOnAWS += o.FailedOnAWS
+	s.UnknownShape += o.UnknownShape
+	denied := func(d, s *DeniedGroup) {
+		n := d.Count + s.Count
+		if s.first < d.first {
+			*d = *s
+		}
+		d.Count = n
+	}
+	mergeGroups(b.newlyDenied, other.newlyDenied, denied)
+	mergeGroups(b.stillDenied, other.stillDenied, denied)
+	mergeGroups(b.newlyAllowed, other.newlyAllowed, func(d, s *CallGroup) {
+		n := d.Count + s.Count
+		if s.first < d.first {
+			*d = *s
+		}
+		d.Count = n
+	})
+	mergeGroups(b.undetermined, other.undetermined, func(d, s *UndeterminedGroup) {
+		n, keys := d.Count+s.Count, d.MissingKeys
+		if s.first < d.first {
+			*d = *s
+		}
+		d.Count = n
+		for _, k := range keys {
+			if !contains(d.MissingKeys, k) {
+				d.MissingKeys = append(d.MissingKeys, k)
+			}
+		}
+	})
+	mergeGroups(b.failedOnAWS, other.failedOnAWS, func(d, s *FailedGroup) {
+		d.Count += s.Count
+		d.first = min(d.first, s.first)
+	})
+	mergeGroups(b.shapes, other.shapes, func(d, s *ShapeGroup) {
+		n := d.Count + s.Count
+		if s.first < d.first {
+			*d = *s
+		}
+		d.Count = n
+	})
+}
+
+func mergeGroups[K comparable, V any](dst, src map[K]*V, merge func(d, s *V)) {
+	for k, s := range src {
+		if d := dst[k]; d != nil {
+			merge(d, s)
+		} else {
+			dst[k] = s
+		}
+	}
 }
 
 func values[K comparable, V any](m map[K]*V) []V {
