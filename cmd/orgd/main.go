@@ -42,6 +42,8 @@ func main() {
 		}
 	case "authorize":
 		os.Exit(authorizeMain(os.Args[2:], os.Stdout, os.Stderr))
+	case "impact":
+		os.Exit(impactMain(os.Args[2:], os.Stdout, os.Stderr))
 	case "export", "import":
 		os.Exit(stateMain(os.Args[1], os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
 	case "version", "--version", "-version":
@@ -62,6 +64,7 @@ func usage() {
   orgd export          write a running server's whole state as JSON (orgd export -h)
   orgd import FILE     replace a running server's state with an export (orgd import -h)
   orgd authorize ...   ask a running server whether SCPs allow a request (orgd authorize -h)
+  orgd impact ...      replay CloudTrail against a proposed SCP/RCP change (orgd impact -h)
 `)
 }
 
