@@ -13,6 +13,7 @@ import (
 
 	"github.com/orgd/orgd/internal/api"
 	"github.com/orgd/orgd/internal/identity"
+	"github.com/orgd/orgd/internal/impact/impacttest"
 	"github.com/orgd/orgd/internal/org"
 	"github.com/orgd/orgd/internal/store/memstore"
 )
@@ -128,9 +129,6 @@ func ids(t testing.TB, svc *org.Service) map[string]string {
 
 // The proposals of the golden reports.
 const (
-	regionSCP = `{"Version":"2012-10-17","Statement":[{"Sid":"DenyOutsideEU","Effect":"Deny",` +
-		`"NotAction":["iam:*","organizations:*","sts:*","support:*","cloudfront:*","route53:*","budgets:*"],"Resource":"*",` +
-		`"Condition":{"StringNotEquals":{"aws:RequestedRegion":["eu-west-1","eu-central-1"]}}}]}`
 	denyLeaveSCP = `{"Version":"2012-10-17","Statement":[{"Sid":"NoLeaving","Effect":"Deny","Action":"organizations:LeaveOrganization","Resource":"*"}]}`
 	adminOnlySCP = `{"Version":"2012-10-17","Statement":[{"Sid":"OnlyAdminManagesIAM","Effect":"Deny",` +
 		`"Action":["iam:CreateUser","iam:CreateAccessKey","iam:AttachRolePolicy","iam:PutRolePolicy"],"Resource":"*",` +
@@ -173,7 +171,7 @@ func TestGoldenReports(t *testing.T) {
 		name string
 		p    org.Proposal
 	}{
-		{"region-restriction", org.Proposal{New: []org.ProposedPolicy{newSCP("eu-only", regionSCP)}, Attach: []org.PolicyAttachment{{Policy: "eu-only", Target: id["Root"]}}}},
+		{"region-restriction", org.Proposal{New: []org.ProposedPolicy{newSCP("eu-only", impacttest.RegionSCP)}, Attach: []org.PolicyAttachment{{Policy: "eu-only", Target: id["Root"]}}}},
 		{"deny-leave", org.Proposal{New: []org.ProposedPolicy{newSCP("deny-leave", denyLeaveSCP)}, Attach: []org.PolicyAttachment{{Policy: "deny-leave", Target: id["Workloads"]}}}},
 		{"principal-arn-exception", org.Proposal{New: []org.ProposedPolicy{newSCP("admin-only-iam", adminOnlySCP)}, Attach: []org.PolicyAttachment{{Policy: "admin-only-iam", Target: id["Workloads"]}}}},
 		{"undecidable-condition", org.Proposal{New: []org.ProposedPolicy{newSCP("storage-team-deletes", teamTagSCP)}, Attach: []org.PolicyAttachment{{Policy: "storage-team-deletes", Target: id["Root"]}}}},

@@ -1,13 +1,19 @@
-// Package impacttest writes synthetic CloudTrail logs for benchmarks of
-// the replay: realistic records, cycling through a fixed set of callers,
-// actions and regions, so that the report stays the same size whatever
-// the number of events.
+// Package impacttest holds what benchmarks of the replay share: an
+// organization with ten SCPs on every level of a five-level path, and
+// synthetic CloudTrail logs of realistic records that cycle through a
+// fixed set of callers, actions and regions, so that the report stays the
+// same size whatever the number of events.
 package impacttest
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
+
+	"github.com/orgd/orgd/internal/api"
+	"github.com/orgd/orgd/internal/identity"
+	"github.com/orgd/orgd/internal/org"
 )
 
 // template is one kind of call; %[1]s is the account, %[2]s the region,
@@ -35,4 +41,80 @@ func WriteRecords(w io.Writer, n int, accounts []string) error {
 	}
 	bw.WriteString("]}\n")
 	return bw.Flush()
+}
+
+// Accounts are the members Org puts at the bottom of its path, and whose
+// principals WriteRecords' events come from.
+var Accounts = []string{"222222222222", "333333333333", "444444444444", "555555555555"}
+
+// Management is the management account of Org's organization.
+const Management = "111111111111"
+
+// RegionSCP is a region restriction: a proposal to replay the events
+// against, which denies those made outside two regions.
+const RegionSCP = `{"Version":"2012-10-17","Statement":[{"Sid":"DenyOutsideEU","Effect":"Deny",` +
+	`"NotAction":["iam:*","organizations:*","sts:*","support:*","cloudfront:*","route53:*","budgets:*"],"Resource":"*",` +
+	`"Condition":{"StringNotEquals":{"aws:RequestedRegion":["eu-west-1","eu-central-1"]}}}]}`
+
+// Org builds, in svc, the organization of the replay benchmarks: a
+// five-level path (root, three OUs, the account) with ten SCPs on every
+// level but the account's, which has nine so a proposal can add one:
+// FullAWSAccess and SCPs with a Deny outside four regions, which most
+// calls pass, and an Allow. The Accounts sit at the bottom. It returns
+// the ID of the lowest OU.
+func Org(svc *org.Service) (string, error) {
+	mg := as(Management)
+	if _, err := svc.CreateOrganization(mg, &api.CreateOrganizationRequest{}); err != nil {
+		return "", err
+	}
+	roots, err := svc.ListRoots(mg, &api.ListRootsRequest{})
+	if err != nil {
+		return "", err
+	}
+	parent := roots.Roots[0].Id
+	targets := []string{parent}
+	for d := 1; d <= 3; d++ {
+		ou, err := svc.CreateOrganizationalUnit(mg, &api.CreateOrganizationalUnitRequest{ParentId: parent, Name: fmt.Sprintf("level%d", d)})
+		if err != nil {
+			return "", err
+		}
+		parent = ou.OrganizationalUnit.Id
+		targets = append(targets, parent)
+	}
+	for _, acct := range Accounts {
+		inv, err := svc.InviteAccountToOrganization(mg, &api.InviteAccountToOrganizationRequest{Target: &api.HandshakeParty{Id: acct, Type: api.HandshakePartyTypeAccount}})
+		if err != nil {
+			return "", err
+		}
+		if _, err := svc.AcceptHandshake(as(acct), &api.AcceptHandshakeRequest{HandshakeId: inv.Handshake.Id}); err != nil {
+			return "", err
+		}
+		if _, err := svc.MoveAccount(mg, &api.MoveAccountRequest{AccountId: acct, SourceParentId: targets[0], DestinationParentId: parent}); err != nil {
+			return "", err
+		}
+	}
+	for l, target := range append(targets, Accounts[0]) {
+		n := 10
+		if l == len(targets) {
+			n = 9
+		}
+		for i := 1; i < n; i++ {
+			content := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[`+
+				`{"Sid":"DenyOutsideRegions%d%d","Effect":"Deny","NotAction":["iam:*","sts:*","organizations:*"],"Resource":"*",`+
+				`"Condition":{"StringNotEquals":{"aws:RequestedRegion":["us-east-1","eu-west-1","eu-central-1","ap-southeast-%d"]}}},`+
+				`{"Effect":"Allow","Action":["ec2:*","s3:*","dynamodb:*","iam:*"],"Resource":"*"}]}`, l, i, i)
+			p, err := svc.CreatePolicy(mg, &api.CreatePolicyRequest{Name: fmt.Sprintf("p%d-%d", l, i), Type: api.PolicyTypeServiceControlPolicy, Content: content})
+			if err != nil {
+				return "", err
+			}
+			if _, err := svc.AttachPolicy(mg, &api.AttachPolicyRequest{PolicyId: p.Policy.PolicySummary.Id, TargetId: target}); err != nil {
+				return "", err
+			}
+		}
+	}
+	return parent, nil
+}
+
+func as(acct string) context.Context {
+	return identity.NewContext(context.Background(), identity.Caller{AccountID: acct, AccessKeyID: acct})
 }
