@@ -57,8 +57,8 @@ const RegionSCP = `{"Version":"2012-10-17","Statement":[{"Sid":"DenyOutsideEU","
 	`"Condition":{"StringNotEquals":{"aws:RequestedRegion":["eu-west-1","eu-central-1"]}}}]}`
 
 // Org builds, in svc, the organization of the replay benchmarks: a
-// five-level path (root, three OUs, the account) with ten SCPs on every
-// level but the account's, which has nine so a proposal can add one:
+// five-level path (root, three OUs, the first account) with ten SCPs on
+// every level but the lowest OU, which has nine so a proposal can add one:
 // FullAWSAccess and SCPs with a Deny outside four regions, which most
 // calls pass, and an Allow. The Accounts sit at the bottom. It returns
 // the ID of the lowest OU.
@@ -95,7 +95,7 @@ func Org(svc *org.Service) (string, error) {
 	}
 	for l, target := range append(targets, Accounts[0]) {
 		n := 10
-		if l == len(targets) {
+		if l == len(targets)-1 {
 			n = 9
 		}
 		for i := 1; i < n; i++ {
