@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -187,23 +186,9 @@ func replay(ctx context.Context, client *http.Client, endpoint string, p org.Pro
 	if err != nil {
 		return nil, nil, err
 	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
+	raw, err := adminAnswer(resp, 256<<20)
 	if err != nil {
 		return nil, nil, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		var e struct {
-			Error string `json:"error"`
-			Type  string `json:"__type"`
-		}
-		if json.Unmarshal(raw, &e) == nil && e.Error != "" {
-			if e.Type != "" {
-				return nil, nil, fmt.Errorf("%s: %s", e.Type, e.Error)
-			}
-			return nil, nil, errors.New(e.Error)
-		}
-		return nil, nil, fmt.Errorf("server answered %s", resp.Status)
 	}
 	var rep impact.Report
 	if err := json.Unmarshal(raw, &rep); err != nil {
