@@ -1,6 +1,10 @@
 package main
 
 import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"os"
 
@@ -25,4 +29,34 @@ func withAdminToken(r *http.Request) *http.Request {
 		r.Header.Set("Authorization", "Bearer "+tok)
 	}
 	return r
+}
+
+// adminAnswer reads an admin endpoint's answer, up to limit bytes, and
+// closes it; an answer other than 200 is an error.
+func adminAnswer(resp *http.Response, limit int64) ([]byte, error) {
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, limit))
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, adminError(resp, raw)
+	}
+	return raw, nil
+}
+
+// adminError is the error an admin endpoint's non-200 answer raw carries:
+// its message, after its exception type when it has one.
+func adminError(resp *http.Response, raw []byte) error {
+	var e struct {
+		Error string `json:"error"`
+		Type  string `json:"__type"`
+	}
+	if json.Unmarshal(raw, &e) == nil && e.Error != "" {
+		if e.Type != "" {
+			return fmt.Errorf("%s: %s", e.Type, e.Error)
+		}
+		return errors.New(e.Error)
+	}
+	return fmt.Errorf("server answered %s", resp.Status)
 }

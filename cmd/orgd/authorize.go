@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -100,23 +99,9 @@ func requestAuthorization(ctx context.Context, client *http.Client, endpoint str
 	if err != nil {
 		return nil, nil, err
 	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	raw, err := adminAnswer(resp, 16<<20)
 	if err != nil {
 		return nil, nil, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		var e struct {
-			Error string `json:"error"`
-			Type  string `json:"__type"`
-		}
-		if json.Unmarshal(raw, &e) == nil && e.Error != "" {
-			if e.Type != "" {
-				return nil, nil, fmt.Errorf("%s: %s", e.Type, e.Error)
-			}
-			return nil, nil, errors.New(e.Error)
-		}
-		return nil, nil, fmt.Errorf("server answered %s", resp.Status)
 	}
 	var res org.AuthorizeResult
 	if err := json.Unmarshal(raw, &res); err != nil {

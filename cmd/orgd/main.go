@@ -37,6 +37,8 @@ func main() {
 		os.Exit(exitCode("serve", serve(os.Args[2:]), os.Stderr))
 	case "authorize":
 		os.Exit(authorizeMain(os.Args[2:], os.Stdout, os.Stderr))
+	case "impact":
+		os.Exit(impactMain(os.Args[2:], os.Stdout, os.Stderr))
 	case "export", "import":
 		os.Exit(stateMain(os.Args[1], os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
 	case "version", "--version", "-version":
@@ -67,6 +69,7 @@ func usage() {
   orgd clock [advance DURATION]
                        print or move a running server's clock (orgd clock -h)
   orgd health          ask a running server whether it is healthy (orgd health -h)
+  orgd impact ...      replay CloudTrail against a proposed SCP/RCP change (orgd impact -h)
 `)
 }
 

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/orgd/orgd/internal/api"
 	"github.com/orgd/orgd/internal/org"
 )
 
@@ -50,18 +49,7 @@ func (a *admin) authorize(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := a.svc.Authorize(r.Context(), req)
 	if err != nil {
-		var e *api.Error
-		if !errors.As(err, &e) {
-			writeError(w, http.StatusInternalServerError, adminError{Error: err.Error()})
-			return
-		}
-		status := http.StatusBadRequest
-		if e.Type == api.ErrAWSOrganizationsNotInUse {
-			// The account exists but belongs to no organization: there is
-			// nothing to evaluate.
-			status = http.StatusNotFound
-		}
-		writeError(w, status, adminError{Error: e.Message, Type: e.Type})
+		writeAPIError(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, res)

@@ -75,6 +75,10 @@ func New(svc *org.Service, ids *identity.Resolver, log *slog.Logger, opts ...Opt
 	obs := newObserver(svc, ids.Strict(), log, o.metrics)
 	mux.HandleFunc("GET /_orgd/metrics", obs.metricsHandler(guard, o.metricsOpen))
 	mux.HandleFunc("POST /moto-api/reset", guard(a.reset))
+	// orgd impact: CloudTrail replayed against a proposed SCP/RCP change.
+	imp := &impactReports{svc: svc}
+	mux.HandleFunc("POST /_orgd/impact", guard(imp.replay))
+	mux.HandleFunc("GET /_orgd/impact", guard(imp.report))
 	mux.HandleFunc("/_orgd/", func(w http.ResponseWriter, r *http.Request) {
 		if allow := allowedMethods(mux, r); len(allow) > 0 {
 			w.Header().Set("Allow", strings.Join(allow, ", "))

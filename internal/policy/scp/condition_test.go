@@ -20,7 +20,7 @@ func condHolds(t *testing.T, version, cond string, req Request) bool {
 		req.Action = "s3:GetObject"
 	}
 	ev := newEvaluator(&req)
-	return doc.Statements[0].matches(&ev)
+	return doc.Statements[0].matches(&ev) == yes
 }
 
 func TestConditionOperators(t *testing.T) {

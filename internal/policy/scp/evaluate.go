@@ -2,6 +2,7 @@ package scp
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 )
 
@@ -22,6 +23,12 @@ type Request struct {
 	// ServiceLinkedRole exempts the call: SCPs and RCPs do not restrict
 	// service-linked roles.
 	ServiceLinkedRole bool
+	// Unknown, when set, reports the condition keys whose values the
+	// caller cannot know (as opposed to keys known to be absent, which
+	// IAM's absent-key rules decide). A statement that needs one can
+	// neither be counted as matching nor as not matching, and a decision
+	// that hangs on one is ReasonUndetermined.
+	Unknown func(key string) bool
 }
 
 // Policy is a policy attached to a target, with its compiled document.
@@ -53,6 +60,9 @@ const (
 	ReasonNoAllow
 	// ReasonExempt: the caller is not subject to these policies.
 	ReasonExempt
+	// ReasonUndetermined: the outcome depends on condition keys that
+	// Request.Unknown says are unknown; Decision.MissingKeys names them.
+	ReasonUndetermined
 )
 
 func (r Reason) String() string {
@@ -65,6 +75,8 @@ func (r Reason) String() string {
 		return "no allow at level"
 	case ReasonExempt:
 		return "exempt"
+	case ReasonUndetermined:
+		return "undetermined"
 	}
 	return "?"
 }
@@ -91,6 +103,10 @@ type Decision struct {
 	// AllowedBy holds, for an allowed request, the first matching Allow
 	// statement at each level, in level order.
 	AllowedBy []StatementRef
+	// MissingKeys, for ReasonUndetermined, are the unknown condition keys
+	// the outcome hangs on, sorted; By is the first statement that needs
+	// one of them.
+	MissingKeys []string
 }
 
 func (d Decision) String() string {
@@ -102,6 +118,9 @@ func (d Decision) String() string {
 		return fmt.Sprintf("denied: no policy attached to %s allows the request", d.By.TargetID)
 	case ReasonExempt:
 		return "allowed: caller is exempt from these policies"
+	case ReasonUndetermined:
+		return fmt.Sprintf("undetermined: policy %s (%s) statement %d%s attached to %s needs %s",
+			d.By.PolicyID, d.By.PolicyName, d.By.Statement, sidSuffix(d.By.Sid), d.By.TargetID, strings.Join(d.MissingKeys, ", "))
 	case ReasonAllowed:
 		var b strings.Builder
 		b.WriteString("allowed:")
@@ -135,6 +154,16 @@ func Evaluate(levels []Level, req Request) Decision {
 		return Decision{Reason: ReasonNoAllow, By: StatementRef{Level: -1, Statement: -1}}
 	}
 	ev := newEvaluator(&req)
+	// undecided collects what unknown keys leave open: a Deny that may
+	// match, or a level whose only Allows may match. A definite deny or a
+	// definite missing Allow still decides the request.
+	var undecided *Decision
+	pending := func(li int, lv *Level, p *Policy, st *Statement) {
+		if undecided == nil {
+			undecided = &Decision{Reason: ReasonUndetermined, By: ref(li, lv, p, st)}
+		}
+		undecided.MissingKeys = addKeys(undecided.MissingKeys, ev.missing)
+	}
 	for li := range levels {
 		lv := &levels[li]
 		for pi := range lv.Policies {
@@ -144,8 +173,14 @@ func Evaluate(levels []Level, req Request) Decision {
 			}
 			for si := range p.Doc.Statements {
 				st := &p.Doc.Statements[si]
-				if st.Effect == Deny && st.matches(&ev) {
+				if st.Effect != Deny {
+					continue
+				}
+				switch st.matches(&ev) {
+				case yes:
 					return Decision{Reason: ReasonExplicitDeny, By: ref(li, lv, p, st)}
+				case maybe:
+					pending(li, lv, p, st)
 				}
 			}
 		}
@@ -153,7 +188,9 @@ func Evaluate(levels []Level, req Request) Decision {
 	var allowed []StatementRef
 	for li := range levels {
 		lv := &levels[li]
-		found := false
+		found, open := false, false
+		var openKeys []string
+		var openRef StatementRef
 	policies:
 		for pi := range lv.Policies {
 			p := &lv.Policies[pi]
@@ -162,21 +199,55 @@ func Evaluate(levels []Level, req Request) Decision {
 			}
 			for si := range p.Doc.Statements {
 				st := &p.Doc.Statements[si]
-				if st.Effect == Allow && st.matches(&ev) {
+				if st.Effect != Allow {
+					continue
+				}
+				switch st.matches(&ev) {
+				case yes:
 					if allowed == nil {
 						allowed = make([]StatementRef, 0, len(levels))
 					}
 					allowed = append(allowed, ref(li, lv, p, st))
 					found = true
 					break policies
+				case maybe:
+					if !open {
+						openRef = ref(li, lv, p, st)
+					}
+					open = true
+					openKeys = addKeys(openKeys, ev.missing)
 				}
 			}
 		}
-		if !found {
+		if found {
+			continue
+		}
+		if !open {
 			return Decision{Reason: ReasonNoAllow, By: StatementRef{Level: li, TargetID: lv.TargetID, TargetName: lv.TargetName, Statement: -1}}
 		}
+		if undecided == nil {
+			undecided = &Decision{Reason: ReasonUndetermined, By: openRef}
+		}
+		undecided.MissingKeys = addKeys(undecided.MissingKeys, openKeys)
+	}
+	if undecided != nil {
+		return *undecided
 	}
 	return Decision{Allowed: true, Reason: ReasonAllowed, AllowedBy: allowed}
+}
+
+// addKeys adds to the sorted set into the keys it lacks.
+func addKeys(into, keys []string) []string {
+	for _, k := range keys {
+		i := sort.SearchStrings(into, k)
+		if i < len(into) && into[i] == k {
+			continue
+		}
+		into = append(into, "")
+		copy(into[i+1:], into[i:])
+		into[i] = k
+	}
+	return into
 }
 
 func ref(li int, lv *Level, p *Policy, st *Statement) StatementRef {
@@ -189,7 +260,10 @@ func ref(li int, lv *Level, p *Policy, st *Statement) StatementRef {
 // evaluator carries per-request state so statements can be matched
 // without allocating: derived keys live in fixed arrays.
 type evaluator struct {
-	ctx       map[string][]string
+	ctx     map[string][]string
+	unknown func(string) bool
+	// missing collects the unknown keys one statement asked for.
+	missing   []string
 	action    string
 	resource  string
 	principal [1]string
@@ -197,7 +271,7 @@ type evaluator struct {
 }
 
 func newEvaluator(req *Request) evaluator {
-	ev := evaluator{ctx: req.Context, action: req.Action, resource: req.Resource}
+	ev := evaluator{ctx: req.Context, unknown: req.Unknown, action: req.Action, resource: req.Resource}
 	for i := 0; i < len(ev.action); i++ {
 		if ev.action[i] >= 0x80 {
 			// Non-ASCII cannot be folded byte by byte; lower it once.
@@ -228,6 +302,9 @@ func (ev *evaluator) lookup(key string) ([]string, bool) {
 	case strings.EqualFold(key, "aws:PrincipalAccount") && ev.account[0] != "":
 		return ev.account[:], true
 	}
+	if ev.unknown != nil && ev.unknown(key) {
+		ev.missing = append(ev.missing, key)
+	}
 	return nil, false
 }
 
@@ -241,7 +318,19 @@ func (ev *evaluator) single(key string) (string, bool) {
 	return v[0], true
 }
 
-func (st *Statement) matches(ev *evaluator) bool {
+// tri is a match that unknown condition keys may leave open.
+type tri uint8
+
+const (
+	no tri = iota
+	yes
+	maybe
+)
+
+// matches reports whether st applies to the request; maybe when it
+// would depend on a key Request.Unknown names, which are then in
+// ev.missing.
+func (st *Statement) matches(ev *evaluator) tri {
 	hit := false
 	for i := range st.actions {
 		if st.actions[i].match(ev.action) {
@@ -250,25 +339,39 @@ func (st *Statement) matches(ev *evaluator) bool {
 		}
 	}
 	if hit == st.notAction {
-		return false
+		return no
 	}
-	hit = false
+	ev.missing = ev.missing[:0]
+	res := no
 	for i := range st.resources {
+		n := len(ev.missing)
 		if st.resources[i].match(ev) {
-			hit = true
+			res = yes
 			break
 		}
+		if len(ev.missing) > n {
+			res = maybe
+		}
 	}
-	if hit == st.notResource {
-		return false
+	if st.notResource && res != maybe {
+		res = yes + no - res
+	}
+	if res == no {
+		return no
 	}
 	// Principal is always "*" in RCPs, so it never narrows the match.
 	for i := range st.conds {
-		if !st.conds[i].eval(ev) {
-			return false
+		n := len(ev.missing)
+		ok := st.conds[i].eval(ev)
+		if len(ev.missing) > n {
+			res = maybe
+			continue
+		}
+		if !ok {
+			return no
 		}
 	}
-	return true
+	return res
 }
 
 func (rp *resourcePattern) match(ev *evaluator) bool {
