@@ -42,6 +42,8 @@ func main() {
 		}
 	case "authorize":
 		os.Exit(authorizeMain(os.Args[2:], os.Stdout, os.Stderr))
+	case "clone":
+		os.Exit(cloneMain(os.Args[2:], os.Stdout, os.Stderr))
 	case "export", "import":
 		os.Exit(stateMain(os.Args[1], os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
 	case "version", "--version", "-version":
@@ -61,6 +63,7 @@ func usage() {
   orgd version         print the version
   orgd export          write a running server's whole state as JSON (orgd export -h)
   orgd import FILE     replace a running server's state with an export (orgd import -h)
+  orgd clone ...       copy a live organization into a state document (orgd clone -h)
   orgd authorize ...   ask a running server whether SCPs allow a request (orgd authorize -h)
 `)
 }
