@@ -202,7 +202,9 @@ func (cr *crawler) crawl(ctx context.Context) error {
 	// that is no administrator is refused.
 	listed := map[string]bool{}
 	if err := pages(ctx, cr, "ListAccounts", cr.c.ListAccounts,
-		func(t *string) *organizations.ListAccountsInput { return &organizations.ListAccountsInput{NextToken: t} },
+		func(t *string) *organizations.ListAccountsInput {
+			return &organizations.ListAccountsInput{NextToken: t}
+		},
 		func(o *organizations.ListAccountsOutput) *string {
 			for _, a := range o.Accounts {
 				listed[aws.ToString(a.Id)] = true

@@ -166,6 +166,5 @@ func strip(v any) {
 	}
 }
 
-
 // throttled starts a source that throttles as AWS does.
 func throttled() server.Option { return server.WithThrottle(throttle.New()) }
