@@ -189,15 +189,6 @@ func (cr *crawler) crawl(ctx context.Context) error {
 		return err
 	}
 	cr.snap.Organization = orgOf(do.Organization)
-	roots, err := call(ctx, cr, "ListRoots", cr.c.ListRoots, &organizations.ListRootsInput{})
-	if err != nil {
-		return err
-	}
-	if len(roots.Roots) != 1 {
-		return fmt.Errorf("ListRoots: the organization has %d roots, not one", len(roots.Roots))
-	}
-	cr.snap.Root = rootOf(roots.Roots[0])
-
 	// ListAccounts first: it gives the total, and it is what a caller
 	// that is no administrator is refused.
 	listed := map[string]bool{}
@@ -214,6 +205,14 @@ func (cr *crawler) crawl(ctx context.Context) error {
 		return err
 	}
 	cr.count(func(n *Counts) { n.AccountsTotal = len(listed) })
+	roots, err := call(ctx, cr, "ListRoots", cr.c.ListRoots, &organizations.ListRootsInput{})
+	if err != nil {
+		return err
+	}
+	if len(roots.Roots) != 1 {
+		return fmt.Errorf("ListRoots: the organization has %d roots, not one", len(roots.Roots))
+	}
+	cr.snap.Root = rootOf(roots.Roots[0])
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return cr.tree(gctx, g, cr.snap.Root.Id) })
