@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -19,7 +20,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/orgd/orgd/internal/clone"
-	"github.com/orgd/orgd/internal/org"
 )
 
 // preflightTimeout bounds the first call, so that an endpoint that does
@@ -43,6 +43,7 @@ func cloneMain(args []string, stdout, stderr io.Writer) int {
 	planOnly := fs.Bool("plan-only", false, "only print the migration readiness summary; write no state")
 	pace := fs.Float64("pace", clone.DefaultPace, "share of AWS's documented rate to call each operation at; 0 does not pace (local sources only)")
 	concurrency := fs.Int("concurrency", clone.DefaultConcurrency, "calls in flight at once")
+	skip := fs.String("skip", "", "comma-separated operations not to call, for a source that lacks them: any of "+strings.Join(clone.Skippable, ", "))
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: orgd clone [--profile NAME] [--region R] [--endpoint-url URL] (-o FILE | --into URL | --plan-only)")
 		fmt.Fprintln(stderr, "Reads an organization with the management account's credentials (List and Describe calls only) and")
@@ -68,10 +69,20 @@ func cloneMain(args []string, stdout, stderr io.Writer) int {
 	case *concurrency < 1:
 		return usage("--concurrency must be at least 1")
 	}
+	skipped := map[string]bool{}
+	for op := range strings.SplitSeq(*skip, ",") {
+		if op = strings.TrimSpace(op); op == "" {
+			continue
+		}
+		if !slices.Contains(clone.Skippable, op) {
+			return usage("--skip: " + op + " is not one of " + strings.Join(clone.Skippable, ", "))
+		}
+		skipped[op] = true
+	}
 	if err := runClone(cloneRun{
 		profile: *profile, region: *region, endpoint: *endpoint, out: *out, into: strings.TrimRight(*into, "/"),
 		force: *force, replace: *replace, quiet: *quiet, planOnly: *planOnly,
-		opt: clone.Options{Pace: *pace, Concurrency: *concurrency},
+		opt: clone.Options{Pace: *pace, Concurrency: *concurrency, Skip: skipped},
 	}, stdout, stderr); err != nil {
 		fmt.Fprintln(stderr, "orgd clone: "+strings.Join(strings.Fields(err.Error()), " "))
 		return 1
@@ -110,7 +121,7 @@ func runClone(r cloneRun, stdout, stderr io.Writer) error {
 		return err
 	}
 	if rep != nil {
-		rep.Finish(snapCounts(snap))
+		rep.Finish()
 	}
 	ready := clone.ReadinessOf(snap)
 	if r.planOnly {
@@ -136,16 +147,14 @@ func runClone(r cloneRun, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "orgd clone: copied organization %s (%s): %d accounts, %d OUs, %d policies, %d handshakes in %s to %s\n",
 			snap.Organization.Id, snap.Organization.FeatureSet, len(snap.Accounts), len(snap.OUs), len(snap.Policies), len(snap.Handshakes),
 			time.Since(start).Round(time.Millisecond), where)
+		for op := range r.opt.Skip {
+			fmt.Fprintf(stderr, "orgd clone: skipped %s: the copy lacks what it reads\n", op)
+		}
 		if ready.FeatureSet != "ALL" {
 			fmt.Fprint(stderr, ready)
 		}
 	}
 	return nil
-}
-
-// snapCounts are the counts of a finished crawl.
-func snapCounts(s *org.Snapshot) clone.Counts {
-	return clone.Counts{Accounts: len(s.Accounts), AccountsTotal: len(s.Accounts), OUs: len(s.OUs), Policies: len(s.Policies), Handshakes: len(s.Handshakes)}
 }
 
 // sourceClient is the Organizations client of the source, with the

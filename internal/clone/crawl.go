@@ -38,6 +38,17 @@ type Options struct {
 	Progress Progress
 	// Now is the clock of the snapshot's Taken time; nil means time.Now.
 	Now func() time.Time
+	// Skip names operations of Skippable not to call, for a source that
+	// does not serve them (moto has no handshakes); what they would have
+	// read is then missing from the copy.
+	Skip map[string]bool
+}
+
+// Skippable are the operations Options.Skip may name: each reads one part
+// of the organization that the rest does not depend on.
+var Skippable = []string{
+	"ListCreateAccountStatus", "ListHandshakesForOrganization", "ListAWSServiceAccessForOrganization",
+	"ListDelegatedAdministrators", "DescribeResourcePolicy",
 }
 
 // Counts say how far a crawl is.
@@ -218,13 +229,18 @@ func (cr *crawler) crawl(ctx context.Context) error {
 	g.Go(func() error { return cr.tree(gctx, g, cr.snap.Root.Id) })
 	g.Go(func() error { return cr.tags(gctx, cr.snap.Root.Id) })
 	g.Go(func() error { return cr.policies(gctx, g) })
-	g.Go(func() error { return cr.createStatuses(gctx) })
-	g.Go(func() error { return cr.handshakes(gctx) })
+	optional := func(op string, read func(context.Context) error) {
+		if !cr.opt.Skip[op] {
+			g.Go(func() error { return read(gctx) })
+		}
+	}
+	optional("ListCreateAccountStatus", cr.createStatuses)
+	optional("ListHandshakesForOrganization", cr.handshakes)
 	if cr.snap.Organization.FeatureSet == api.OrganizationFeatureSetAll {
 		// Trusted access and delegation need all features.
-		g.Go(func() error { return cr.serviceAccess(gctx) })
-		g.Go(func() error { return cr.delegations(gctx, g) })
-		g.Go(func() error { return cr.resourcePolicy(gctx) })
+		optional("ListAWSServiceAccessForOrganization", cr.serviceAccess)
+		optional("ListDelegatedAdministrators", func(ctx context.Context) error { return cr.delegations(ctx, g) })
+		optional("DescribeResourcePolicy", cr.resourcePolicy)
 	}
 	if err := g.Wait(); err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -48,7 +49,15 @@ func (e *CallError) explain() string {
 	switch {
 	case isCredentialsError(e.Err):
 		return "no usable AWS credentials: configure them as for the AWS CLI (--profile, AWS_PROFILE, AWS_ACCESS_KEY_ID...): " + e.Err.Error()
-	case errors.As(e.Err, &ne), errors.As(e.Err, &me):
+	case errors.As(e.Err, &ne):
+		return "the endpoint does not answer: " + e.Err.Error()
+	case errors.As(e.Err, &me) && strings.Contains(e.Err.Error(), "StatusCode: 5"):
+		hint := ""
+		if slices.Contains(Skippable, e.Op) {
+			hint = "; if the source does not serve " + e.Op + ", --skip it"
+		}
+		return "the source keeps failing: " + e.Err.Error() + hint
+	case errors.As(e.Err, &me):
 		return "the endpoint does not answer: " + e.Err.Error()
 	}
 	return e.Err.Error()

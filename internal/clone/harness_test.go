@@ -100,6 +100,13 @@ func cloneInto(t testing.TB, src *orgd, account string, dst *orgd, opt clone.Opt
 	if err != nil {
 		t.Fatalf("Crawl: %v", err)
 	}
+	importSnapshot(t, snap, dst)
+	return snap
+}
+
+// importSnapshot loads the document of snap into dst, as orgd import does.
+func importSnapshot(t testing.TB, snap *org.Snapshot, dst *orgd) {
+	t.Helper()
 	doc, err := clone.Document(context.Background(), snap)
 	if err != nil {
 		t.Fatalf("Document: %v", err)
@@ -107,7 +114,6 @@ func cloneInto(t testing.TB, src *orgd, account string, dst *orgd, opt clone.Opt
 	if err := dst.Svc.Import(context.Background(), bytes.NewReader(doc)); err != nil {
 		t.Fatalf("Import: %v", err)
 	}
-	return snap
 }
 
 func ctx(t testing.TB) context.Context {

@@ -18,10 +18,10 @@ type Reporter struct {
 	Interval, Redraw time.Duration
 	now              func() time.Time
 
-	mu    sync.Mutex
-	start time.Time
-	last  time.Time
-	drawn bool
+	mu     sync.Mutex
+	start  time.Time
+	last   time.Time
+	counts Counts
 }
 
 // NewReporter returns a Reporter writing to w; terminal chooses the bar.
@@ -37,6 +37,9 @@ func (r *Reporter) Update(n Counts) {
 	if r.start.IsZero() {
 		r.start, r.last = now, now
 	}
+	if n.Calls >= r.counts.Calls {
+		r.counts = n
+	}
 	every := r.Interval
 	if r.terminal {
 		every = r.Redraw
@@ -45,18 +48,18 @@ func (r *Reporter) Update(n Counts) {
 		return
 	}
 	r.last = now
-	r.show(n, now)
+	r.show(r.counts, now)
 }
 
-// Finish shows the final counts and ends the bar's line.
-func (r *Reporter) Finish(n Counts) {
+// Finish shows the latest counts and ends the bar's line.
+func (r *Reporter) Finish() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	now := r.now()
 	if r.start.IsZero() {
 		r.start = now
 	}
-	r.show(n, now)
+	r.show(r.counts, now)
 	if r.terminal {
 		fmt.Fprintln(r.w)
 	}
@@ -82,5 +85,4 @@ func (r *Reporter) show(n Counts, now time.Time) {
 	}
 	// \r and erase-line redraw the bar in place.
 	fmt.Fprintf(r.w, "\r\x1b[K[%s%s] %s", strings.Repeat("#", done), strings.Repeat("-", barWidth-done), counts)
-	r.drawn = true
 }
