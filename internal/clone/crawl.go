@@ -26,6 +26,9 @@ const DefaultPace = 0.8
 // DefaultConcurrency is how many calls a clone has in flight at once.
 const DefaultConcurrency = 8
 
+// pageSize is the most items every List operation gives in one page.
+var pageSize = aws.Int32(20)
+
 // Options configure a crawl.
 type Options struct {
 	// Pace is the share of each operation's documented rate (package
@@ -205,7 +208,7 @@ func (cr *crawler) crawl(ctx context.Context) error {
 	listed := map[string]bool{}
 	if err := pages(ctx, cr, "ListAccounts", cr.c.ListAccounts,
 		func(t *string) *organizations.ListAccountsInput {
-			return &organizations.ListAccountsInput{NextToken: t}
+			return &organizations.ListAccountsInput{NextToken: t, MaxResults: pageSize}
 		},
 		func(o *organizations.ListAccountsOutput) *string {
 			for _, a := range o.Accounts {
@@ -261,7 +264,7 @@ func (cr *crawler) crawl(ctx context.Context) error {
 func (cr *crawler) tree(ctx context.Context, g *errgroup.Group, parent string) error {
 	if err := pages(ctx, cr, "ListOrganizationalUnitsForParent", cr.c.ListOrganizationalUnitsForParent,
 		func(t *string) *organizations.ListOrganizationalUnitsForParentInput {
-			return &organizations.ListOrganizationalUnitsForParentInput{ParentId: &parent, NextToken: t}
+			return &organizations.ListOrganizationalUnitsForParentInput{ParentId: &parent, NextToken: t, MaxResults: pageSize}
 		},
 		func(o *organizations.ListOrganizationalUnitsForParentOutput) *string {
 			for _, u := range o.OrganizationalUnits {
@@ -277,7 +280,7 @@ func (cr *crawler) tree(ctx context.Context, g *errgroup.Group, parent string) e
 	}
 	return pages(ctx, cr, "ListAccountsForParent", cr.c.ListAccountsForParent,
 		func(t *string) *organizations.ListAccountsForParentInput {
-			return &organizations.ListAccountsForParentInput{ParentId: &parent, NextToken: t}
+			return &organizations.ListAccountsForParentInput{ParentId: &parent, NextToken: t, MaxResults: pageSize}
 		},
 		func(o *organizations.ListAccountsForParentOutput) *string {
 			for _, a := range o.Accounts {
@@ -301,7 +304,7 @@ func (cr *crawler) policies(ctx context.Context, g *errgroup.Group) error {
 	for _, typ := range types.PolicyType("").Values() {
 		err := pages(ctx, cr, "ListPolicies", cr.c.ListPolicies,
 			func(t *string) *organizations.ListPoliciesInput {
-				return &organizations.ListPoliciesInput{Filter: typ, NextToken: t}
+				return &organizations.ListPoliciesInput{Filter: typ, NextToken: t, MaxResults: pageSize}
 			},
 			func(o *organizations.ListPoliciesOutput) *string {
 				for _, p := range o.Policies {
@@ -344,7 +347,7 @@ func (cr *crawler) policy(ctx context.Context, sum types.PolicySummary) error {
 	}
 	if err := pages(ctx, cr, "ListTargetsForPolicy", cr.c.ListTargetsForPolicy,
 		func(t *string) *organizations.ListTargetsForPolicyInput {
-			return &organizations.ListTargetsForPolicyInput{PolicyId: &id, NextToken: t}
+			return &organizations.ListTargetsForPolicyInput{PolicyId: &id, NextToken: t, MaxResults: pageSize}
 		},
 		func(o *organizations.ListTargetsForPolicyOutput) *string {
 			for _, t := range o.Targets {
@@ -362,7 +365,7 @@ func (cr *crawler) policy(ctx context.Context, sum types.PolicySummary) error {
 func (cr *crawler) createStatuses(ctx context.Context) error {
 	return pages(ctx, cr, "ListCreateAccountStatus", cr.c.ListCreateAccountStatus,
 		func(t *string) *organizations.ListCreateAccountStatusInput {
-			return &organizations.ListCreateAccountStatusInput{NextToken: t}
+			return &organizations.ListCreateAccountStatusInput{NextToken: t, MaxResults: pageSize}
 		},
 		func(o *organizations.ListCreateAccountStatusOutput) *string {
 			for _, c := range o.CreateAccountStatuses {
@@ -380,7 +383,7 @@ func (cr *crawler) createStatuses(ctx context.Context) error {
 func (cr *crawler) handshakes(ctx context.Context) error {
 	return pages(ctx, cr, "ListHandshakesForOrganization", cr.c.ListHandshakesForOrganization,
 		func(t *string) *organizations.ListHandshakesForOrganizationInput {
-			return &organizations.ListHandshakesForOrganizationInput{NextToken: t}
+			return &organizations.ListHandshakesForOrganizationInput{NextToken: t, MaxResults: pageSize}
 		},
 		func(o *organizations.ListHandshakesForOrganizationOutput) *string {
 			for _, h := range o.Handshakes {
@@ -395,7 +398,7 @@ func (cr *crawler) handshakes(ctx context.Context) error {
 func (cr *crawler) serviceAccess(ctx context.Context) error {
 	return pages(ctx, cr, "ListAWSServiceAccessForOrganization", cr.c.ListAWSServiceAccessForOrganization,
 		func(t *string) *organizations.ListAWSServiceAccessForOrganizationInput {
-			return &organizations.ListAWSServiceAccessForOrganizationInput{NextToken: t}
+			return &organizations.ListAWSServiceAccessForOrganizationInput{NextToken: t, MaxResults: pageSize}
 		},
 		func(o *organizations.ListAWSServiceAccessForOrganizationOutput) *string {
 			for _, p := range o.EnabledServicePrincipals {
@@ -409,7 +412,7 @@ func (cr *crawler) serviceAccess(ctx context.Context) error {
 func (cr *crawler) delegations(ctx context.Context, g *errgroup.Group) error {
 	return pages(ctx, cr, "ListDelegatedAdministrators", cr.c.ListDelegatedAdministrators,
 		func(t *string) *organizations.ListDelegatedAdministratorsInput {
-			return &organizations.ListDelegatedAdministratorsInput{NextToken: t}
+			return &organizations.ListDelegatedAdministratorsInput{NextToken: t, MaxResults: pageSize}
 		},
 		func(o *organizations.ListDelegatedAdministratorsOutput) *string {
 			for _, d := range o.DelegatedAdministrators {
@@ -418,7 +421,7 @@ func (cr *crawler) delegations(ctx context.Context, g *errgroup.Group) error {
 					var services []api.DelegatedService
 					err := pages(ctx, cr, "ListDelegatedServicesForAccount", cr.c.ListDelegatedServicesForAccount,
 						func(t *string) *organizations.ListDelegatedServicesForAccountInput {
-							return &organizations.ListDelegatedServicesForAccountInput{AccountId: &id, NextToken: t}
+							return &organizations.ListDelegatedServicesForAccountInput{AccountId: &id, NextToken: t, MaxResults: pageSize}
 						},
 						func(o *organizations.ListDelegatedServicesForAccountOutput) *string {
 							for _, s := range o.DelegatedServices {
