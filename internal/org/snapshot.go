@@ -409,7 +409,9 @@ func handshakeOfView(o *organization, v api.Handshake) (*handshake, error) {
 			h.Notes = r.Value
 		case api.HandshakeResourceTypeParentHandshake:
 			// AWS shows the parent without its "h-" (spec 3.3).
-			h.Parent = "h-" + strings.TrimPrefix(r.Value, "h-")
+			if r.Value != "" {
+				h.Parent = "h-" + strings.TrimPrefix(r.Value, "h-")
+			}
 		case api.HandshakeResourceTypeOrganization:
 			for _, n := range r.Resources {
 				switch n.Type {
@@ -435,7 +437,7 @@ func handshakeOfView(o *organization, v api.Handshake) (*handshake, error) {
 	default:
 		return nil, nil
 	}
-	if v.Action == api.ActionTypeApproveAllFeatures && h.Parent == "h-" {
+	if v.Action == api.ActionTypeApproveAllFeatures && h.Parent == "" {
 		return nil, invalid("handshake %s: an approval without its parent handshake", v.Id)
 	}
 	return h, nil
