@@ -50,7 +50,7 @@ func impactServer(t *testing.T) (string, string) {
 	return srv.URL, ous.OrganizationalUnits[0].Id
 }
 
-func writeTemp(t *testing.T, name, content string) string {
+func testFile(t *testing.T, name, content string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), name)
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
@@ -62,8 +62,8 @@ func writeTemp(t *testing.T, name, content string) string {
 func TestImpactCommand(t *testing.T) {
 	url, workloads := impactServer(t)
 	events := filepath.Join(impactFixtures, "cloudtrail")
-	denyLeave := writeTemp(t, "deny-leave.json", `{"Version":"2012-10-17","Statement":[{"Sid":"NoLeaving","Effect":"Deny","Action":"organizations:LeaveOrganization","Resource":"*"}]}`)
-	denyNothing := writeTemp(t, "deny-nothing.json", `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"gamelift:*","Resource":"*"}]}`)
+	denyLeave := testFile(t, "deny-leave.json", `{"Version":"2012-10-17","Statement":[{"Sid":"NoLeaving","Effect":"Deny","Action":"organizations:LeaveOrganization","Resource":"*"}]}`)
+	denyNothing := testFile(t, "deny-nothing.json", `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"gamelift:*","Resource":"*"}]}`)
 
 	var out, errs bytes.Buffer
 	code := impactMain([]string{"--endpoint", url, "--events", events, "--new", "deny-leave:SCP=" + denyLeave, "--attach", "deny-leave=" + workloads}, &out, &errs)
@@ -93,10 +93,10 @@ func TestImpactCommand(t *testing.T) {
 func TestImpactCommandBadInput(t *testing.T) {
 	url, workloads := impactServer(t)
 	events := filepath.Join(impactFixtures, "cloudtrail")
-	policy := writeTemp(t, "p.json", `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:*","Resource":"*"}]}`)
-	malformedPolicy := writeTemp(t, "bad.json", `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Resource":"*"}]}`)
-	corrupt := writeTemp(t, "corrupt.json.gz", "\x1f\x8bnot really gzip")
-	broken := writeTemp(t, "broken.json", `{"Records":[{"eventSource":"s3.amazonaws.com","eventName":"ListBuckets"},{"eventSource":}]}`)
+	policy := testFile(t, "p.json", `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:*","Resource":"*"}]}`)
+	malformedPolicy := testFile(t, "bad.json", `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Resource":"*"}]}`)
+	corrupt := testFile(t, "corrupt.json.gz", "\x1f\x8bnot really gzip")
+	broken := testFile(t, "broken.json", `{"Records":[{"eventSource":"s3.amazonaws.com","eventName":"ListBuckets"},{"eventSource":}]}`)
 	for _, tc := range []struct {
 		name string
 		args []string

@@ -39,6 +39,8 @@ func main() {
 		os.Exit(authorizeMain(os.Args[2:], os.Stdout, os.Stderr))
 	case "impact":
 		os.Exit(impactMain(os.Args[2:], os.Stdout, os.Stderr))
+	case "clone":
+		os.Exit(cloneMain(os.Args[2:], os.Stdout, os.Stderr))
 	case "export", "import":
 		os.Exit(stateMain(os.Args[1], os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
 	case "version", "--version", "-version":
@@ -64,6 +66,7 @@ func usage() {
   orgd version         print the version
   orgd export          write a running server's whole state as JSON (orgd export -h)
   orgd import FILE     replace a running server's state with an export (orgd import -h)
+  orgd clone ...       copy a live organization into a state document (orgd clone -h)
   orgd authorize ...   ask a running server whether SCPs allow a request (orgd authorize -h)
   orgd reset           wipe a running server's state (orgd reset -h)
   orgd clock [advance DURATION]

@@ -89,23 +89,35 @@ func runExport(ctx context.Context, url, out string, stdout, stderr io.Writer) e
 	}
 	// Write beside the target and rename, so that a failed export never
 	// leaves a truncated file where a good one was.
-	tmp, err := os.CreateTemp(filepath.Dir(out), filepath.Base(out)+".*.tmp")
+	tmp, err := writeTemp(out, doc)
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(doc); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), out); err != nil {
+	defer os.Remove(tmp)
+	if err := os.Rename(tmp, out); err != nil {
 		return err
 	}
 	fmt.Fprintf(stderr, "orgd export: wrote %d records to %s\n", n, out)
 	return nil
+}
+
+// writeTemp writes data to a new temporary file beside path and returns
+// its name; the caller renames or removes it.
+func writeTemp(path string, data []byte) (string, error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return "", err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return "", err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return "", err
+	}
+	return tmp.Name(), nil
 }
 
 func runImport(ctx context.Context, url, file string, stdin io.Reader, stderr io.Writer) error {
