@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/orgd/orgd/internal/api"
+	"github.com/orgd/orgd/internal/console"
 	"github.com/orgd/orgd/internal/identity"
 	"github.com/orgd/orgd/internal/org"
 	"github.com/orgd/orgd/internal/sts"
@@ -29,6 +30,13 @@ type Option func(*options)
 type options struct {
 	adminToken string
 	limiter    *throttle.Limiter
+	lastImpact func() ([]byte, bool)
+}
+
+// WithLastImpact lets the console show the JSON report of the last
+// `orgd impact` run that last returns (false when there is none).
+func WithLastImpact(last func() ([]byte, bool)) Option {
+	return func(o *options) { o.lastImpact = last }
 }
 
 // WithThrottle limits each account's calls of each operation with l, as
@@ -66,6 +74,14 @@ func New(svc *org.Service, ids *identity.Resolver, log *slog.Logger, opts ...Opt
 	mux.HandleFunc("PUT /_orgd/state", guard(a.importState))
 	mux.HandleFunc("GET /_orgd/invariants", guard(a.invariants))
 	mux.HandleFunc("POST /_orgd/authorize", guard(a.authorize))
+	// The web console, behind the admin guard, which also lets in the
+	// sessions its sign-in page opens with the admin token.
+	cons := console.New(svc, console.Config{Token: o.adminToken, DefaultAccount: ids.DefaultAccount, LastImpact: o.lastImpact, Log: log})
+	consoleGuard := guardWith(o.adminToken, ids.Strict(), cons.SignedIn, cons.Refuse)
+	mux.HandleFunc("/_orgd/console/signin", cons.SignIn)
+	mux.HandleFunc("GET /_orgd/console/static/", cons.ServeHTTP) // the sign-in page's style and script
+	mux.HandleFunc("/_orgd/console/", consoleGuard(cons.ServeHTTP))
+	mux.Handle("GET /_orgd/console", http.RedirectHandler(console.Prefix, http.StatusMovedPermanently))
 	mux.HandleFunc("/_orgd/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no such admin endpoint: " + r.Method + " " + r.URL.Path})
 	})
@@ -102,17 +118,29 @@ type admin struct{ svc *org.Service }
 // strict; with a token, those that carry it; in strict mode without a
 // token, none.
 func adminGuard(token string, strict bool) func(http.HandlerFunc) http.HandlerFunc {
+	return guardWith(token, strict, nil, func(w http.ResponseWriter, _ *http.Request, status int, msg string) {
+		writeJSON(w, status, map[string]string{"error": msg})
+	})
+}
+
+// guardWith is adminGuard that also lets in, with a token, the requests
+// signedIn accepts (nil: none), and refuses with refuse.
+func guardWith(token string, strict bool, signedIn func(*http.Request) bool, refuse func(w http.ResponseWriter, r *http.Request, status int, msg string)) func(http.HandlerFunc) http.HandlerFunc {
 	return func(next http.HandlerFunc) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
 			switch {
 			case token != "":
 				got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-				if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1 {
-					writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "the admin API needs the header Authorization: Bearer <admin token>"})
-					return
+				if ok && subtle.ConstantTimeCompare([]byte(got), []byte(token)) == 1 {
+					break
 				}
+				if signedIn != nil && signedIn(r) {
+					break
+				}
+				refuse(w, r, http.StatusUnauthorized, "the admin API needs the header Authorization: Bearer <admin token>")
+				return
 			case strict:
-				writeJSON(w, http.StatusForbidden, map[string]string{"error": "the admin API is off in strict mode; start orgd with --admin-token to use it"})
+				refuse(w, r, http.StatusForbidden, "the admin API is off in strict mode; start orgd with --admin-token to use it")
 				return
 			}
 			next(w, r)
