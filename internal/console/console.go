@@ -134,21 +134,21 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // page is what every page of an organization shows around its content.
 type page struct {
-	Base     string // Prefix + management account, without the slash
-	Mgmt     string
-	Org      api.Organization
-	Root     api.Root
-	Now      time.Time
-	CSRF     string
-	SignOut  bool // a session to end
-	Title    string
-	Nav      string
-	Data     any
-	Notice   string
-	Query    string // the search box's
-	Live     bool // the content refreshes itself
-	URL      string
-	asMgmt   context.Context
+	Base    string // Prefix + management account, without the slash
+	Mgmt    string
+	Org     api.Organization
+	Root    api.Root
+	Now     time.Time
+	CSRF    string
+	SignOut bool // a session to end
+	Title   string
+	Nav     string
+	Data    any
+	Notice  string
+	Query   string // the search box's
+	Live    bool   // the content refreshes itself
+	URL     string
+	asMgmt  context.Context
 }
 
 type pageKey struct{}

@@ -21,9 +21,9 @@ func ended(s api.HandshakeState) bool {
 // handshakeRow is a handshake with what the console offers to do with it.
 type handshakeRow struct {
 	api.Handshake
-	Recipient string // the account that may answer it, "" when none may here
-	Parent    string // an approval's migration
-	CanAccept bool
+	Recipient  string // the account that may answer it, "" when none may here
+	Parent     string // an approval's migration
+	CanAccept  bool
 	CanDecline bool
 }
 
@@ -213,13 +213,13 @@ func answeredNotice(q url.Values) string {
 // --- the migration ---------------------------------------------------------------
 
 type migrationView struct {
-	Parent    *handshakeRow
-	Past      []api.Handshake
-	Total     int
-	Counts    []stateCount
-	Approved  int
-	Blocking  []blocker
-	TimeLeft  string
+	Parent      *handshakeRow
+	Past        []api.Handshake
+	Total       int
+	Counts      []stateCount
+	Approved    int
+	Blocking    []blocker
+	TimeLeft    string
 	AllFeatures bool
 }
 
