@@ -49,18 +49,14 @@ type orgd struct {
 	Svc *org.Service
 }
 
-func startOrgd(t testing.TB, token string, configure ...func(*org.Config)) *orgd {
+func startOrgd(t testing.TB, token string, opts ...server.Option) *orgd {
 	t.Helper()
 	cfg := org.DefaultConfig()
 	cfg.Quotas.AccountsPerOrganization = 6000
-	for _, c := range configure {
-		c(&cfg)
-	}
 	svc, err := org.New(context.Background(), memstore.New(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var opts []server.Option
 	if token != "" {
 		opts = append(opts, server.WithAdminToken(token))
 	}
@@ -117,10 +113,10 @@ type seeded struct {
 	RootID, Workloads, Prod, Sandbox, SCP string
 }
 
-func seed(t testing.TB, token string) *seeded {
+func seed(t testing.TB, token string, opts ...server.Option) *seeded {
 	t.Helper()
 	ctx := context.Background()
-	s := &seeded{orgd: startOrgd(t, token)}
+	s := &seeded{orgd: startOrgd(t, token, opts...)}
 	s.register(t, mgmtID, "mgmt@example.com", "Management")
 	s.register(t, aliceID, "alice@example.com", "Alice Prod")
 	s.register(t, bobID, "bob@example.com", "Bob Sandbox")
@@ -236,7 +232,11 @@ func eval[T any](t testing.TB, ctx context.Context, js string) T {
 
 func TestBrowserTreeSearchAccount(t *testing.T) {
 	ctx := browser(t)
-	s := seed(t, "")
+	fixture, err := os.ReadFile("testdata/impact.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := seed(t, "", server.WithLastImpact(func() ([]byte, bool) { return fixture, true }))
 	base := s.URL + "/_orgd/console/" + mgmtID
 
 	// The console opens on the default account's organization, or asks;
@@ -316,6 +316,35 @@ func TestBrowserTreeSearchAccount(t *testing.T) {
 		t.Errorf("the policy's content is not pretty-printed: %q", got)
 	}
 	screenshot(t, ctx, "policy")
+
+	// The keyboard reaches the page: the first Tab lands on the skip link,
+	// which leads to the content.
+	run(t, ctx, "keyboard", chromedp.Navigate(base+"/tree"), chromedp.WaitVisible(chromedp.CSS(`#tree`)), chromedp.KeyEvent("\t"))
+	if got := eval[string](t, ctx, `document.activeElement.textContent`); got != "Skip to content" {
+		t.Errorf("the first Tab focuses %q, want the skip link", got)
+	}
+	run(t, ctx, "skip", chromedp.KeyEvent("\r"))
+	if got := eval[string](t, ctx, `document.activeElement.id`); got != "main" {
+		t.Errorf("the skip link leads to %q, want main", got)
+	}
+
+	// An open invitation, with the buttons to answer it as its recipient.
+	must[*organizations.InviteAccountToOrganizationOutput](t, "invite")(s.client(t, mgmtID).InviteAccountToOrganization(context.Background(), &organizations.InviteAccountToOrganizationInput{
+		Target: &types.HandshakeParty{Id: aws.String("555555555555"), Type: types.HandshakePartyTypeAccount}, Notes: aws.String("Join us")}))
+	run(t, ctx, "handshakes", chromedp.Navigate(base+"/handshakes?state=OPEN"), chromedp.WaitVisible(chromedp.CSS(`table.handshakes`)))
+	if got := text(t, ctx, "table.handshakes"); !strings.Contains(got, "555555555555") || strings.Contains(got, aliceID) {
+		t.Errorf("open handshakes: %q", got)
+	}
+	if n := eval[int](t, ctx, `document.querySelectorAll('table.handshakes button[aria-label$="as 555555555555"]').length`); n != 2 {
+		t.Errorf("%d buttons answer as the invited account, want accept and decline", n)
+	}
+	screenshot(t, ctx, "handshakes")
+
+	run(t, ctx, "impact", chromedp.Navigate(base+"/impact"), chromedp.WaitVisible(chromedp.CSS(`#impact-denied`)))
+	if got := text(t, ctx, "#newly-denied"); got != "31" {
+		t.Errorf("newly denied: %q", got)
+	}
+	screenshot(t, ctx, "impact")
 }
 
 // migrationMembers join a consolidated-billing organization by invitation.
@@ -367,6 +396,10 @@ func TestBrowserMigrationLive(t *testing.T) {
 	approve(bobID)
 	waitApprovals("2 of 3")
 	screenshot(t, ctx, "migration")
+	run(t, ctx, "parent", chromedp.Navigate(s.URL+"/_orgd/console/"+mgmtID+"/handshakes/"+aws.ToString(parent.Handshake.Id)), chromedp.WaitVisible(chromedp.CSS(`table.handshakes`)))
+	screenshot(t, ctx, "handshake")
+	run(t, ctx, "back", chromedp.Navigate(s.URL+"/_orgd/console/"+mgmtID+"/migration"), chromedp.WaitVisible(chromedp.CSS(`#approvals`)))
+	eval[int](t, ctx, `window.orgdMark = "same page"; 1`)
 	approve(carolID)
 	waitApprovals("3 of 3")
 	mark := eval[string](t, ctx, `window.orgdMark || "reloaded"`)

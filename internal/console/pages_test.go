@@ -3,8 +3,11 @@ package console_test
 import (
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
+
+	"github.com/orgd/orgd/internal/server"
 )
 
 // get fetches a console URL with client c and returns the status and body.
@@ -53,5 +56,61 @@ func TestPages(t *testing.T) {
 				t.Errorf("GET %s lacks %q:\n%s", tc.path, w, body)
 			}
 		}
+	}
+}
+
+// The impact page shows the report of the last `orgd impact` run, in the
+// JSON shape GET /_orgd/impact serves, escaped as any other text.
+func TestImpactReport(t *testing.T) {
+	fixture, err := os.ReadFile("testdata/impact.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A principal is whatever CloudTrail recorded: it must not become markup.
+	hostile := []byte(strings.Replace(string(fixture), "user/build-bot", "user/<script>alert(1)</script>", 1))
+	if string(hostile) == string(fixture) {
+		t.Fatal("the fixture lacks user/build-bot")
+	}
+	for _, tc := range []struct {
+		name   string
+		last   func() ([]byte, bool)
+		want   []string
+		absent []string
+	}{
+		{"none yet", func() ([]byte, bool) { return nil, false }, []string{"No impact report yet"}, []string{"newly denied"}},
+		{"a report", func() ([]byte, bool) { return hostile, true }, []string{
+			"2026-12-01T08:30:00Z", `<span class="n">1842</span> events`, `<span class="n" id="newly-denied">31</span> newly denied`,
+			`<span class="n">5</span> undetermined`, `<span class="n">14</span> failed on AWS`, `<span class="n">1</span> of unknown shape`,
+			"s3:PutBucketPolicy", "arn:aws:sts::222222222222:assumed-role/Deployer/ci", "<td>27</td>", `href="/_orgd/console/` + mgmtID + `/policies/p-4jxf1kwf01">DenyLeaving</a>`,
+			"on ou-odg6-a2nrjtjd", "RegionLock", "OnlyEU", "&lt;script&gt;alert(1)&lt;/script&gt;",
+			"ec2:CreateTags", "<code>aws:RequestTag/team</code> <code>ec2:CreateAction</code>",
+		}, []string{"<script>alert", "No impact report yet"}},
+		{"unreadable", func() ([]byte, bool) { return []byte("{not json"), true }, []string{"The last report is not readable"}, []string{"No impact report yet"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := seed(t, "", server.WithLastImpact(tc.last))
+			code, body := get(t, http.DefaultClient, s.URL+"/_orgd/console/"+mgmtID+"/impact")
+			if code != http.StatusOK {
+				t.Fatalf("GET impact: %d\n%s", code, body)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(body, w) {
+					t.Errorf("lacks %q", w)
+				}
+			}
+			for _, w := range tc.absent {
+				if strings.Contains(body, w) {
+					t.Errorf("has %q", w)
+				}
+			}
+			if t.Failed() {
+				t.Log(body)
+			}
+		})
+	}
+	// Without the option there is never a report.
+	s := seed(t, "")
+	if _, body := get(t, http.DefaultClient, s.URL+"/_orgd/console/"+mgmtID+"/impact"); !strings.Contains(body, "No impact report yet") {
+		t.Errorf("without WithLastImpact:\n%s", body)
 	}
 }
