@@ -100,7 +100,9 @@ func TestConsoleGuard(t *testing.T) {
 	if openCookie == nil {
 		t.Fatal("an open console set no session cookie (its forms need one)")
 	}
-	cookie := func(ck *http.Cookie) map[string]string { return map[string]string{"Cookie": "orgd_console=" + ck.Value} }
+	cookie := func(ck *http.Cookie) map[string]string {
+		return map[string]string{"Cookie": "orgd_console=" + ck.Value}
+	}
 	nonce, _, _ := strings.Cut(good.Value, ".")
 
 	for _, tc := range []struct {
