@@ -1,11 +1,14 @@
 package console_test
 
 import (
+	"context"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/orgd/orgd/internal/server"
 )
@@ -112,5 +115,67 @@ func TestImpactReport(t *testing.T) {
 	s := seed(t, "")
 	if _, body := get(t, http.DefaultClient, s.URL+"/_orgd/console/"+mgmtID+"/impact"); !strings.Contains(body, "No impact report yet") {
 		t.Errorf("without WithLastImpact:\n%s", body)
+	}
+}
+
+func TestPagesNotFound(t *testing.T) {
+	s := seed(t, "")
+	c := noRedirect(t)
+	for _, tc := range []struct {
+		path string
+		want int
+		in   string
+	}{
+		// The landing page: the default account is in no organization.
+		{"/_orgd/console/", http.StatusOK, "AWSOrganizationsNotInUseException"},
+		{"/_orgd/console/?account=" + aliceID, http.StatusFound, ""},
+		{"/_orgd/console/" + mgmtID, http.StatusMovedPermanently, ""},
+		{"/_orgd/console/999999999999/", http.StatusNotFound, "AWSOrganizationsNotInUseException"},
+		{"/_orgd/console/" + mgmtID + "/policies/p-nothere1", http.StatusNotFound, "PolicyNotFoundException"},
+		{"/_orgd/console/" + mgmtID + "/accounts/999999999999", http.StatusNotFound, "AccountNotFoundException"},
+		{"/_orgd/console/" + mgmtID + "/handshakes/h-nothere", http.StatusNotFound, "HandshakeNotFoundException"},
+		{"/_orgd/console/" + mgmtID + "/nothing", http.StatusNotFound, ""},
+		{"/_orgd/console/notanaccount/tree", http.StatusNotFound, "There is no console page"},
+		{"/_orgd/console/static/../console.go", http.StatusTemporaryRedirect, ""}, // to the clean path, no file
+		{"/_orgd/console/static/sub/console.css", http.StatusNotFound, ""},
+		{"/_orgd/console/static/", http.StatusNotFound, ""},
+		{"/_orgd/console/static/console.css", http.StatusOK, "--accent"},
+	} {
+		resp, body := do(t, c, "GET", s.URL+tc.path, nil, nil)
+		if resp.StatusCode != tc.want || !strings.Contains(body, tc.in) {
+			t.Errorf("GET %s: %d, want %d with %q\n%s", tc.path, resp.StatusCode, tc.want, tc.in, body)
+		}
+	}
+}
+
+// The clock buttons move the server clock as POST /_orgd/clock does.
+func TestAdvanceClock(t *testing.T) {
+	s := seed(t, "")
+	c := noRedirect(t)
+	base := s.URL + "/_orgd/console/" + mgmtID
+	_, body := do(t, c, "GET", base+"/", nil, nil)
+	csrf := csrfField.FindStringSubmatch(body)[1]
+	before, err := s.Svc.Now(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"", "-1", "soon", "1e12"} {
+		if resp, _ := do(t, c, "POST", base+"/clock", url.Values{"csrf": {csrf}, "seconds": {bad}}, nil); resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("seconds=%q: %d, want 400", bad, resp.StatusCode)
+		}
+	}
+	if resp, _ := do(t, c, "POST", base+"/clock", url.Values{"seconds": {"86400"}}, nil); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("without the CSRF token: %d, want 403", resp.StatusCode)
+	}
+	resp, body := do(t, c, "POST", base+"/clock", url.Values{"csrf": {csrf}, "seconds": {"86400"}}, nil)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("advance: %d\n%s", resp.StatusCode, body)
+	}
+	after, err := s.Svc.Now(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := after.Sub(before); d < 24*time.Hour || d > 25*time.Hour {
+		t.Errorf("the clock moved by %v, want a day", d)
 	}
 }

@@ -194,5 +194,8 @@ func (c *Console) Refuse(w http.ResponseWriter, r *http.Request, status int, msg
 		c.render(w, r, status, "signin", &page{Title: "Sign in", Data: signIn{Next: safeNext(next)}})
 		return
 	}
+	if status == http.StatusForbidden {
+		msg = "The console is off: this server runs in strict mode without an admin token. Start orgd with --admin-token to use it."
+	}
 	c.render(w, r, status, "error", &page{Title: "Console off", Data: msg})
 }
