@@ -8,13 +8,20 @@ import (
 	"encoding/base64"
 	"net/http"
 	"net/url"
+	"path"
+	"strconv"
 	"strings"
+	"time"
 )
 
-// cookieName is the session cookie. Its value is a random nonce and the
-// server's MAC of it, so the server keeps no session state and the cookie
-// never carries the admin token itself.
+// cookieName is the session cookie. Its value is a random nonce, when it
+// was issued, and the server's MAC of both, so the server keeps no session
+// state and the cookie never carries the admin token itself.
 const cookieName = "orgd_console"
+
+// sessionLifetime bounds a session, so that a cookie that leaked stops
+// working without a change of token.
+const sessionLifetime = 12 * time.Hour
 
 // sessions issues and checks session cookies and the CSRF tokens that go
 // with them.
@@ -44,26 +51,42 @@ func (s *sessions) mac(purpose, nonce string) string {
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-// nonce returns the nonce of r's session cookie when its MAC is right.
+// nonce returns the nonce of r's session cookie when its MAC is right and
+// the session has not ended. The nonce includes when it was issued.
 func (s *sessions) nonce(r *http.Request) (string, bool) {
 	ck, err := r.Cookie(cookieName)
 	if err != nil {
 		return "", false
 	}
-	nonce, mac, ok := strings.Cut(ck.Value, ".")
-	if !ok || nonce == "" || !hmac.Equal([]byte(mac), []byte(s.mac("session", nonce))) {
+	i := strings.LastIndexByte(ck.Value, '.')
+	if i < 0 {
+		return "", false
+	}
+	nonce, mac := ck.Value[:i], ck.Value[i+1:]
+	if !hmac.Equal([]byte(mac), []byte(s.mac("session", nonce))) {
+		return "", false
+	}
+	_, issued, ok := strings.Cut(nonce, ".")
+	sec, err := strconv.ParseInt(issued, 36, 64)
+	if !ok || err != nil {
+		return "", false
+	}
+	if age := time.Since(time.Unix(sec, 0)); age < -time.Minute || age > sessionLifetime {
 		return "", false
 	}
 	return nonce, true
 }
 
+// cookieValue is the session cookie's value for nonce.
+func (s *sessions) cookieValue(nonce string) string { return nonce + "." + s.mac("session", nonce) }
+
 // issue sets a new session cookie on w and returns its nonce.
 func (s *sessions) issue(w http.ResponseWriter, r *http.Request) string {
 	b := make([]byte, 18)
 	rand.Read(b)
-	nonce := base64.RawURLEncoding.EncodeToString(b)
+	nonce := base64.RawURLEncoding.EncodeToString(b) + "." + strconv.FormatInt(time.Now().Unix(), 36)
 	http.SetCookie(w, &http.Cookie{
-		Name: cookieName, Value: nonce + "." + s.mac("session", nonce), Path: Prefix,
+		Name: cookieName, Value: s.cookieValue(nonce), Path: Prefix, MaxAge: int(sessionLifetime / time.Second),
 		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil,
 	})
 	return nonce
@@ -78,7 +101,7 @@ func (s *sessions) ensure(w http.ResponseWriter, r *http.Request) string {
 	if s.token == "" {
 		n := s.issue(w, r)
 		// The page being built reads the cookie of this request.
-		r.AddCookie(&http.Cookie{Name: cookieName, Value: n + "." + s.mac("session", n)})
+		r.AddCookie(&http.Cookie{Name: cookieName, Value: s.cookieValue(n)})
 		return n
 	}
 	return ""
@@ -176,7 +199,8 @@ func (c *Console) signOut(w http.ResponseWriter, r *http.Request) {
 
 // safeNext keeps a redirect target inside the console.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, Prefix) || strings.ContainsAny(next, "\\\r\n") {
+	p, _, _ := strings.Cut(next, "?")
+	if !strings.HasPrefix(next, Prefix) || strings.ContainsAny(next, "\\\r\n") || !strings.HasPrefix(path.Clean(p)+"/", Prefix) {
 		return Prefix
 	}
 	return next
