@@ -474,3 +474,25 @@ func TestBrowserTokenGuard(t *testing.T) {
 		t.Errorf("GET %s without a session: %d, want 401", tree, resp.StatusCode)
 	}
 }
+
+// A level of more than a page of accounts shows the first page and loads
+// the next ones in place.
+func TestBrowserTreePaging(t *testing.T) {
+	ctx := browser(t)
+	o, _ := large(t, 250, 1, 0)
+	run(t, ctx, "tree", chromedp.Navigate(o.URL+"/_orgd/console/"+mgmtID+"/tree"), chromedp.WaitVisible(chromedp.CSS(`#tree li.more`)))
+	count := func() int { return eval[int](t, ctx, `document.querySelectorAll("#tree > li.acct").length`) }
+	if n := count(); n != 100 {
+		t.Fatalf("the first page shows %d accounts, want 100", n)
+	}
+	for _, want := range []int{200, 251} {
+		run(t, ctx, "more", chromedp.Click(chromedp.CSS(`#tree > li.more a`)),
+			chromedp.Poll[chromedp.Void](fmt.Sprintf(`document.querySelectorAll("#tree > li.acct").length == %d`, want), chromedp.WithPollingTimeout(10*time.Second)))
+	}
+	if n := eval[int](t, ctx, `document.querySelectorAll("#tree li.more").length`); n != 0 {
+		t.Errorf("a More link after the last page")
+	}
+	if n := eval[int](t, ctx, `new Set(Array.from(document.querySelectorAll("#tree > li.acct .id")).map(e => e.textContent)).size`); n != 251 {
+		t.Errorf("%d distinct accounts, want 251", n)
+	}
+}
