@@ -75,6 +75,7 @@ func New(svc *org.Service, cfg Config) *Console {
 	m.HandleFunc("GET /policies/{id}", c.policy)
 	m.HandleFunc("GET /delegated", c.delegated)
 	m.HandleFunc("GET /impact", c.impact)
+	m.HandleFunc("/", c.notFound)
 	c.mux = m
 	return c
 }
