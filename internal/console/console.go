@@ -222,7 +222,15 @@ func (c *Console) static(w http.ResponseWriter, r *http.Request, file string) {
 }
 
 func (c *Console) notFound(w http.ResponseWriter, r *http.Request) {
-	c.render(w, r, http.StatusNotFound, "error", &page{Title: "Not found", Data: "There is no console page at " + r.URL.Path + "."})
+	p, _ := r.Context().Value(pageKey{}).(*page)
+	where := r.URL.Path
+	if p == nil {
+		p = &page{}
+	} else {
+		where = p.Base + r.URL.Path // the path below the organization's
+	}
+	p.Title, p.Data = "Not found", "There is no console page at "+where+"."
+	c.render(w, r, http.StatusNotFound, "error", p)
 }
 
 // fail shows err: an API error as the API would name it, with the status

@@ -134,7 +134,7 @@ func TestPagesNotFound(t *testing.T) {
 		{"/_orgd/console/" + mgmtID + "/policies/p-nothere1", http.StatusNotFound, "PolicyNotFoundException"},
 		{"/_orgd/console/" + mgmtID + "/accounts/999999999999", http.StatusNotFound, "AccountNotFoundException"},
 		{"/_orgd/console/" + mgmtID + "/handshakes/h-nothere", http.StatusNotFound, "HandshakeNotFoundException"},
-		{"/_orgd/console/" + mgmtID + "/nothing", http.StatusNotFound, ""},
+		{"/_orgd/console/" + mgmtID + "/nothing", http.StatusNotFound, "no console page at /_orgd/console/" + mgmtID + "/nothing"},
 		{"/_orgd/console/notanaccount/tree", http.StatusNotFound, "There is no console page"},
 		{"/_orgd/console/static/../console.go", http.StatusTemporaryRedirect, ""}, // to the clean path, no file
 		{"/_orgd/console/static/sub/console.css", http.StatusNotFound, ""},
