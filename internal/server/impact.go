@@ -71,14 +71,20 @@ func (h *impactReports) replay(w http.ResponseWriter, r *http.Request) {
 
 // report answers the last report.
 func (h *impactReports) report(w http.ResponseWriter, r *http.Request) {
-	h.mu.Lock()
-	out := h.last
-	h.mu.Unlock()
-	if out == nil {
+	out, ok := h.lastReport()
+	if !ok {
 		writeError(w, http.StatusNotFound, adminError{Error: "no impact report yet: POST /_orgd/impact (orgd impact) makes one"})
 		return
 	}
 	writeRaw(w, out)
+}
+
+// lastReport is the last report's JSON, for the console; false before
+// the first.
+func (h *impactReports) lastReport() ([]byte, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.last, h.last != nil
 }
 
 func writeRaw(w http.ResponseWriter, out []byte) {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/orgd/orgd/internal/api"
+	"github.com/orgd/orgd/internal/console"
 	"github.com/orgd/orgd/internal/identity"
 	"github.com/orgd/orgd/internal/metrics"
 	"github.com/orgd/orgd/internal/org"
@@ -33,6 +34,14 @@ type options struct {
 	limiter     *throttle.Limiter
 	metrics     *metrics.Metrics
 	metricsOpen bool
+	lastImpact  func() ([]byte, bool)
+}
+
+// WithLastImpact makes the console show the JSON report that last returns
+// (false when there is none) instead of the last one POST /_orgd/impact
+// made; tests use it.
+func WithLastImpact(last func() ([]byte, bool)) Option {
+	return func(o *options) { o.lastImpact = last }
 }
 
 // WithThrottle limits each account's calls of each operation with l, as
@@ -79,6 +88,17 @@ func New(svc *org.Service, ids *identity.Resolver, log *slog.Logger, opts ...Opt
 	imp := &impactReports{svc: svc}
 	mux.HandleFunc("POST /_orgd/impact", guard(imp.replay))
 	mux.HandleFunc("GET /_orgd/impact", guard(imp.report))
+	// The web console, behind the admin guard, which also lets in the
+	// sessions its sign-in page opens with the admin token.
+	if o.lastImpact == nil {
+		o.lastImpact = imp.lastReport
+	}
+	cons := console.New(svc, console.Config{Token: o.adminToken, DefaultAccount: ids.DefaultAccount, LastImpact: o.lastImpact, Log: log})
+	consoleGuard := guardWith(o.adminToken, ids.Strict(), cons.SignedIn, cons.Refuse)
+	mux.HandleFunc("/_orgd/console/signin", cons.SignIn)
+	mux.HandleFunc("GET /_orgd/console/static/", cons.ServeHTTP) // the sign-in page's style and script
+	mux.HandleFunc("/_orgd/console/", consoleGuard(cons.ServeHTTP))
+	mux.Handle("GET /_orgd/console", http.RedirectHandler(console.Prefix, http.StatusMovedPermanently))
 	mux.HandleFunc("/_orgd/", func(w http.ResponseWriter, r *http.Request) {
 		if allow := allowedMethods(mux, r); len(allow) > 0 {
 			w.Header().Set("Allow", strings.Join(allow, ", "))
@@ -155,17 +175,29 @@ type admin struct{ svc *org.Service }
 // strict; with a token, those that carry it; in strict mode without a
 // token, none.
 func adminGuard(token string, strict bool) func(http.HandlerFunc) http.HandlerFunc {
+	return guardWith(token, strict, nil, func(w http.ResponseWriter, _ *http.Request, status int, msg string) {
+		writeError(w, status, adminError{Error: msg})
+	})
+}
+
+// guardWith is adminGuard that also lets in, with a token, the requests
+// signedIn accepts (nil: none), and refuses with refuse.
+func guardWith(token string, strict bool, signedIn func(*http.Request) bool, refuse func(w http.ResponseWriter, r *http.Request, status int, msg string)) func(http.HandlerFunc) http.HandlerFunc {
 	return func(next http.HandlerFunc) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
 			switch {
 			case token != "":
 				got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-				if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1 {
-					writeError(w, http.StatusUnauthorized, adminError{Error: "the admin API needs the header Authorization: Bearer <admin token>"})
-					return
+				if ok && subtle.ConstantTimeCompare([]byte(got), []byte(token)) == 1 {
+					break
 				}
+				if signedIn != nil && signedIn(r) {
+					break
+				}
+				refuse(w, r, http.StatusUnauthorized, "the admin API needs the header Authorization: Bearer <admin token>")
+				return
 			case strict:
-				writeError(w, http.StatusForbidden, adminError{Error: "the admin API is off in strict mode; start orgd with --admin-token to use it"})
+				refuse(w, r, http.StatusForbidden, "the admin API is off in strict mode; start orgd with --admin-token to use it")
 				return
 			}
 			next(w, r)
