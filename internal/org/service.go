@@ -199,7 +199,9 @@ func (s *Service) write(ctx context.Context, fn func(*txn) error) error {
 // can queue the organization's writers instead of letting them conflict.
 func (s *Service) hint(ctx context.Context) context.Context {
 	id := callerOf(ctx).AccountID
-	h := store.Hint{Keys: []string{keyClock, keyAccount(id)}, Prefixes: []string{"due/"}}
+	h := store.HintFrom(ctx)
+	h.Keys = append(h.Keys[:len(h.Keys):len(h.Keys)], keyClock, keyAccount(id))
+	h.Prefixes = append(h.Prefixes[:len(h.Prefixes):len(h.Prefixes)], "due/")
 	if o, ok := s.orgOf.Load(id); ok {
 		h.Scope = keyOrg(o.(string))
 		h.Keys = append(h.Keys, h.Scope)
@@ -312,6 +314,14 @@ func (s *Service) RegisterAccount(ctx context.Context, id, email, name string) e
 		a.Email, a.Name = email, name
 		return t.putAccount(a)
 	})
+}
+
+// prefetch adds keys that an operation will read to the store hint of its
+// transaction (hint), for its busiest operations.
+func prefetch(ctx context.Context, keys ...string) context.Context {
+	h := store.HintFrom(ctx)
+	h.Keys = append(h.Keys[:len(h.Keys):len(h.Keys)], keys...)
+	return store.WithHint(ctx, h)
 }
 
 // --- due work ---------------------------------------------------------------

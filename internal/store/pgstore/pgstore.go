@@ -105,6 +105,22 @@ type Store struct {
 	mu     sync.Mutex
 	scopes map[string]*scope // the scopes that Updates hold or wait for
 	known  map[string]bool   // scopes whose scope_lock row exists
+
+	// parked are connections whose View has ended in all but its COMMIT,
+	// which goes out ahead of the connection's next statement: a point
+	// read costs one round trip. None stays longer than maxParked, so that
+	// no snapshot holds back vacuum for long.
+	parkMu   sync.Mutex
+	parked   []parkedConn // the newest last
+	sweeping bool
+	closed   bool
+}
+
+const maxParked = 10 * time.Millisecond
+
+type parkedConn struct {
+	conn  *pgxpool.Conn
+	since time.Time
 }
 
 // Open connects to the database at url, checks that it is reachable and
@@ -136,6 +152,14 @@ func Open(ctx context.Context, url string) (*Store, error) {
 }
 
 func (s *Store) Close() error {
+	s.parkMu.Lock()
+	s.closed = true
+	parked := s.parked
+	s.parked = nil
+	s.parkMu.Unlock()
+	for _, p := range parked {
+		end(p.conn, "COMMIT")
+	}
 	s.lockPool.Close()
 	s.pool.Close()
 	return nil
@@ -145,26 +169,87 @@ func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	conn, err := s.pool.Acquire(ctx)
+	conn, pending, err := s.acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("pgstore: %w", err)
 	}
-	defer conn.Release()
 	t := newTx(ctx, conn.Conn(), beginView, store.HintFrom(ctx), false)
+	t.pending = pending
 	ferr := fn(t)
-	if t.begun {
-		end := "COMMIT"
-		if t.err != nil {
-			end = "ROLLBACK"
-		}
-		if _, err := conn.Exec(context.WithoutCancel(ctx), end); err != nil && ferr == nil && t.err == nil {
-			return fmt.Errorf("pgstore: end: %w", err)
-		}
+	if t.err != nil {
+		end(conn, "ROLLBACK")
+		return t.err
 	}
-	if ferr != nil {
-		return ferr
+	if t.begun || t.pending {
+		s.park(conn)
+	} else {
+		conn.Release()
 	}
-	return t.err
+	return ferr
+}
+
+// acquire returns a connection, parked or from the pool, and whether it
+// is parked: in a transaction that awaits its COMMIT.
+func (s *Store) acquire(ctx context.Context) (*pgxpool.Conn, bool, error) {
+	s.parkMu.Lock()
+	if n := len(s.parked); n > 0 {
+		p := s.parked[n-1]
+		s.parked = s.parked[:n-1]
+		s.parkMu.Unlock()
+		return p.conn, true, nil
+	}
+	s.parkMu.Unlock()
+	conn, err := s.pool.Acquire(ctx)
+	return conn, false, err
+}
+
+// park keeps conn, whose read-only transaction is over but for its COMMIT,
+// for the next transaction, unless that could keep a connection from
+// someone waiting for one.
+func (s *Store) park(conn *pgxpool.Conn) {
+	if st := s.pool.Stat(); st.AcquiredConns() < st.MaxConns() && conn.Conn().PgConn().TxStatus() == 'T' {
+		s.parkMu.Lock()
+		if !s.closed {
+			s.parked = append(s.parked, parkedConn{conn, time.Now()})
+			if !s.sweeping {
+				s.sweeping = true
+				time.AfterFunc(maxParked, s.sweep)
+			}
+			s.parkMu.Unlock()
+			return
+		}
+		s.parkMu.Unlock()
+	}
+	end(conn, "COMMIT")
+}
+
+// sweep commits the connections parked for maxParked and releases them.
+func (s *Store) sweep() {
+	s.parkMu.Lock()
+	cut := time.Now().Add(-maxParked)
+	n := 0
+	for n < len(s.parked) && !s.parked[n].since.After(cut) {
+		n++
+	}
+	old := slices.Clone(s.parked[:n])
+	s.parked = slices.Delete(s.parked, 0, n)
+	if s.sweeping = len(s.parked) > 0; s.sweeping {
+		time.AfterFunc(time.Until(s.parked[0].since.Add(maxParked)), s.sweep)
+	}
+	s.parkMu.Unlock()
+	for _, p := range old {
+		end(p.conn, "COMMIT")
+	}
+}
+
+// end ends conn's transaction with stmt and returns it to its pool, even
+// when the caller's context is done, so that it goes back clean instead of
+// being closed.
+func end(conn *pgxpool.Conn, stmt string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, _ = conn.Exec(ctx, stmt)
+	conn.Release()
 }
 
 // Update runs fn in a serializable transaction, running it again when the
@@ -211,12 +296,13 @@ func (s *Store) update(ctx context.Context, fn func(store.Tx) error, hint store.
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
-	conn, err := s.pool.Acquire(ctx)
+	conn, pending, err := s.acquire(ctx)
 	if err != nil {
 		return false, fmt.Errorf("pgstore: %w", err)
 	}
 	defer conn.Release()
 	t := newTx(ctx, conn.Conn(), beginUpdate, hint, true)
+	t.pending = pending
 	ferr := fn(t)
 	switch {
 	case t.err != nil && conflict(t.err):
@@ -359,12 +445,7 @@ func (s *Store) lock(ctx context.Context, name string, deadline time.Time) (*pgx
 // unlock ends a lock connection's transaction and returns it to its pool.
 // It commits, though there is nothing to keep, so that PostgreSQL's count
 // of rollbacks stays a count of failed transactions.
-func unlock(conn *pgxpool.Conn) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_, _ = conn.Exec(ctx, "COMMIT")
-	conn.Release()
-}
+func unlock(conn *pgxpool.Conn) { end(conn, "COMMIT") }
 
 // --- transactions -------------------------------------------------------------
 
@@ -373,6 +454,7 @@ type tx struct {
 	conn     *pgx.Conn
 	begin    string // the BEGIN statement, sent with the first read
 	begun    bool
+	pending  bool       // a parked View's COMMIT is to go ahead of BEGIN
 	hint     store.Hint // read with the first read, then cleared
 	writable bool
 	// err is the first failed statement's error. PostgreSQL refuses every
@@ -423,6 +505,35 @@ func (t *tx) rollback() {
 	_, _ = t.conn.Exec(ctx, "ROLLBACK")
 }
 
+// queueBegin queues what must precede the transaction's first statement.
+func (t *tx) queueBegin(b *pgx.Batch) {
+	if t.pending {
+		b.Queue("COMMIT")
+	}
+	if !t.begun {
+		b.Queue(t.begin)
+	}
+}
+
+// begun1 reads the results of queueBegin's statements.
+func (t *tx) begun1(br pgx.BatchResults) error {
+	if t.pending {
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return t.fail("commit", err)
+		}
+		t.pending = false
+	}
+	if !t.begun {
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return t.fail("begin", err)
+		}
+		t.begun = true
+	}
+	return nil
+}
+
 // cached returns what the transaction knows of key's committed value.
 func (t *tx) cached(key string) (value, bool) {
 	if v, ok := t.seen[key]; ok {
@@ -468,17 +579,11 @@ func (t *tx) read(keys, prefixes []string) error {
 		return nil
 	}
 	b := &pgx.Batch{}
-	if !t.begun {
-		b.Queue(t.begin)
-	}
+	t.queueBegin(b)
 	b.Queue(sql.String(), args...)
 	br := t.conn.SendBatch(t.ctx, b)
-	if !t.begun {
-		if _, err := br.Exec(); err != nil {
-			br.Close()
-			return t.fail("begin", err)
-		}
-		t.begun = true
+	if err := t.begun1(br); err != nil {
+		return err
 	}
 	pages := make([][]row, len(scanned))
 	rows, err := br.Query()
@@ -578,14 +683,17 @@ func (t *tx) Delete(key string) error {
 
 // commit sends the writes and COMMIT in one pipeline.
 func (t *tx) commit() error {
-	if !t.begun && len(t.writes) == 0 {
+	if !t.begun && !t.pending && len(t.writes) == 0 {
 		return nil // nothing was read or written
 	}
-	b := &pgx.Batch{}
-	if !t.begun {
-		b.Queue(t.begin)
-		t.begun = true
+	if !t.begun && len(t.writes) == 0 {
+		// Only a parked View's COMMIT is due.
+		_, err := t.conn.Exec(t.ctx, "COMMIT")
+		return err
 	}
+	b := &pgx.Batch{}
+	t.queueBegin(b)
+	t.pending, t.begun = false, true
 	keys := make([]string, 0, len(t.writes))
 	for k := range t.writes {
 		keys = append(keys, k)
