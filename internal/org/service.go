@@ -153,6 +153,12 @@ type txn struct {
 	s   *Service
 	ctx context.Context
 	now time.Time
+	// lastAccount is the account record last decoded, with the bytes it
+	// came from (account).
+	lastAccount struct {
+		raw []byte
+		account
+	}
 }
 
 // read runs fn in a read-only transaction, first settling any work that

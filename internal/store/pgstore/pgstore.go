@@ -273,10 +273,19 @@ func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 			if !retry {
 				return err
 			}
-			// Full jitter spreads the losers out so they stop colliding.
+			// Full jitter spreads the losers out so they stop colliding. A
+			// scope's first rerun goes at once: its own writers are queued
+			// behind it, so what it lost to was another scope's, which has
+			// won and is committing.
 			d := rand.N(min(backoffCap, backoffBase<<min(retries, 20))) + time.Millisecond
+			if hint.Scope != "" && retries == 0 {
+				d = 0
+			}
 			if time.Now().Add(d).After(deadline) {
 				return fmt.Errorf("%w: gave up after %d attempts in %v: %w", store.ErrConflict, retries+1, time.Since(start).Round(time.Millisecond), err)
+			}
+			if d == 0 {
+				continue
 			}
 			timer := time.NewTimer(d)
 			select {
