@@ -7,6 +7,7 @@
 #
 #   bench/pgload.sh            # 10 s per row, 8 writers per server
 #   DURATION=5s WRITERS=8 bench/pgload.sh
+#   ROWS='DescribeAccount|bare' REPEAT=3 bench/pgload.sh   # some rows, repeated
 #
 # It needs PostgreSQL (PGURL, default postgres://postgres@127.0.0.1:5432)
 # and creates and drops the database orgd_pgload there.
@@ -15,6 +16,8 @@ cd "$(dirname "$0")/.."
 PGURL=${PGURL:-postgres://postgres@127.0.0.1:5432}
 DURATION=${DURATION:-10s}
 WRITERS=${WRITERS:-8}
+ROWS=${ROWS:-.}
+REPEAT=${REPEAT:-1}
 DB=orgd_pgload
 tmp=$(mktemp -d)
 pids=()
@@ -51,6 +54,7 @@ two=http://127.0.0.1:4601,http://127.0.0.1:4602
 row() { # label, pgload flags...
   local label=$1 before after line
   shift
+  [[ $label =~ $ROWS ]] || return 0
   before=$(rollbacks)
   line=$("$tmp/pgload" -label "$label" -duration "$DURATION" "$@")
   sleep 0.5 # let the stats collector catch up
@@ -59,12 +63,12 @@ row() { # label, pgload flags...
 }
 
 echo "# $(date -u +%FT%TZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), ${WRITERS} writers per server per organization, $DURATION per row"
-{
+for _ in $(seq "$REPEAT"); do
   row "CreateOrganizationalUnit, 1 org, 2 servers" -targets $two -writers "$WRITERS" -op ou
   row "TagResource, 1 org, 2 servers" -targets $two -writers "$WRITERS" -op tag
   row "CreateOrganizationalUnit, 4 orgs, 2 servers" -targets $two -writers "$WRITERS" -orgs 4 -first-account 200000000001 -op ou
   row "DescribeAccount, 1 server" -targets http://127.0.0.1:4601 -writers 16 -op describe
   row "bare net/http handler" -targets http://127.0.0.1:4603 -writers 16 -op describe -setup=false
-} | column -t -s $'\t'
+done | column -t -s $'\t'
 curl -s http://127.0.0.1:4601/_orgd/invariants
 echo
