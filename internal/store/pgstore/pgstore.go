@@ -180,9 +180,13 @@ func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
 		end(conn, "ROLLBACK")
 		return t.err
 	}
-	if t.begun || t.pending {
+	switch {
+	case t.begun:
 		s.park(conn)
-	} else {
+	case t.pending:
+		// Parked again, it could outstay maxParked.
+		end(conn, "COMMIT")
+	default:
 		conn.Release()
 	}
 	return ferr
@@ -435,7 +439,29 @@ func (s *Store) lock(ctx context.Context, name string, deadline time.Time) (*pgx
 		b.Queue(`INSERT INTO scope_lock (scope) VALUES ($1) ON CONFLICT DO NOTHING`, name)
 	}
 	b.Queue(`SELECT 1 FROM scope_lock WHERE scope = $1 FOR UPDATE`, name)
-	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+	br := conn.SendBatch(ctx, b)
+	var locked pgconn.CommandTag
+	for range b.Len() {
+		if locked, err = br.Exec(); err != nil {
+			break
+		}
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && locked.RowsAffected() == 0 {
+		// The row is gone (the table was emptied behind this server's
+		// back): make it again.
+		s.mu.Lock()
+		delete(s.known, name)
+		s.mu.Unlock()
+		unlock(conn)
+		if known {
+			return s.lock(ctx, name, deadline)
+		}
+		return nil, fmt.Errorf("pgstore: lock %s: its scope_lock row is missing", name)
+	}
+	if err != nil {
 		unlock(conn)
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && pgErr.Code == "55P03" {

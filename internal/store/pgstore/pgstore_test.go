@@ -120,6 +120,17 @@ func TestScopeWaitIsBounded(t *testing.T) {
 	if err := s.Update(ctx, func(tx store.Tx) error { return tx.Put("k", []byte("3")) }); err != nil {
 		t.Fatalf("Update once the scope is free: %v", err)
 	}
+	// A lock row removed behind the server's back is made again.
+	if _, err := conn.Exec(context.Background(), `DELETE FROM scope_lock`); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Update(ctx, func(tx store.Tx) error { return tx.Put("k", []byte("4")) }); err != nil {
+		t.Fatalf("Update after its lock row was deleted: %v", err)
+	}
+	var n int
+	if err := conn.QueryRow(context.Background(), `SELECT count(*) FROM scope_lock WHERE scope = 'org/o-held'`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("scope_lock rows for the scope = %d, %v; want 1", n, err)
+	}
 }
 
 // TestConcurrentOpen starts several servers at once on an empty database:
