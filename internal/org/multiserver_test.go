@@ -3,6 +3,7 @@ package org
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -176,5 +177,159 @@ func TestTwoServersShareTheClock(t *testing.T) {
 	}
 	if d := after.Sub(before); d < 15*24*time.Hour || d > 15*24*time.Hour+time.Minute {
 		t.Fatalf("the other server's clock moved %v, want 15 days", d)
+	}
+}
+
+// TestTwoServersUnderConcurrentLoad is issue 16's load in small: writers on
+// both servers against several organizations at once, creating OUs,
+// tagging one resource with keys of their own, creating accounts and
+// reading. Writes that do not conflict logically must all succeed (no
+// ConcurrentModificationException, no ServiceException), every
+// acknowledged write must be there afterwards, the one contested OU name
+// must have one winner, and the state must keep its invariants.
+func TestTwoServersUnderConcurrentLoad(t *testing.T) {
+	a, b := twoServers(t)
+	const orgs, writersPerServer, rounds = 3, 4, 12
+	type orgState struct {
+		mgmt, root string
+		mu         sync.Mutex
+		ous        map[string]bool   // acknowledged OU IDs
+		tags       map[string]string // writer's tag key: last acknowledged value
+		creates    []string          // CreateAccount request IDs
+		contested  int               // successful creations of the contested name
+	}
+	states := make([]*orgState, orgs)
+	for i := range states {
+		st := &orgState{mgmt: fmt.Sprintf("3000000000%02d", i+1), ous: map[string]bool{}, tags: map[string]string{}}
+		if _, err := a.CreateOrganization(as(st.mgmt), &api.CreateOrganizationRequest{}); err != nil {
+			t.Fatal(err)
+		}
+		st.root = must[*api.ListRootsResponse](t)(b.ListRoots(as(st.mgmt), &api.ListRootsRequest{})).Roots[0].Id
+		states[i] = st
+	}
+	var wg sync.WaitGroup
+	errc := make(chan error, orgs*2*writersPerServer*rounds*4)
+	for oi, st := range states {
+		for si, s := range []*Service{a, b} {
+			for w := range writersPerServer {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					ctx := as(st.mgmt)
+					me := fmt.Sprintf("s%d-w%d", si, w)
+					fail := func(op string, err error) { errc <- fmt.Errorf("org %d, %s, %s: %w", oi, me, op, err) }
+					if out, err := s.CreateOrganizationalUnit(ctx, &api.CreateOrganizationalUnitRequest{ParentId: st.root, Name: "contested"}); err == nil {
+						st.mu.Lock()
+						st.contested++
+						st.ous[out.OrganizationalUnit.Id] = true
+						st.mu.Unlock()
+					} else if e := (*api.Error)(nil); !errors.As(err, &e) || e.Type != api.ErrDuplicateOrganizationalUnit {
+						fail("CreateOrganizationalUnit contested", err)
+					}
+					for r := range rounds {
+						out, err := s.CreateOrganizationalUnit(ctx, &api.CreateOrganizationalUnitRequest{ParentId: st.root, Name: fmt.Sprintf("%s-%d", me, r)})
+						if err != nil {
+							fail("CreateOrganizationalUnit", err)
+							continue
+						}
+						st.mu.Lock()
+						st.ous[out.OrganizationalUnit.Id] = true
+						st.mu.Unlock()
+						val := fmt.Sprint(r)
+						if _, err := s.TagResource(ctx, &api.TagResourceRequest{ResourceId: st.root, Tags: []api.Tag{{Key: me, Value: val}}}); err != nil {
+							fail("TagResource", err)
+						} else {
+							st.mu.Lock()
+							st.tags[me] = val
+							st.mu.Unlock()
+						}
+						if _, err := s.DescribeAccount(ctx, &api.DescribeAccountRequest{AccountId: st.mgmt}); err != nil {
+							fail("DescribeAccount", err)
+						}
+						if r%4 == 0 {
+							email := fmt.Sprintf("%d-%s-%d@example.com", oi, me, r)
+							out, err := s.CreateAccount(ctx, &api.CreateAccountRequest{Email: email, AccountName: "Load"})
+							if err != nil {
+								fail("CreateAccount", err)
+								continue
+							}
+							st.mu.Lock()
+							st.creates = append(st.creates, out.CreateAccountStatus.Id)
+							st.mu.Unlock()
+						}
+					}
+				}()
+			}
+		}
+	}
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		t.Error(err)
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+	if _, err := a.AdvanceClock(context.Background(), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	accounts := map[string]bool{}
+	for oi, st := range states {
+		ctx := as(st.mgmt)
+		if st.contested != 1 {
+			t.Errorf("org %d: the contested OU name was created %d times, want once", oi, st.contested)
+		}
+		got := map[string]bool{}
+		for token := ""; ; {
+			out := must[*api.ListOrganizationalUnitsForParentResponse](t)(b.ListOrganizationalUnitsForParent(ctx, &api.ListOrganizationalUnitsForParentRequest{ParentId: st.root, NextToken: token}))
+			for _, u := range out.OrganizationalUnits {
+				got[u.Id] = true
+			}
+			if token = out.NextToken; token == "" {
+				break
+			}
+		}
+		if want := 1 + 2*writersPerServer*rounds; len(st.ous) != want || len(got) != want {
+			t.Errorf("org %d: %d OUs acknowledged and %d listed, want %d", oi, len(st.ous), len(got), want)
+		}
+		for id := range st.ous {
+			if !got[id] {
+				t.Errorf("org %d: acknowledged OU %s is missing", oi, id)
+			}
+		}
+		tags := map[string]string{}
+		for token := ""; ; {
+			out := must[*api.ListTagsForResourceResponse](t)(a.ListTagsForResource(ctx, &api.ListTagsForResourceRequest{ResourceId: st.root, NextToken: token}))
+			for _, tag := range out.Tags {
+				tags[tag.Key] = tag.Value
+			}
+			if token = out.NextToken; token == "" {
+				break
+			}
+		}
+		if len(tags) != len(st.tags) {
+			t.Errorf("org %d: root tags %v, want %v", oi, tags, st.tags)
+		}
+		for k, v := range st.tags {
+			if tags[k] != v {
+				t.Errorf("org %d: tag %s = %q, want the last acknowledged %q", oi, k, tags[k], v)
+			}
+		}
+		for _, id := range st.creates {
+			cs := must[*api.DescribeCreateAccountStatusResponse](t)(b.DescribeCreateAccountStatus(ctx, &api.DescribeCreateAccountStatusRequest{CreateAccountRequestId: id})).CreateAccountStatus
+			if cs.State != api.CreateAccountStateSucceeded {
+				t.Errorf("org %d: CreateAccount %s is %s %s", oi, id, cs.State, cs.FailureReason)
+				continue
+			}
+			if accounts[cs.AccountId] {
+				t.Errorf("account ID %s was given twice", cs.AccountId)
+			}
+			accounts[cs.AccountId] = true
+		}
+	}
+	for _, s := range []*Service{a, b} {
+		if err := s.CheckInvariants(context.Background()); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -237,14 +237,25 @@ func (t *txn) putOU(u *ou) error { return t.putJSON(keyOU(u.ID), u) }
 // account returns the account with the given ID; an ID never stored is a
 // standalone account with the default email and name.
 func (t *txn) account(id string) (*account, error) {
-	var a account
-	ok, err := t.getJSON(keyAccount(id), &a)
+	b, ok, err := t.Get(keyAccount(id))
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
 		return &account{ID: id, Email: defaultEmail(id), Name: defaultName(id), State: api.AccountStateActive, implicit: true}, nil
 	}
+	// An operation often reads one account twice, as caller and as
+	// target. Stored values never change in place, so the same bytes
+	// again are the same record: a copy of the last one decoded will do.
+	if m := &t.lastAccount; len(b) > 0 && len(b) == len(m.raw) && &b[0] == &m.raw[0] {
+		a := m.account
+		return &a, nil
+	}
+	var a account
+	if err := json.Unmarshal(b, &a); err != nil {
+		return nil, err
+	}
+	t.lastAccount.raw, t.lastAccount.account = b, a
 	return &a, nil
 }
 

@@ -51,3 +51,36 @@ const MaxKeyLen = 1024
 
 // ErrReadOnly is returned by writes in a View.
 var ErrReadOnly = errors.New("store: write in a read-only transaction")
+
+// ErrConflict is returned by an Update that kept losing conflicts with
+// concurrent Updates for longer than its backend is willing to wait. Nothing
+// of it was committed; the caller may try again later.
+var ErrConflict = errors.New("store: the transaction kept conflicting with concurrent ones")
+
+// Hint tells a backend what a transaction is about, so that it can prepare.
+// A hint never changes what a transaction reads or writes, nor whether it
+// succeeds: a wrong or stale hint only costs speed. Backends that have no
+// use for one ignore it.
+type Hint struct {
+	// Scope names the part of the state an Update is about, such as one
+	// organization. A backend may run Updates of one scope one at a time,
+	// queueing them rather than letting them conflict.
+	Scope string
+	// Keys are keys the transaction will likely Get, and Prefixes the
+	// prefixes it will likely Scan from their start; a backend may read
+	// them all at once, up front.
+	Keys, Prefixes []string
+}
+
+type hintKey struct{}
+
+// WithHint returns a context whose transactions carry h.
+func WithHint(ctx context.Context, h Hint) context.Context {
+	return context.WithValue(ctx, hintKey{}, h)
+}
+
+// HintFrom returns the hint that ctx carries, or the zero Hint.
+func HintFrom(ctx context.Context) Hint {
+	h, _ := ctx.Value(hintKey{}).(Hint)
+	return h
+}

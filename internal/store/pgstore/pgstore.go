@@ -6,18 +6,46 @@
 // database's collation. Update runs in a SERIALIZABLE transaction and is
 // retried when PostgreSQL reports a serialization failure or a deadlock, so
 // concurrent Updates from any number of servers behave as if run one at a
-// time. View runs in a read-only REPEATABLE READ transaction: one snapshot of
-// committed data, which never blocks or aborts.
+// time; one that keeps losing for longer than maxWait fails with
+// store.ErrConflict. View runs in a read-only REPEATABLE READ transaction:
+// one snapshot of committed data, which never blocks or aborts.
 //
-// The schema ships in the binary (migrations/*.sql) and Open applies what is
-// missing. It uses only what PostgreSQL-compatible distributed engines also
-// have: CREATE TABLE IF NOT EXISTS, a schema_version table and transactions,
-// with no advisory locks, LISTEN/NOTIFY or sequences. Servers that start at
-// once race harmlessly: the loser's transaction fails and it retries.
+// Round trips are what a transaction costs, so a transaction makes few.
+// BEGIN goes out with its first read, together with the keys and prefixes
+// of its store.Hint in one SELECT; what it has read it keeps (a snapshot
+// does not change), and its writes wait in memory, read back from there,
+// until one pipeline sends them with COMMIT. A point read is then BEGIN and
+// SELECT, then COMMIT.
+//
+// Updates with a hint's Scope (orgd's domain gives an organization's) queue
+// instead of conflicting: on each server they take turns on a local lock,
+// and the server whose turn it is holds the scope's row of scope_lock FOR
+// UPDATE, in a transaction of its own on a second connection pool, while
+// its Updates run; it hands the row on after at most burst of them or when
+// none is waiting. The Update's own transaction begins only once the row is
+// held, so its snapshot already has every earlier holder's commits and it
+// does not conflict with them. The lock is only a queue: correctness still
+// rests on SERIALIZABLE, so Updates without a scope, or with a wrong one,
+// are right, merely retried when they collide.
+//
+// The design depends on these PostgreSQL behaviours: SERIALIZABLE is true
+// serializability (SSI), failing a loser with SQLSTATE 40001 or 40P01; a
+// REPEATABLE READ or SERIALIZABLE transaction takes its snapshot at its
+// first statement, not at BEGIN; SELECT ... FOR UPDATE in a READ COMMITTED
+// transaction waits for the holder and then locks the row, waiting at most
+// lock_timeout (set_config, SQLSTATE 55P03 past it), and locks end with
+// their transaction or connection; an extended-protocol pipeline may hold
+// BEGIN, statements and COMMIT, the first error skipping the rest; and
+// INSERT ... ON CONFLICT upserts. The schema ships in the binary
+// (migrations/*.sql) and Open applies what is missing. It uses only what
+// PostgreSQL-compatible distributed engines also have: CREATE TABLE IF NOT
+// EXISTS, a schema_version table and transactions, with no advisory locks,
+// LISTEN/NOTIFY or sequences. Servers that start at once race harmlessly:
+// the loser's transaction fails and it retries.
 //
 // The URL is pgx's: postgres://user:pass@host:port/db?sslmode=...; any other
 // parameter, such as search_path=orgd, is sent to the server as a setting,
-// and pool_max_conns sizes the connection pool.
+// and pool_max_conns sizes each of the two connection pools.
 package pgstore
 
 import (
@@ -27,8 +55,10 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -38,26 +68,59 @@ import (
 	"github.com/orgd/orgd/internal/store"
 )
 
-// Retry bounds for Update: enough to ride out a burst of contention on one
-// key, yet an Update that keeps losing fails within a few seconds rather
-// than hang its request.
+// Bounds for Update: an Update that keeps losing conflicts, or waits for
+// its scope's turn, fails with store.ErrConflict after maxWait rather than
+// hang its request for seconds. burst is how many Updates one server runs
+// under a scope's lock while others wait before it lets another server
+// have a turn.
 const (
-	maxAttempts = 30
-	backoffBase = 2 * time.Millisecond
-	backoffCap  = 250 * time.Millisecond
+	maxWait     = 2 * time.Second
+	backoffBase = 1 * time.Millisecond
+	backoffCap  = 50 * time.Millisecond
+	burst       = 8
 )
 
 // Scan reads in pages that grow from firstBatch to maxBatch rows: most scans
 // in orgd read one page of a listing and stop, while a long scan should not
-// pay a round trip per few rows nor hold a whole prefix in memory.
+// pay a round trip per few rows nor hold a whole prefix in memory. A hint's
+// prefixes are read one firstBatch page each.
 const (
 	firstBatch = 32
 	maxBatch   = 512
 )
 
+const (
+	beginUpdate = `BEGIN ISOLATION LEVEL SERIALIZABLE`
+	beginView   = `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`
+)
+
 // Store is a store.Store on PostgreSQL.
 type Store struct {
 	pool *pgxpool.Pool
+	// lockPool holds the transactions that hold scope locks, apart from
+	// pool so that lock holders waiting for a connection can never starve
+	// the Updates they wait for.
+	lockPool *pgxpool.Pool
+
+	mu     sync.Mutex
+	scopes map[string]*scope // the scopes that Updates hold or wait for
+	known  map[string]bool   // scopes whose scope_lock row exists
+
+	// parked are connections whose View has ended in all but its COMMIT,
+	// which goes out ahead of the connection's next statement: a point
+	// read costs one round trip. None stays longer than maxParked, so that
+	// no snapshot holds back vacuum for long.
+	parkMu   sync.Mutex
+	parked   []parkedConn // the newest last
+	sweeping bool
+	closed   bool
+}
+
+const maxParked = 10 * time.Millisecond
+
+type parkedConn struct {
+	conn  *pgxpool.Conn
+	since time.Time
 }
 
 // Open connects to the database at url, checks that it is reachable and
@@ -80,10 +143,24 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		pool.Close()
 		return nil, err
 	}
-	return &Store{pool: pool}, nil
+	lockPool, err := pgxpool.NewWithConfig(ctx, cfg.Copy())
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("pgstore: %w", err)
+	}
+	return &Store{pool: pool, lockPool: lockPool, scopes: map[string]*scope{}, known: map[string]bool{}}, nil
 }
 
 func (s *Store) Close() error {
+	s.parkMu.Lock()
+	s.closed = true
+	parked := s.parked
+	s.parked = nil
+	s.parkMu.Unlock()
+	for _, p := range parked {
+		end(p.conn, "COMMIT")
+	}
+	s.lockPool.Close()
 	s.pool.Close()
 	return nil
 }
@@ -92,79 +169,173 @@ func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	ptx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	conn, pending, err := s.acquire(ctx)
 	if err != nil {
-		return fmt.Errorf("pgstore: begin: %w", err)
+		return fmt.Errorf("pgstore: %w", err)
 	}
-	defer rollback(ctx, ptx)
-	t := &tx{ctx: ctx, tx: ptx}
-	if err := fn(t); err != nil {
-		return err
+	t := newTx(ctx, conn.Conn(), beginView, store.HintFrom(ctx), false)
+	t.pending = pending
+	ferr := fn(t)
+	if t.err != nil {
+		end(conn, "ROLLBACK")
+		return t.err
 	}
-	return t.err
+	switch {
+	case t.begun:
+		s.park(conn)
+	case t.pending:
+		// Parked again, it could outstay maxParked.
+		end(conn, "COMMIT")
+	default:
+		conn.Release()
+	}
+	return ferr
+}
+
+// acquire returns a connection, parked or from the pool, and whether it
+// is parked: in a transaction that awaits its COMMIT.
+func (s *Store) acquire(ctx context.Context) (*pgxpool.Conn, bool, error) {
+	s.parkMu.Lock()
+	if n := len(s.parked); n > 0 {
+		p := s.parked[n-1]
+		s.parked = s.parked[:n-1]
+		s.parkMu.Unlock()
+		return p.conn, true, nil
+	}
+	s.parkMu.Unlock()
+	conn, err := s.pool.Acquire(ctx)
+	return conn, false, err
+}
+
+// park keeps conn, whose read-only transaction is over but for its COMMIT,
+// for the next transaction, unless that could keep a connection from
+// someone waiting for one.
+func (s *Store) park(conn *pgxpool.Conn) {
+	if st := s.pool.Stat(); st.AcquiredConns() < st.MaxConns() && conn.Conn().PgConn().TxStatus() == 'T' {
+		s.parkMu.Lock()
+		if !s.closed {
+			s.parked = append(s.parked, parkedConn{conn, time.Now()})
+			if !s.sweeping {
+				s.sweeping = true
+				time.AfterFunc(maxParked, s.sweep)
+			}
+			s.parkMu.Unlock()
+			return
+		}
+		s.parkMu.Unlock()
+	}
+	end(conn, "COMMIT")
+}
+
+// sweep commits the connections parked for maxParked and releases them.
+func (s *Store) sweep() {
+	s.parkMu.Lock()
+	cut := time.Now().Add(-maxParked)
+	n := 0
+	for n < len(s.parked) && !s.parked[n].since.After(cut) {
+		n++
+	}
+	old := slices.Clone(s.parked[:n])
+	s.parked = slices.Delete(s.parked, 0, n)
+	if s.sweeping = len(s.parked) > 0; s.sweeping {
+		time.AfterFunc(time.Until(s.parked[0].since.Add(maxParked)), s.sweep)
+	}
+	s.parkMu.Unlock()
+	for _, p := range old {
+		end(p.conn, "COMMIT")
+	}
+}
+
+// end ends conn's transaction with stmt and returns it to its pool, even
+// when the caller's context is done, so that it goes back clean instead of
+// being closed.
+func end(conn *pgxpool.Conn, stmt string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, _ = conn.Exec(ctx, stmt)
+	conn.Release()
 }
 
 // Update runs fn in a serializable transaction, running it again when the
-// transaction loses a conflict with another one.
+// transaction loses a conflict with another one. Updates of one scope take
+// turns first.
 func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
-	for attempt := 1; ; attempt++ {
-		retry, err := s.update(ctx, fn)
-		if !retry {
-			return err
+	start := time.Now()
+	deadline := start.Add(maxWait)
+	hint := store.HintFrom(ctx)
+	retries := 0
+	err := func() error {
+		if hint.Scope != "" {
+			sc, err := s.enter(ctx, hint.Scope, deadline)
+			if err != nil {
+				return err
+			}
+			defer s.leave(sc)
 		}
-		if attempt == maxAttempts {
-			return fmt.Errorf("pgstore: gave up after %d conflicting attempts: %w", attempt, err)
+		for ; ; retries++ {
+			retry, err := s.update(ctx, fn, hint)
+			if !retry {
+				return err
+			}
+			store.ConflictRetried()
+			// Full jitter spreads the losers out so they stop colliding. A
+			// scope's first rerun goes at once: its own writers are queued
+			// behind it, so what it lost to was another scope's, which has
+			// won and is committing.
+			d := rand.N(min(backoffCap, backoffBase<<min(retries, 20))) + time.Millisecond
+			if hint.Scope != "" && retries == 0 {
+				d = 0
+			}
+			if time.Now().Add(d).After(deadline) {
+				return fmt.Errorf("%w: gave up after %d attempts in %v: %w", store.ErrConflict, retries+1, time.Since(start).Round(time.Millisecond), err)
+			}
+			if d == 0 {
+				continue
+			}
+			timer := time.NewTimer(d)
+			select {
+			case <-ctx.Done():
+				timer.Stop()
+				return ctx.Err()
+			case <-timer.C:
+			}
 		}
-		store.ConflictRetried()
-		// Full jitter spreads the losers out so they stop colliding.
-		d := min(backoffCap, backoffBase<<min(attempt-1, 20))
-		timer := time.NewTimer(rand.N(d) + time.Millisecond)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-			return ctx.Err()
-		case <-timer.C:
-		}
-	}
+	}()
+	return err
 }
 
-func (s *Store) update(ctx context.Context, fn func(store.Tx) error) (retry bool, err error) {
+func (s *Store) update(ctx context.Context, fn func(store.Tx) error, hint store.Hint) (retry bool, err error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
-	ptx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable})
+	conn, pending, err := s.acquire(ctx)
 	if err != nil {
-		return false, fmt.Errorf("pgstore: begin: %w", err)
+		return false, fmt.Errorf("pgstore: %w", err)
 	}
-	t := &tx{ctx: ctx, tx: ptx, writable: true}
+	defer conn.Release()
+	t := newTx(ctx, conn.Conn(), beginUpdate, hint, true)
+	t.pending = pending
 	ferr := fn(t)
 	switch {
 	case t.err != nil && conflict(t.err):
 		// Whatever fn made of the failed statement, the transaction lost a
 		// conflict and a rerun may succeed.
-		rollback(ctx, ptx)
+		t.rollback()
 		return true, t.err
 	case ferr != nil:
-		rollback(ctx, ptx)
+		t.rollback()
 		return false, ferr
 	case t.err != nil:
 		// fn ignored a failed statement; PostgreSQL aborted the
 		// transaction, so committing would silently drop its writes.
-		rollback(ctx, ptx)
+		t.rollback()
 		return false, t.err
 	}
-	if err := ptx.Commit(ctx); err != nil {
+	if err := t.commit(); err != nil {
+		t.rollback()
 		return conflict(err), fmt.Errorf("pgstore: commit: %w", err)
 	}
 	return false, nil
-}
-
-// rollback ends a transaction even when ctx is done, so the connection goes
-// back to the pool clean instead of being closed.
-func rollback(ctx context.Context, ptx pgx.Tx) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
-	_ = ptx.Rollback(ctx)
 }
 
 // conflict reports whether err is a serialization failure or a deadlock,
@@ -174,14 +345,182 @@ func conflict(err error) bool {
 	return errors.As(err, &pgErr) && (pgErr.Code == "40001" || pgErr.Code == "40P01")
 }
 
+// --- scopes -------------------------------------------------------------------
+
+// scope is the queue of one scope's Updates on this server.
+type scope struct {
+	name string
+	turn chan struct{} // a one-slot semaphore: whoever fills it runs
+	refs int           // Updates holding or waiting for the turn (Store.mu)
+	// Owned by whoever has the turn:
+	held *pgxpool.Conn // the transaction that holds the scope_lock row, or nil
+	runs int           // Updates run since held locked the row
+}
+
+// enter waits for the scope's turn on this server and for its database
+// lock, both by deadline.
+func (s *Store) enter(ctx context.Context, name string, deadline time.Time) (*scope, error) {
+	s.mu.Lock()
+	sc := s.scopes[name]
+	if sc == nil {
+		sc = &scope{name: name, turn: make(chan struct{}, 1)}
+		s.scopes[name] = sc
+	}
+	sc.refs++
+	s.mu.Unlock()
+	timer := time.NewTimer(time.Until(deadline))
+	defer timer.Stop()
+	select {
+	case sc.turn <- struct{}{}:
+	case <-ctx.Done():
+		s.drop(sc)
+		return nil, ctx.Err()
+	case <-timer.C:
+		s.drop(sc)
+		return nil, fmt.Errorf("%w: waited %v for the turn of %s", store.ErrConflict, maxWait, name)
+	}
+	if sc.held == nil {
+		conn, err := s.lock(ctx, name, deadline)
+		if err != nil {
+			<-sc.turn
+			s.drop(sc)
+			return nil, err
+		}
+		sc.held, sc.runs = conn, 0
+	}
+	return sc, nil
+}
+
+// leave ends an Update's turn, handing the database lock on when no Update
+// on this server waits for it or this server has had its burst.
+func (s *Store) leave(sc *scope) {
+	sc.runs++
+	waiting := s.drop(sc)
+	if !waiting || sc.runs >= burst {
+		held := sc.held
+		sc.held = nil
+		if waiting {
+			unlock(held)
+		} else {
+			// Nobody here waits: the caller need not either.
+			go unlock(held)
+		}
+	}
+	<-sc.turn
+}
+
+// drop forgets one Update of sc and reports whether others remain.
+func (s *Store) drop(sc *scope) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sc.refs--
+	if sc.refs == 0 {
+		delete(s.scopes, sc.name)
+	}
+	return sc.refs > 0
+}
+
+// lock begins a transaction on a lock connection that holds name's
+// scope_lock row, in one round trip once the row exists.
+func (s *Store) lock(ctx context.Context, name string, deadline time.Time) (*pgxpool.Conn, error) {
+	conn, err := s.lockPool.Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: %w", err)
+	}
+	s.mu.Lock()
+	known := s.known[name]
+	s.mu.Unlock()
+	wait := max(time.Until(deadline), time.Millisecond)
+	b := &pgx.Batch{}
+	b.Queue(`BEGIN ISOLATION LEVEL READ COMMITTED`)
+	b.Queue(`SELECT set_config('lock_timeout', $1, true)`, strconv.FormatInt(wait.Milliseconds()+1, 10))
+	if !known {
+		b.Queue(`INSERT INTO scope_lock (scope) VALUES ($1) ON CONFLICT DO NOTHING`, name)
+	}
+	b.Queue(`SELECT 1 FROM scope_lock WHERE scope = $1 FOR UPDATE`, name)
+	br := conn.SendBatch(ctx, b)
+	var locked pgconn.CommandTag
+	for range b.Len() {
+		if locked, err = br.Exec(); err != nil {
+			break
+		}
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && locked.RowsAffected() == 0 {
+		// The row is gone (the table was emptied behind this server's
+		// back): make it again.
+		s.mu.Lock()
+		delete(s.known, name)
+		s.mu.Unlock()
+		unlock(conn)
+		if known {
+			return s.lock(ctx, name, deadline)
+		}
+		return nil, fmt.Errorf("pgstore: lock %s: its scope_lock row is missing", name)
+	}
+	if err != nil {
+		unlock(conn)
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code == "55P03" {
+			return nil, fmt.Errorf("%w: waited %v for the lock of %s", store.ErrConflict, maxWait, name)
+		}
+		return nil, fmt.Errorf("pgstore: lock %s: %w", name, err)
+	}
+	if !known {
+		s.mu.Lock()
+		s.known[name] = true
+		s.mu.Unlock()
+	}
+	return conn, nil
+}
+
+// unlock ends a lock connection's transaction and returns it to its pool.
+// It commits, though there is nothing to keep, so that PostgreSQL's count
+// of rollbacks stays a count of failed transactions.
+func unlock(conn *pgxpool.Conn) { end(conn, "COMMIT") }
+
+// --- transactions -------------------------------------------------------------
+
 type tx struct {
 	ctx      context.Context
-	tx       pgx.Tx
+	conn     *pgx.Conn
+	begin    string // the BEGIN statement, sent with the first read
+	begun    bool
+	pending  bool       // a parked View's COMMIT is to go ahead of BEGIN
+	hint     store.Hint // read with the first read, then cleared
 	writable bool
 	// err is the first failed statement's error. PostgreSQL refuses every
 	// statement after it, and Update needs it to tell a lost conflict from
 	// fn's own errors.
 	err error
+	// seen holds what the transaction has read of its snapshot, absent
+	// keys included; whole lists the prefixes read whole, each in order.
+	seen  map[string]value
+	whole []prefixRows
+	// writes are the Puts and Deletes not yet sent, by key.
+	writes map[string]value
+}
+
+// value is a key's value, or its absence (ok false).
+type value struct {
+	val []byte
+	ok  bool
+}
+
+type prefixRows struct {
+	prefix string
+	rows   []row
+}
+
+type row struct {
+	key, val []byte
+}
+
+func newTx(ctx context.Context, conn *pgx.Conn, begin string, hint store.Hint, writable bool) *tx {
+	return &tx{ctx: ctx, conn: conn, begin: begin, hint: hint, writable: writable,
+		seen: map[string]value{}, writes: map[string]value{}}
 }
 
 func (t *tx) fail(op string, err error) error {
@@ -192,19 +531,166 @@ func (t *tx) fail(op string, err error) error {
 	return err
 }
 
+// rollback ends a transaction even when ctx is done, so the connection goes
+// back to the pool clean instead of being closed.
+func (t *tx) rollback() {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(t.ctx), 5*time.Second)
+	defer cancel()
+	_, _ = t.conn.Exec(ctx, "ROLLBACK")
+}
+
+// queueBegin queues what must precede the transaction's first statement.
+func (t *tx) queueBegin(b *pgx.Batch) {
+	if t.pending {
+		b.Queue("COMMIT")
+	}
+	if !t.begun {
+		b.Queue(t.begin)
+	}
+}
+
+// begun1 reads the results of queueBegin's statements.
+func (t *tx) begun1(br pgx.BatchResults) error {
+	if t.pending {
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return t.fail("commit", err)
+		}
+		t.pending = false
+	}
+	if !t.begun {
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return t.fail("begin", err)
+		}
+		t.begun = true
+	}
+	return nil
+}
+
+// cached returns what the transaction knows of key's committed value.
+func (t *tx) cached(key string) (value, bool) {
+	if v, ok := t.seen[key]; ok {
+		return v, true
+	}
+	for _, p := range t.whole {
+		if strings.HasPrefix(key, p.prefix) {
+			return value{}, true // a key of p would be in seen
+		}
+	}
+	return value{}, false
+}
+
+// read fetches keys and the first page of each prefix in one round trip,
+// beginning the transaction (with its hint) if it has not begun.
+func (t *tx) read(keys, prefixes []string) error {
+	if !t.begun {
+		keys = append(keys, t.hint.Keys...)
+		prefixes = append(prefixes, t.hint.Prefixes...)
+		t.hint = store.Hint{}
+	}
+	var want [][]byte
+	for i, k := range keys {
+		if _, ok := t.cached(k); !ok && !slices.Contains(keys[:i], k) {
+			want = append(want, []byte(k))
+		}
+	}
+	var sql strings.Builder
+	sql.WriteString(`SELECT -1, key, value FROM kv WHERE key = ANY($1)`)
+	args := []any{want}
+	var scanned []string
+	for _, p := range prefixes {
+		hi, bounded := prefixEnd(p)
+		if !bounded || slices.Contains(scanned, p) || t.covered(p) {
+			continue
+		}
+		fmt.Fprintf(&sql, ` UNION ALL (SELECT %d, key, value FROM kv WHERE key >= $%d AND key < $%d ORDER BY key LIMIT %d)`,
+			len(scanned), len(args)+1, len(args)+2, firstBatch)
+		args = append(args, []byte(p), hi)
+		scanned = append(scanned, p)
+	}
+	if len(want) == 0 && len(scanned) == 0 && t.begun {
+		return nil
+	}
+	b := &pgx.Batch{}
+	t.queueBegin(b)
+	b.Queue(sql.String(), args...)
+	br := t.conn.SendBatch(t.ctx, b)
+	if err := t.begun1(br); err != nil {
+		return err
+	}
+	pages := make([][]row, len(scanned))
+	rows, err := br.Query()
+	if err == nil {
+		for rows.Next() {
+			var i int
+			var r row
+			if err = rows.Scan(&i, &r.key, &r.val); err != nil {
+				break
+			}
+			if i < 0 {
+				t.seen[string(r.key)] = value{r.val, true}
+			} else {
+				pages[i] = append(pages[i], r)
+			}
+		}
+		rows.Close()
+		if err == nil {
+			err = rows.Err()
+		}
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return t.fail("get", err)
+	}
+	for _, k := range want {
+		if _, ok := t.seen[string(k)]; !ok {
+			t.seen[string(k)] = value{}
+		}
+	}
+	for i, page := range pages {
+		if len(page) < firstBatch {
+			for _, r := range page {
+				t.seen[string(r.key)] = value{r.val, true}
+			}
+			t.whole = append(t.whole, prefixRows{scanned[i], page})
+		}
+	}
+	return nil
+}
+
+// covered reports whether a prefix read whole holds every key of prefix.
+func (t *tx) covered(prefix string) bool {
+	_, ok := t.wholeRows(prefix)
+	return ok
+}
+
+func (t *tx) wholeRows(prefix string) ([]row, bool) {
+	for _, p := range t.whole {
+		if strings.HasPrefix(prefix, p.prefix) {
+			return p.rows, true
+		}
+	}
+	return nil, false
+}
+
 func (t *tx) Get(key string) ([]byte, bool, error) {
 	if t.err != nil {
 		return nil, false, t.err
 	}
-	var v []byte
-	err := t.tx.QueryRow(t.ctx, `SELECT value FROM kv WHERE key = $1`, []byte(key)).Scan(&v)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, false, nil
+	if w, ok := t.writes[key]; ok {
+		return w.val, w.ok, nil
 	}
-	if err != nil {
-		return nil, false, t.fail("get", err)
+	if v, ok := t.cached(key); ok {
+		return v.val, v.ok, nil
 	}
-	return v, true, nil
+	if err := t.read([]string{key}, nil); err != nil {
+		return nil, false, err
+	}
+	v := t.seen[key]
+	return v.val, v.ok, nil
 }
 
 func (t *tx) Put(key string, val []byte) error {
@@ -214,15 +700,7 @@ func (t *tx) Put(key string, val []byte) error {
 	if t.err != nil {
 		return t.err
 	}
-	if val == nil {
-		val = []byte{} // nil would be NULL
-	}
-	_, err := t.tx.Exec(t.ctx,
-		`INSERT INTO kv (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
-		[]byte(key), val)
-	if err != nil {
-		return t.fail("put", err)
-	}
+	t.writes[key] = value{append([]byte{}, val...), true} // never nil, which would be NULL
 	return nil
 }
 
@@ -233,10 +711,46 @@ func (t *tx) Delete(key string) error {
 	if t.err != nil {
 		return t.err
 	}
-	if _, err := t.tx.Exec(t.ctx, `DELETE FROM kv WHERE key = $1`, []byte(key)); err != nil {
-		return t.fail("delete", err)
-	}
+	t.writes[key] = value{}
 	return nil
+}
+
+// commit sends the writes and COMMIT in one pipeline.
+func (t *tx) commit() error {
+	if !t.begun && !t.pending && len(t.writes) == 0 {
+		return nil // nothing was read or written
+	}
+	if !t.begun && len(t.writes) == 0 {
+		// Only a parked View's COMMIT is due.
+		_, err := t.conn.Exec(t.ctx, "COMMIT")
+		return err
+	}
+	b := &pgx.Batch{}
+	t.queueBegin(b)
+	t.pending, t.begun = false, true
+	keys := make([]string, 0, len(t.writes))
+	for k := range t.writes {
+		keys = append(keys, k)
+	}
+	// One order for every writer makes deadlocks between them rarer.
+	slices.Sort(keys)
+	var putKeys, putVals, delKeys [][]byte
+	for _, k := range keys {
+		if w := t.writes[k]; w.ok {
+			putKeys, putVals = append(putKeys, []byte(k)), append(putVals, w.val)
+		} else {
+			delKeys = append(delKeys, []byte(k))
+		}
+	}
+	if len(putKeys) > 0 {
+		b.Queue(`INSERT INTO kv (key, value) SELECT * FROM unnest($1::bytea[], $2::bytea[])
+			ON CONFLICT (key) DO UPDATE SET value = excluded.value`, putKeys, putVals)
+	}
+	if len(delKeys) > 0 {
+		b.Queue(`DELETE FROM kv WHERE key = ANY($1)`, delKeys)
+	}
+	b.Queue(`COMMIT`)
+	return t.conn.SendBatch(t.ctx, b).Close()
 }
 
 // scanSQL is indexed by [lower bound inclusive][upper bound present]. Range
@@ -253,13 +767,72 @@ var scanSQL = [2][2]string{
 	},
 }
 
-type row struct {
-	key, val []byte
-}
-
 func (t *tx) Scan(prefix, after string, fn func(key string, val []byte) bool) error {
 	if t.err != nil {
 		return t.err
+	}
+	// The transaction's own writes under prefix, merged into what the
+	// snapshot holds; fn must not write during the scan, so they hold still.
+	var mine []string
+	for k := range t.writes {
+		if strings.HasPrefix(k, prefix) && k > after {
+			mine = append(mine, k)
+		}
+	}
+	slices.Sort(mine)
+	stopped := false
+	emitMine := func(k string) bool {
+		if w := t.writes[k]; w.ok && !fn(k, w.val) {
+			stopped = true
+		}
+		return !stopped
+	}
+	visit := func(k string, v []byte) bool {
+		for len(mine) > 0 && mine[0] < k {
+			if !emitMine(mine[0]) {
+				return false
+			}
+			mine = mine[1:]
+		}
+		if len(mine) > 0 && mine[0] == k {
+			mine = mine[1:]
+			return emitMine(k)
+		}
+		if !fn(k, v) {
+			stopped = true
+		}
+		return !stopped
+	}
+	if !t.begun && after == "" {
+		// Begin with the scan's first page and the hint's reads.
+		if err := t.read(nil, []string{prefix}); err != nil {
+			return err
+		}
+	}
+	if rows, ok := t.wholeRows(prefix); ok {
+		for _, r := range rows {
+			k := string(r.key)
+			if strings.HasPrefix(k, prefix) && k > after && !visit(k, r.val) {
+				return nil
+			}
+		}
+	} else if err := t.scanDB(prefix, after, visit); err != nil {
+		return err
+	}
+	for _, k := range mine {
+		if !emitMine(k) {
+			return nil
+		}
+	}
+	return nil
+}
+
+// scanDB pages through the committed keys under prefix after after.
+func (t *tx) scanDB(prefix, after string, fn func(key string, val []byte) bool) error {
+	if !t.begun {
+		if err := t.read(nil, nil); err != nil {
+			return err
+		}
 	}
 	lo, inclusive := []byte(prefix), 1
 	if after != "" && after >= prefix {
@@ -275,7 +848,7 @@ func (t *tx) Scan(prefix, after string, fn func(key string, val []byte) bool) er
 		}
 		// A page is read whole before fn sees it: the connection can run
 		// only one statement at a time, and fn may Get.
-		rows, err := t.tx.Query(t.ctx, scanSQL[inclusive][b], args...)
+		rows, err := t.conn.Query(t.ctx, scanSQL[inclusive][b], args...)
 		if err != nil {
 			return t.fail("scan", err)
 		}

@@ -2,6 +2,7 @@ package pgstore_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -76,6 +77,60 @@ func TestTwoServers(t *testing.T) {
 		t.Fatal(err)
 	}
 	storetest.ConcurrentCounter(t, []store.Store{s1, s2}, 8, 25)
+	storetest.ConcurrentCounterScoped(t, []store.Store{s1, s2}, 8, 25)
+}
+
+// TestScopeWaitIsBounded holds a scope's lock row from outside: an Update
+// of the scope gives up with store.ErrConflict within its bound instead of
+// waiting as long as the holder does.
+func TestScopeWaitIsBounded(t *testing.T) {
+	url := freshSchema(t)
+	s := open(t, url)
+	defer s.Close()
+	ctx := store.WithHint(context.Background(), store.Hint{Scope: "org/o-held"})
+	if err := s.Update(ctx, func(tx store.Tx) error { return tx.Put("k", []byte("1")) }); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	holder, err := conn.Begin(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Rollback(context.Background())
+	if _, err := holder.Exec(context.Background(), `SELECT 1 FROM scope_lock WHERE scope = 'org/o-held' FOR UPDATE`); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	err = s.Update(ctx, func(tx store.Tx) error { return tx.Put("k", []byte("2")) })
+	if !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("Update while the scope is held = %v, want store.ErrConflict", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("Update waited %v for a held scope", d)
+	}
+	// Unscoped Updates do not queue, and the scope's own run once it is free.
+	if err := s.Update(context.Background(), func(tx store.Tx) error { return tx.Put("other", nil) }); err != nil {
+		t.Fatalf("unscoped Update while the scope is held: %v", err)
+	}
+	holder.Rollback(context.Background())
+	if err := s.Update(ctx, func(tx store.Tx) error { return tx.Put("k", []byte("3")) }); err != nil {
+		t.Fatalf("Update once the scope is free: %v", err)
+	}
+	// A lock row removed behind the server's back is made again.
+	if _, err := conn.Exec(context.Background(), `DELETE FROM scope_lock`); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Update(ctx, func(tx store.Tx) error { return tx.Put("k", []byte("4")) }); err != nil {
+		t.Fatalf("Update after its lock row was deleted: %v", err)
+	}
+	var n int
+	if err := conn.QueryRow(context.Background(), `SELECT count(*) FROM scope_lock WHERE scope = 'org/o-held'`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("scope_lock rows for the scope = %d, %v; want 1", n, err)
+	}
 }
 
 // TestConcurrentOpen starts several servers at once on an empty database:

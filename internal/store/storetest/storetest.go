@@ -42,6 +42,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"IsolationHalfDone", testIsolationHalfDone},
 		{"IsolationInvariant", testIsolationInvariant},
 		{"ConcurrentCounter", testConcurrentCounter},
+		{"ConcurrentCounterScoped", testConcurrentCounterScoped},
+		{"HintsChangeNothing", testHintsChangeNothing},
 		{"ValuesCopied", testValuesCopied},
 		{"LargeValue", testLargeValue},
 		{"AnyKeyBytes", testAnyKeyBytes},
@@ -65,8 +67,26 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 // with one store per server.
 func ConcurrentCounter(t *testing.T, stores []store.Store, goroutines, increments int) {
 	t.Helper()
-	ctx := context.Background()
+	concurrentCounter(t, context.Background(), stores, goroutines, increments)
+}
+
+// ConcurrentCounterScoped is ConcurrentCounter with every Update hinted to
+// be about one scope, which a backend may queue on.
+func ConcurrentCounterScoped(t *testing.T, stores []store.Store, goroutines, increments int) {
+	t.Helper()
+	ctx := store.WithHint(context.Background(), store.Hint{Scope: "counter", Keys: []string{"counter"}})
+	concurrentCounter(t, ctx, stores, goroutines, increments)
+}
+
+func concurrentCounter(t *testing.T, ctx context.Context, stores []store.Store, goroutines, increments int) {
+	t.Helper()
 	const key = "counter"
+	var start int
+	view(t, stores[0], func(tx store.Tx) error {
+		var err error
+		start, err = getInt(tx, key)
+		return err
+	})
 	var runs atomic.Int64
 	var wg sync.WaitGroup
 	errc := make(chan error, goroutines)
@@ -102,7 +122,7 @@ func ConcurrentCounter(t *testing.T, stores []store.Store, goroutines, increment
 		got, err = getInt(tx, key)
 		return err
 	})
-	if want := goroutines * increments; got != want {
+	if want := start + goroutines*increments; got != want {
 		t.Fatalf("counter = %d after %d increments: updates were lost", got, want)
 	}
 	t.Logf("%d increments took %d runs of fn", goroutines*increments, runs.Load())
@@ -621,6 +641,94 @@ func testIsolationInvariant(t *testing.T, s store.Store) {
 
 func testConcurrentCounter(t *testing.T, s store.Store) {
 	ConcurrentCounter(t, []store.Store{s}, 8, 25)
+}
+
+func testConcurrentCounterScoped(t *testing.T, s store.Store) {
+	ConcurrentCounterScoped(t, []store.Store{s}, 8, 25)
+}
+
+// testHintsChangeNothing reads and writes keys and prefixes that a hint
+// names, present and absent, with and without the transaction's own writes.
+func testHintsChangeNothing(t *testing.T, s store.Store) {
+	put(t, s, "a", "1", "p/1", "x", "p/2", "y", "q", "z")
+	ctx := store.WithHint(context.Background(), store.Hint{
+		Scope:    "some scope",
+		Keys:     []string{"a", "missing", "p/1"},
+		Prefixes: []string{"p/", "none/", ""},
+	})
+	check := func(tx store.Tx, where string, wantGets map[string]string, wantScan []kv) error {
+		for key, want := range wantGets {
+			if got, err := txGet(tx, key); err != nil || got != want {
+				t.Errorf("%s: Get(%q) = %q, %v; want %q", where, key, got, err, want)
+			}
+		}
+		got, err := scanAll(tx, "p/", "")
+		if err != nil {
+			return err
+		}
+		if !slices.Equal(got, wantScan) {
+			t.Errorf("%s: Scan(p/) = %q, want %q", where, got, wantScan)
+		}
+		if got, err := scanAll(tx, "none/", ""); err != nil || len(got) != 0 {
+			t.Errorf("%s: Scan(none/) = %q, %v; want nothing", where, got, err)
+		}
+		got, err = scanAll(tx, "p/", "p/1")
+		if err != nil {
+			return err
+		}
+		var wantAfter []kv
+		for _, e := range wantScan {
+			if e.k > "p/1" {
+				wantAfter = append(wantAfter, e)
+			}
+		}
+		if !slices.Equal(got, wantAfter) {
+			t.Errorf("%s: Scan(p/, after p/1) = %q, want %q", where, got, wantAfter)
+		}
+		return nil
+	}
+	before := map[string]string{"a": "1", "missing": "<absent>", "p/1": "x", "q": "z"}
+	if err := s.View(ctx, func(tx store.Tx) error {
+		return check(tx, "View", before, []kv{{"p/1", "x"}, {"p/2", "y"}})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	err := s.Update(ctx, func(tx store.Tx) error {
+		// The first statement is a Scan, which a backend may fold into
+		// the hint's reads.
+		if got, err := scanAll(tx, "p/", ""); err != nil || len(got) != 2 {
+			t.Errorf("first Scan(p/) in the Update = %q, %v", got, err)
+		}
+		if err := check(tx, "Update before writing", before, []kv{{"p/1", "x"}, {"p/2", "y"}}); err != nil {
+			return err
+		}
+		for _, w := range [][2]string{{"a", "2"}, {"missing", "found"}, {"p/0", "w"}, {"p/3", "v"}} {
+			if err := tx.Put(w[0], []byte(w[1])); err != nil {
+				return err
+			}
+		}
+		if err := tx.Delete("p/2"); err != nil {
+			return err
+		}
+		return check(tx, "Update after writing", map[string]string{"a": "2", "missing": "found", "p/2": "<absent>"},
+			[]kv{{"p/0", "w"}, {"p/1", "x"}, {"p/3", "v"}})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.View(ctx, func(tx store.Tx) error {
+		return check(tx, "View after the Update", map[string]string{"a": "2", "missing": "found", "p/2": "<absent>"},
+			[]kv{{"p/0", "w"}, {"p/1", "x"}, {"p/3", "v"}})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// A scoped Update that writes without reading first.
+	if err := s.Update(ctx, func(tx store.Tx) error { return tx.Put("blind", []byte("b")) }); err != nil {
+		t.Fatal(err)
+	}
+	if got := get(t, s, "blind"); got != "b" {
+		t.Errorf("blind write = %q", got)
+	}
 }
 
 func testValuesCopied(t *testing.T, s store.Store) {

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Issue 16's load on PostgreSQL: two orgd servers on one fresh database,
+# writers through both against one organization and then four, point reads
+# on one server, and a bare net/http handler's figure beside them. Prints a
+# table; the rollbacks column is PostgreSQL's xact_rollback during the row,
+# which counts the serialization failures a store retried.
+#
+#   bench/pgload.sh            # 10 s per row, 8 writers per server
+#   DURATION=5s WRITERS=8 bench/pgload.sh
+#   ROWS='DescribeAccount|bare' REPEAT=3 bench/pgload.sh   # some rows, repeated
+#
+# It needs PostgreSQL (PGURL, default postgres://postgres@127.0.0.1:5432)
+# and creates and drops the database orgd_pgload there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PGURL=${PGURL:-postgres://postgres@127.0.0.1:5432}
+DURATION=${DURATION:-10s}
+WRITERS=${WRITERS:-8}
+ROWS=${ROWS:-.}
+REPEAT=${REPEAT:-1}
+DB=orgd_pgload
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+go build -o "$tmp/orgd" ./cmd/orgd
+go build -o "$tmp/pgload" ./bench/pgload
+
+psql -q "$PGURL/postgres?sslmode=disable" -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
+store="$PGURL/$DB?sslmode=disable"
+for port in 4601 4602; do
+  "$tmp/orgd" serve --listen 127.0.0.1:$port --store "$store" --log-level warn \
+    --quota-ous 10000000 --quota-tags 1000 >"$tmp/orgd-$port.log" 2>&1 &
+  pids+=($!)
+done
+"$tmp/pgload" -bare 127.0.0.1:4603 &
+pids+=($!)
+for port in 4601 4602 4603; do
+  for _ in $(seq 100); do
+    curl -s -o /dev/null "http://127.0.0.1:$port/" && break
+    sleep 0.1
+  done
+done
+
+rollbacks() {
+  psql -qtA "$PGURL/postgres?sslmode=disable" -c "SELECT xact_rollback FROM pg_stat_database WHERE datname = '$DB'"
+}
+two=http://127.0.0.1:4601,http://127.0.0.1:4602
+row() { # label, pgload flags...
+  local label=$1 before after line
+  shift
+  [[ $label =~ $ROWS ]] || return 0
+  before=$(rollbacks)
+  line=$("$tmp/pgload" -label "$label" -duration "$DURATION" "$@")
+  sleep 0.5 # let the stats collector catch up
+  after=$(rollbacks)
+  printf '%s\trollbacks %d\n' "$line" $((after - before))
+}
+
+echo "# $(date -u +%FT%TZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), ${WRITERS} writers per server per organization, $DURATION per row"
+for _ in $(seq "$REPEAT"); do
+  row "CreateOrganizationalUnit, 1 org, 2 servers" -targets $two -writers "$WRITERS" -op ou
+  row "TagResource, 1 org, 2 servers" -targets $two -writers "$WRITERS" -op tag
+  row "CreateOrganizationalUnit, 4 orgs, 2 servers" -targets $two -writers "$WRITERS" -orgs 4 -first-account 200000000001 -op ou
+  row "DescribeAccount, 1 server" -targets http://127.0.0.1:4601 -writers 16 -op describe
+  row "bare net/http handler" -targets http://127.0.0.1:4603 -writers 16 -op describe -setup=false
+done | column -t -s $'\t'
+curl -s http://127.0.0.1:4601/_orgd/invariants
+echo
