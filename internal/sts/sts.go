@@ -203,7 +203,7 @@ var unsigned = map[string]bool{"AssumeRoleWithSAML": true, "AssumeRoleWithWebIde
 
 // unimplemented are the STS actions orgd knows of but does not serve.
 var unimplemented = map[string]bool{
-	"AssumeRoleWithSAML": true, "AssumeRoot": true,
+	"AssumeRoot":              true,
 	"GetDelegatedAccessToken": true, "GetWebIdentityToken": true,
 }
 
@@ -272,6 +272,12 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, id string) (acti
 			return action, nil, err
 		}
 		return action, &assumeRoleWithWebIdentityResponse{Xmlns: xmlns, Result: *res, Metadata: meta}, nil
+	case "AssumeRoleWithSAML":
+		res, err := h.assumeRoleWithSAML(ctx, params, now)
+		if err != nil {
+			return action, nil, err
+		}
+		return action, &assumeRoleWithSAMLResponse{Xmlns: xmlns, Result: *res, Metadata: meta}, nil
 	case "GetSessionToken":
 		creds, err := h.getSessionToken(ctx, caller, params, now)
 		if err != nil {
