@@ -85,14 +85,19 @@ func TestStrictAssumeRoleWithSAML(t *testing.T) {
 		{name: "expired", response: idp.Response(t, assertion(func(a *fedtest.Assertion) { a.IssuedAt = h.now(t).Add(-2 * time.Hour) }), nil, nil), code: "ExpiredTokenException"},
 		{name: "future-dated", response: idp.Response(t, assertion(func(a *fedtest.Assertion) { a.IssuedAt = h.now(t).Add(time.Hour) }), nil, nil), code: "InvalidIdentityToken"},
 		{name: "wrong audience", response: idp.Response(t, assertion(func(a *fedtest.Assertion) { a.Audience = "https://app.example" }), nil, nil), code: "InvalidIdentityToken"},
-		{name: "wrong recipient", response: idp.Response(t, assertion(func(a *fedtest.Assertion) { a.Recipient = "https://app.example"; a.Audience = federation.DefaultSAMLAudience }), nil, nil), code: "InvalidIdentityToken"},
+		{name: "wrong recipient", response: idp.Response(t, assertion(func(a *fedtest.Assertion) {
+			a.Recipient = "https://app.example"
+			a.Audience = federation.DefaultSAMLAudience
+		}), nil, nil), code: "InvalidIdentityToken"},
 		{name: "wrongly signed", response: other.Response(t, assertion(nil), nil, nil), code: "InvalidIdentityToken"},
 		{name: "changed after signing", response: idp.Response(t, assertion(nil), nil, func(d *etree.Document) { d.FindElement("//saml:NameID").SetText("mallory") }), code: "InvalidIdentityToken"},
 		{name: "malformed", response: "PHNhbWw+", code: "InvalidIdentityToken"},
 		{name: "authentication failed", response: idp.Response(t, assertion(func(a *fedtest.Assertion) { a.Status = "urn:oasis:names:tc:SAML:2.0:status:Responder" }), nil, nil), code: "IDPRejectedClaim"},
 		{name: "role not in the assertion", response: idp.Response(t, assertion(nil), nil, nil), role: "arn:aws:iam::" + mgmtID + ":role/other", code: "AccessDenied"},
 		{name: "role in the assertion but not trusting the provider", role: "arn:aws:iam::" + mgmtID + ":role/other", code: "AccessDenied",
-			response: idp.Response(t, assertion(func(a *fedtest.Assertion) { a.Roles = []string{"arn:aws:iam::" + mgmtID + ":role/other," + corpProvider} }), nil, nil)},
+			response: idp.Response(t, assertion(func(a *fedtest.Assertion) {
+				a.Roles = []string{"arn:aws:iam::" + mgmtID + ":role/other," + corpProvider}
+			}), nil, nil)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			role := adminsRole
