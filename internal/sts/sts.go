@@ -1,8 +1,11 @@
 // Package sts serves the AWS Security Token Service actions that tools
-// need against orgd, GetCallerIdentity and AssumeRole, over the AWS query
-// protocol (form-encoded Action=…&Version=2011-06-15, XML answers) on the
-// same endpoint as Organizations. Sessions it issues are kept by the
-// domain; identity then maps their keys to the assumed role.
+// and CI pipelines need against orgd (GetCallerIdentity, AssumeRole,
+// GetSessionToken, GetFederationToken, GetAccessKeyInfo,
+// DecodeAuthorizationMessage, and the unsigned AssumeRoleWithWebIdentity
+// and AssumeRoleWithSAML) over the AWS query protocol (form-encoded
+// Action=…&Version=2011-06-15, XML answers) on the same endpoint as
+// Organizations. Sessions it issues are kept by the domain; identity then
+// maps their keys to their principals.
 package sts
 
 import (
