@@ -18,6 +18,7 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/organizations/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/orgd/orgd/internal/api"
 	"github.com/orgd/orgd/internal/identity"
@@ -286,5 +287,35 @@ func TestStrictRefusesOversizedBodiesUnread(t *testing.T) {
 				t.Fatalf("got %d %s", resp.StatusCode, body)
 			}
 		})
+	}
+}
+
+// aws-sdk-go-v2's presigned GetCallerIdentity, which tools such as EKS's
+// authenticator hand to a server, still works in strict mode.
+func TestStrictSDKPresignedGetCallerIdentity(t *testing.T) {
+	t.Parallel()
+	h := newStrictHarness(t)
+	req, err := sts.NewPresignClient(h.stsFrom(staticConfig(t, aliceKey, aliceSecret, "", false))).PresignGetCallerIdentity(ctx(t), &sts.GetCallerIdentityInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hr, err := http.NewRequestWithContext(ctx(t), req.Method, req.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range req.SignedHeader {
+		if k != "Host" {
+			hr.Header[k] = v
+		}
+	}
+	status, code, msg, body := authSend(t, hr)
+	if status != 200 || !strings.Contains(body, "arn:aws:iam::"+mgmtID+":user/alice") {
+		t.Fatalf("got %d %s %q: %s", status, code, msg, body)
+	}
+	// The same URL with a header the signer did not sign is refused.
+	hr, _ = http.NewRequestWithContext(ctx(t), req.Method, req.URL, nil)
+	hr.Header.Set("X-Amz-Target", api.TargetPrefix+".DeleteOrganization")
+	if status, code, _, _ := authSend(t, hr); status != 403 || code != "SignatureDoesNotMatch" {
+		t.Fatalf("got %d %s", status, code)
 	}
 }
