@@ -1,18 +1,24 @@
 package e2e
 
 import (
+	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/organizations/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/orgd/orgd/internal/api"
 	"github.com/orgd/orgd/internal/identity"
@@ -243,4 +249,73 @@ func TestStrictSignedHeadersFromTheAttackersSide(t *testing.T) {
 func sha256Hex(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
+}
+
+// A strict server refuses a body declared larger than the wire limit
+// before a byte of it arrives, whatever the signature: the test sends
+// only the headers and gets its answer.
+func TestStrictRefusesOversizedBodiesUnread(t *testing.T) {
+	t.Parallel()
+	h := newStrictHarness(t)
+	addr := strings.TrimPrefix(h.URL, "http://")
+	for _, tc := range []struct {
+		name, contentType, extra string
+		service, signed          string
+		code                     string
+	}{
+		{"organizations", "application/x-amz-json-1.1", "X-Amz-Target: " + api.TargetPrefix + ".ListRoots\r\n", "organizations", "content-type;host;x-amz-date;x-amz-target", identity.ErrRequestTooLarge},
+		{"sts", "application/x-www-form-urlencoded", "", "sts", "content-type;host;x-amz-date", "RequestEntityTooLarge"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			conn.SetDeadline(time.Now().Add(10 * time.Second))
+			now := h.now(t)
+			auth := "AWS4-HMAC-SHA256 Credential=" + mgmtKey + "/" + now.Format("20060102") + "/us-east-1/" + tc.service + "/aws4_request, SignedHeaders=" + tc.signed + ", Signature=" + strings.Repeat("0", 64)
+			fmt.Fprintf(conn, "POST / HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\n%sX-Amz-Date: %s\r\nAuthorization: %s\r\nContent-Length: %d\r\n\r\n",
+				addr, tc.contentType, tc.extra, now.Format("20060102T150405Z"), auth, 8<<20)
+			resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			if err != nil {
+				t.Fatalf("no answer before the body was sent: %v", err)
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(body), tc.code) {
+				t.Fatalf("got %d %s", resp.StatusCode, body)
+			}
+		})
+	}
+}
+
+// aws-sdk-go-v2's presigned GetCallerIdentity, which tools such as EKS's
+// authenticator hand to a server, still works in strict mode.
+func TestStrictSDKPresignedGetCallerIdentity(t *testing.T) {
+	t.Parallel()
+	h := newStrictHarness(t)
+	req, err := sts.NewPresignClient(h.stsFrom(staticConfig(t, aliceKey, aliceSecret, "", false))).PresignGetCallerIdentity(ctx(t), &sts.GetCallerIdentityInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hr, err := http.NewRequestWithContext(ctx(t), req.Method, req.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range req.SignedHeader {
+		if k != "Host" {
+			hr.Header[k] = v
+		}
+	}
+	status, code, msg, body := authSend(t, hr)
+	if status != 200 || !strings.Contains(body, "arn:aws:iam::"+mgmtID+":user/alice") {
+		t.Fatalf("got %d %s %q: %s", status, code, msg, body)
+	}
+	// The same URL with a header the signer did not sign is refused.
+	hr, _ = http.NewRequestWithContext(ctx(t), req.Method, req.URL, nil)
+	hr.Header.Set("X-Amz-Target", api.TargetPrefix+".DeleteOrganization")
+	if status, code, _, _ := authSend(t, hr); status != 403 || code != "SignatureDoesNotMatch" {
+		t.Fatalf("got %d %s", status, code)
+	}
 }

@@ -132,6 +132,7 @@ func TestStrictAssumeRoleWithWebIdentity(t *testing.T) {
 		token    string
 		role     string
 		duration int32
+		policy   string
 		code     string
 		typed    any
 	}{
@@ -146,6 +147,7 @@ func TestStrictAssumeRoleWithWebIdentity(t *testing.T) {
 		{name: "undeclared role", token: token(nil), role: "arn:aws:iam::" + mgmtID + ":role/Admin", code: "AccessDenied"},
 		{name: "role in another account", token: token(nil), role: "arn:aws:iam::" + memberID + ":role/ci-deploy", code: "AccessDenied"},
 		{name: "longer than the role allows", token: token(nil), duration: 3601, code: "ValidationError"},
+		{name: "session policy not JSON", token: token(nil), policy: "{not json", code: "MalformedPolicyDocument", typed: new(*ststypes.MalformedPolicyDocumentException)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			role := deployRole
@@ -155,6 +157,9 @@ func TestStrictAssumeRoleWithWebIdentity(t *testing.T) {
 			in := &sts.AssumeRoleWithWebIdentityInput{RoleArn: aws.String(role), RoleSessionName: aws.String("run"), WebIdentityToken: aws.String(tc.token)}
 			if tc.duration != 0 {
 				in.DurationSeconds = aws.Int32(tc.duration)
+			}
+			if tc.policy != "" {
+				in.Policy = aws.String(tc.policy)
 			}
 			out, err := h.anonymousSTS(t).AssumeRoleWithWebIdentity(ctx(t), in)
 			var ae smithy.APIError
@@ -169,6 +174,10 @@ func TestStrictAssumeRoleWithWebIdentity(t *testing.T) {
 			case **ststypes.InvalidIdentityTokenException:
 				if !errors.As(err, typed) {
 					t.Fatalf("%v is not the SDK's InvalidIdentityTokenException", err)
+				}
+			case **ststypes.MalformedPolicyDocumentException:
+				if !errors.As(err, typed) {
+					t.Fatalf("%v is not the SDK's MalformedPolicyDocumentException", err)
 				}
 			}
 		})

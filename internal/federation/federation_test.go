@@ -80,7 +80,10 @@ func TestVerifyWebIdentity(t *testing.T) {
 		{name: "no subject", token: iss.Sign(t, claims(func(m map[string]any) { delete(m, "sub") })), code: federation.CodeInvalidIdentityToken, message: "sub"},
 		{name: "permissive, unknown issuer", permissive: true, token: fedtest.SignWith(t, other, "k", claims(func(m map[string]any) { m["iss"] = "https://gitlab.example.com" }))},
 		{name: "permissive, unknown issuer, expired", permissive: true, code: federation.CodeExpiredToken,
-			token: fedtest.SignWith(t, other, "k", claims(func(m map[string]any) { m["iss"] = "https://gitlab.example.com"; m["exp"] = now.Add(-time.Second).Unix() }))},
+			token: fedtest.SignWith(t, other, "k", claims(func(m map[string]any) {
+				m["iss"] = "https://gitlab.example.com"
+				m["exp"] = now.Add(-time.Second).Unix()
+			}))},
 		{name: "permissive, configured issuer, bad signature", permissive: true, token: fedtest.SignWith(t, other, iss.KID, claims(nil)), code: federation.CodeInvalidIdentityToken},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,8 +1,11 @@
 // Package sts serves the AWS Security Token Service actions that tools
-// need against orgd, GetCallerIdentity and AssumeRole, over the AWS query
-// protocol (form-encoded Action=…&Version=2011-06-15, XML answers) on the
-// same endpoint as Organizations. Sessions it issues are kept by the
-// domain; identity then maps their keys to the assumed role.
+// and CI pipelines need against orgd (GetCallerIdentity, AssumeRole,
+// GetSessionToken, GetFederationToken, GetAccessKeyInfo,
+// DecodeAuthorizationMessage, and the unsigned AssumeRoleWithWebIdentity
+// and AssumeRoleWithSAML) over the AWS query protocol (form-encoded
+// Action=…&Version=2011-06-15, XML answers) on the same endpoint as
+// Organizations. Sessions it issues are kept by the domain; identity then
+// maps their keys to their principals.
 package sts
 
 import (
@@ -101,12 +104,12 @@ func isForm(r *http.Request) bool {
 	return err == nil && ct == "application/x-www-form-urlencoded"
 }
 
-// params returns the parameters of r, from its query string and its
+// readParams returns the parameters of r, from its query string and its
 // form-encoded body, and puts the body back for identity to hash. A
 // parameter given twice, in one place or in both, is refused: which of
 // the two a reader takes differs between readers, and a body that the
 // signature does not cover must not override the signed query string.
-func params(r *http.Request) (url.Values, error) {
+func readParams(r *http.Request) (url.Values, error) {
 	query, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
 		return nil, &stsError{http.StatusBadRequest, "MalformedQueryString", "The query string is not a valid form-encoded string."}
@@ -205,7 +208,7 @@ var unsigned = map[string]bool{"AssumeRoleWithSAML": true, "AssumeRoleWithWebIde
 
 // unimplemented are the STS actions orgd knows of but does not serve.
 var unimplemented = map[string]bool{
-	"AssumeRoleWithSAML": true, "AssumeRoot": true,
+	"AssumeRoot":              true,
 	"GetDelegatedAccessToken": true, "GetWebIdentityToken": true,
 }
 
@@ -243,9 +246,13 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, x *wire.Exchange
 	// The server clock, which the admin API can move, is the one
 	// signatures are checked against; SDKs correct their skew from Date.
 	w.Header().Set("Date", now.UTC().Format(http.TimeFormat))
-	p, perr := params(r)
+	// The parameters are read first, for the action: the unsigned ones
+	// authenticate by their token instead. A request whose parameters do
+	// not parse is authenticated first, so that it learns no more than
+	// a signed one would.
+	params, perr := readParams(r)
 	if perr == nil {
-		action = p.Get("Action")
+		action = params.Get("Action")
 	}
 	var caller identity.Caller
 	if perr != nil || !unsigned[action] {
@@ -258,8 +265,6 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, x *wire.Exchange
 	if perr != nil {
 		return action, nil, perr
 	}
-	params := p
-	action = params.Get("Action")
 	if v := params.Get("Version"); v != APIVersion {
 		return action, nil, &stsError{http.StatusBadRequest, "InvalidAction", fmt.Sprintf("STS has no action %q in version %q; the version is %s.", action, v, APIVersion)}
 	}
@@ -282,6 +287,12 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, x *wire.Exchange
 			return action, nil, err
 		}
 		return action, &assumeRoleWithWebIdentityResponse{Xmlns: xmlns, Result: *res, Metadata: meta}, nil
+	case "AssumeRoleWithSAML":
+		res, err := h.assumeRoleWithSAML(ctx, params, now)
+		if err != nil {
+			return action, nil, err
+		}
+		return action, &assumeRoleWithSAMLResponse{Xmlns: xmlns, Result: *res, Metadata: meta}, nil
 	case "GetSessionToken":
 		creds, err := h.getSessionToken(ctx, caller, params, now)
 		if err != nil {
