@@ -40,6 +40,8 @@ func main() {
 		}
 	case "authorize":
 		os.Exit(authorizeMain(os.Args[2:], os.Stdout, os.Stderr))
+	case "check-store":
+		os.Exit(checkStoreMain(os.Args[2:], os.Stdout, os.Stderr))
 	case "export", "import":
 		os.Exit(stateMain(os.Args[1], os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
 	case "version", "--version", "-version":
@@ -60,6 +62,7 @@ func usage() {
   orgd export          write a running server's whole state as JSON (orgd export -h)
   orgd import FILE     replace a running server's state with an export (orgd import -h)
   orgd authorize ...   ask a running server whether SCPs allow a request (orgd authorize -h)
+  orgd check-store [PATH]  check every page of an embedded store file that no server has open
 `)
 }
 
@@ -174,16 +177,26 @@ func openStore(url string) (store.Store, error) {
 		scheme, _, _ := strings.Cut(url, "://")
 		return nil, fmt.Errorf("--store: unknown scheme %q: use memory, a file path, bolt:PATH or postgres://", scheme)
 	}
+	path, err := boltPath(url)
+	if err != nil {
+		return nil, err
+	}
+	return boltstore.Open(path)
+}
+
+// boltPath is the embedded store's file that a --store of PATH or
+// bolt:PATH names: a directory's orgd.db, the default store for none.
+func boltPath(url string) (string, error) {
 	path := strings.TrimPrefix(url, "bolt:")
 	if path == "" {
 		if path = defaultStore(); path == "" {
-			return nil, errors.New("--store: no data directory: set ORGD_DATA_DIR, HOME or --store")
+			return "", errors.New("--store: no data directory: set ORGD_DATA_DIR, HOME or --store")
 		}
 	}
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		path = filepath.Join(path, "orgd.db")
 	}
-	return boltstore.Open(path)
+	return path, nil
 }
 
 // defaultStore returns the embedded store's file in orgd's data directory:
