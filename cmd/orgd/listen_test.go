@@ -62,7 +62,6 @@ func TestReadTimeoutClosesStalledBody(t *testing.T) {
 
 func TestWriteTimeoutEndsSlowAnswer(t *testing.T) {
 	release := make(chan struct{})
-	defer close(release)
 	slow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-release })
 	addr := serveLimited(t, slow, httpLimits{WriteTimeout: 300 * time.Millisecond})
 	conn, err := net.Dial("tcp", addr)
@@ -73,7 +72,7 @@ func TestWriteTimeoutEndsSlowAnswer(t *testing.T) {
 	fmt.Fprintf(conn, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
 	// The handler is still running; once it returns its answer cannot be
 	// written past the deadline and the connection closes.
-	time.AfterFunc(500*time.Millisecond, func() { release <- struct{}{} })
+	time.AfterFunc(500*time.Millisecond, func() { close(release) })
 	if !closedWithin(t, conn, 10*time.Second) {
 		t.Fatal("a late answer kept the connection open")
 	}

@@ -41,6 +41,8 @@ func main() {
 		os.Exit(impactMain(os.Args[2:], os.Stdout, os.Stderr))
 	case "clone":
 		os.Exit(cloneMain(os.Args[2:], os.Stdout, os.Stderr))
+	case "check-store":
+		os.Exit(checkStoreMain(os.Args[2:], os.Stdout, os.Stderr))
 	case "export", "import":
 		os.Exit(stateMain(os.Args[1], os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
 	case "version", "--version", "-version":
@@ -73,6 +75,7 @@ func usage() {
                        print or move a running server's clock (orgd clock -h)
   orgd health          ask a running server whether it is healthy (orgd health -h)
   orgd impact ...      replay CloudTrail against a proposed SCP/RCP change (orgd impact -h)
+  orgd check-store [PATH]  check every page of an embedded store file that no server has open
 `)
 }
 
@@ -194,10 +197,20 @@ func openStore(url string) (store.Store, error) {
 		scheme, _, _ := strings.Cut(url, "://")
 		return nil, fmt.Errorf("--store: unknown scheme %q: use memory, a file path, bolt:PATH or postgres://", scheme)
 	}
+	path, err := boltPath(url)
+	if err != nil {
+		return nil, err
+	}
+	return boltstore.Open(path)
+}
+
+// boltPath is the embedded store's file that a --store of PATH or
+// bolt:PATH names: a directory's orgd.db, the default store for none.
+func boltPath(url string) (string, error) {
 	path := strings.TrimPrefix(url, "bolt:")
 	if path == "" {
 		if path = defaultStore(); path == "" {
-			return nil, errors.New("--store: no data directory: set ORGD_DATA_DIR, HOME or --store")
+			return "", errors.New("--store: no data directory: set ORGD_DATA_DIR, HOME or --store")
 		}
 	}
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
@@ -207,10 +220,10 @@ func openStore(url string) (store.Store, error) {
 		// orgd's own data directory is made whole, as XDG asks; a path
 		// the user names gets only its last directory (boltstore.Open).
 		if err := os.MkdirAll(filepath.Dir(filepath.Dir(path)), 0o700); err != nil {
-			return nil, fmt.Errorf("--store: %w", err)
+			return "", fmt.Errorf("--store: %w", err)
 		}
 	}
-	return boltstore.Open(path)
+	return path, nil
 }
 
 // defaultStore returns the embedded store's file in orgd's data directory:

@@ -6,14 +6,14 @@ import (
 	"runtime/debug"
 	"strings"
 
+	"github.com/orgd/orgd/internal/sts"
 	"github.com/orgd/orgd/internal/wire"
 )
 
 // recoverPanics keeps one request's panic from dropping its connection
 // or the server: it logs the panic and its stack at ERROR and answers
-// 500 in the shape the client reads, the admin API's JSON error under
-// /_orgd/ and a ServiceException everywhere else.
-func recoverPanics(next http.Handler, log *slog.Logger) http.Handler {
+// 500 with answer, in the shape the client reads.
+func recoverPanics(next http.Handler, log *slog.Logger, answer func(http.ResponseWriter, *http.Request)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sw := &startedWriter{ResponseWriter: w}
 		defer func() {
@@ -31,15 +31,24 @@ func recoverPanics(next http.Handler, log *slog.Logger) http.Handler {
 				// only way left to say it failed.
 				panic(http.ErrAbortHandler)
 			}
-			if strings.HasPrefix(r.URL.Path, "/_orgd/") {
-				writeError(w, http.StatusInternalServerError, adminError{Error: "internal error: the server failed serving this request; its log has the details"})
-				return
-			}
-			wire.WriteServiceError(w)
+			answer(w, r)
 		}()
 		next.ServeHTTP(sw, r)
 	})
 }
+
+// internalError is the answer to a failed request: the admin API's JSON
+// error under /_orgd/, a ServiceException everywhere else.
+func internalError(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/_orgd/") {
+		writeError(w, http.StatusInternalServerError, adminError{Error: "internal error: the server failed serving this request; its log has the details"})
+		return
+	}
+	wire.WriteServiceError(w)
+}
+
+// stsInternalError is the answer to a failed STS request.
+func stsInternalError(w http.ResponseWriter, _ *http.Request) { sts.WriteInternalError(w) }
 
 // startedWriter notes whether the answer has started.
 type startedWriter struct {

@@ -95,9 +95,17 @@ func TestPanicRecovered(t *testing.T) {
 			t.Errorf("%s: %d %v, want a ServiceException", op, resp.StatusCode, out)
 		}
 	}
-	// STS requests get the same answer rather than a dropped connection.
-	if resp, out := send("POST", "/?Action=GetCallerIdentity&Version=2011-06-15", "", ""); resp.StatusCode != 500 {
-		t.Errorf("STS: %d %v", resp.StatusCode, out)
+	// STS requests get STS's InternalFailure, in XML.
+	req, _ := http.NewRequest("POST", srv.URL+"/?Action=GetCallerIdentity&Version=2011-06-15", nil)
+	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=111111111111/20260301/us-east-1/sts/aws4_request, SignedHeaders=host, Signature=00")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("STS: %v (the connection dropped)", err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 500 || !strings.Contains(string(raw), "<Code>InternalFailure</Code>") || resp.Header.Get("x-amzn-RequestId") == "" {
+		t.Errorf("STS: %d %s, want InternalFailure", resp.StatusCode, raw)
 	}
 	out := logs.String()
 	if n := strings.Count(out, "level=ERROR"); n < 5 || !strings.Contains(out, "bad page") || !strings.Contains(out, "goroutine ") {

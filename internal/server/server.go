@@ -117,9 +117,10 @@ func New(svc *org.Service, ids *identity.Resolver, log *slog.Logger, opts ...Opt
 	tokens := &sts.Handler{Service: svc, Partition: svc.Config().Partition, Log: log, KeyAccount: ids.AccountOfKey,
 		Federation: ids.Credentials.Federation(), Strict: ids.Strict(), Observe: obs.request,
 		Identify: func(r *http.Request) (identity.Caller, error) { return ids.IdentifyService(r, identity.ServiceSTS) }}
+	stsHandler := recoverPanics(tokens, log, stsInternalError)
 	apiHandler := func(w http.ResponseWriter, r *http.Request) {
 		if sts.Match(r) {
-			tokens.ServeHTTP(w, r)
+			stsHandler.ServeHTTP(w, r)
 			return
 		}
 		if ids.Strict() {
@@ -141,7 +142,7 @@ func New(svc *org.Service, ids *identity.Resolver, log *slog.Logger, opts ...Opt
 			return
 		}
 		mux.ServeHTTP(w, r)
-	})), log)
+	})), log, internalError)
 }
 
 // cleanPath is p as ServeMux cleans it: no empty, . or .. elements, and

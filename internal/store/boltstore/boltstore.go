@@ -26,6 +26,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -39,11 +40,16 @@ var bucket = []byte("kv")
 // Store is a store.Store in one bbolt file.
 type Store struct {
 	db *bolt.DB
+	// failed is set when a write panicked: bbolt's memory of the file
+	// may then be wrong, and its rollback may not have released the
+	// writer's lock, so no more writes are tried.
+	failed atomic.Pointer[error]
 }
 
-// Open opens or creates the database file at path, creating its directory.
-// It fails after a second rather than hang when another process holds the
-// file.
+// Open opens or creates the database file at path, creating its directory,
+// and checks the consistency of every page of an existing file: a damaged
+// file is refused with a *DamagedError rather than served. It fails after
+// a second rather than hang when another process holds the file.
 func Open(path string) (*Store, error) {
 	// Only the file's own directory is made: a mistyped path must not
 	// become a tree of directories.
@@ -56,25 +62,76 @@ func Open(path string) (*Store, error) {
 	}
 	// bbolt's defaults fsync every commit (NoSync and NoGrowSync false);
 	// that is what makes an acknowledged Update durable.
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	db, err := openDB(path, &bolt.Options{Timeout: time.Second})
 	if err != nil {
-		if errors.Is(err, bolt.ErrTimeout) {
-			return nil, fmt.Errorf("boltstore: %s is in use by another process", path)
-		}
-		if errors.As(err, new(*fs.PathError)) {
-			return nil, fmt.Errorf("boltstore: %w", err) // it names the path already
-		}
-		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
+		return nil, err
 	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		_, err := tx.CreateBucketIfNotExists(bucket)
-		return err
+	if err := check(db, maxProblems); err != nil {
+		db.Close()
+		return nil, err
+	}
+	err = safely(path, func() error {
+		return db.Update(func(tx *bolt.Tx) error {
+			_, err := tx.CreateBucketIfNotExists(bucket)
+			return err
+		})
 	})
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("boltstore: init %s: %w", path, err)
 	}
 	return &Store{db: db}, nil
+}
+
+// Check opens the database file at path read-only and checks every page
+// of it, reporting every problem in a *DamagedError. It works beside no
+// server: a running one holds the file.
+func Check(path string) error {
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("boltstore: %w", err)
+	}
+	db, err := openDB(path, &bolt.Options{Timeout: time.Second, ReadOnly: true, PreLoadFreelist: true})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return check(db, 0)
+}
+
+// openDB opens the bbolt file at path, turning bbolt's refusals and
+// panics on a damaged file into errors that name it.
+func openDB(path string, opts *bolt.Options) (*bolt.DB, error) {
+	var db *bolt.DB
+	var file *os.File
+	opts.OpenFile = func(name string, flag int, perm os.FileMode) (*os.File, error) {
+		f, err := os.OpenFile(name, flag, perm)
+		file = f
+		return f, err
+	}
+	err := safely(path, func() (err error) {
+		db, err = bolt.Open(path, 0o600, opts)
+		return err
+	})
+	var pe *panicError
+	switch {
+	case errors.Is(err, bolt.ErrTimeout):
+		return nil, fmt.Errorf("boltstore: %s is in use by another process", path)
+	case errors.As(err, &pe):
+		// bbolt gave up half way with the file open, locked and mapped.
+		// Closing it is all that can be done: the mapping, out of reach,
+		// keeps the lock until the process exits, as orgd then does.
+		if file != nil {
+			file.Close()
+		}
+		return nil, &DamagedError{Path: path, Problems: []string{fmt.Sprint("bbolt cannot open it: ", pe.value)}}
+	case errors.Is(err, bolt.ErrInvalid), errors.Is(err, bolt.ErrChecksum), errors.Is(err, bolt.ErrVersionMismatch):
+		return nil, &DamagedError{Path: path, Problems: []string{err.Error()}}
+	case errors.As(err, new(*fs.PathError)):
+		return nil, fmt.Errorf("boltstore: %w", err) // it names the path already
+	case err != nil:
+		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
+	}
+	return db, nil
 }
 
 // Path returns the database file's path.
@@ -84,19 +141,34 @@ func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.db.View(func(btx *bolt.Tx) error {
-		return fn(&tx{b: btx.Bucket(bucket)})
-	})
+	return logPanic(safely(s.db.Path(), func() error {
+		return s.db.View(func(btx *bolt.Tx) error {
+			return fn(&tx{b: btx.Bucket(bucket)})
+		})
+	}))
 }
 
-// Update runs fn once: bbolt's single writer never conflicts.
+// Update runs fn once: bbolt's single writer never conflicts. A panic
+// rolls the transaction back (bbolt's own deferred rollback) and is
+// returned as an error.
 func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.db.Update(func(btx *bolt.Tx) error {
-		return fn(&tx{b: btx.Bucket(bucket), writable: true})
+	if err := s.failed.Load(); err != nil {
+		return *err
+	}
+	err := safely(s.db.Path(), func() error {
+		return s.db.Update(func(btx *bolt.Tx) error {
+			return fn(&tx{b: btx.Bucket(bucket), writable: true})
+		})
 	})
+	var pe *panicError
+	if errors.As(err, &pe) {
+		failed := fmt.Errorf("boltstore: %s: an earlier write failed reading a damaged page; no more writes until orgd restarts on a sound file (orgd check-store %s): %w", s.db.Path(), s.db.Path(), err)
+		s.failed.Store(&failed)
+	}
+	return logPanic(err)
 }
 
 func (s *Store) Close() error { return s.db.Close() }
