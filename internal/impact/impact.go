@@ -8,6 +8,7 @@ import (
 	"context"
 	"io"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -214,10 +215,18 @@ func (b *builder) decide(sim *org.Simulation, rc *requestContext, e *Event, at p
 		}
 	}
 	// The call succeeded on AWS, so what is in force allowed it: a
-	// decision left open now is taken as allowed.
+	// decision left open now is taken as allowed. So is one the proposal
+	// leaves open on the same question: a statement it does not change,
+	// which the call's real context did not let deny.
 	nowAllowed := now.Allowed || now.Reason == scp.ReasonUndetermined
+	sameQuestion := now.Reason == scp.ReasonUndetermined && proposed.Reason == scp.ReasonUndetermined &&
+		now.By == proposed.By && !sim.Changed(proposed.By.PolicyID) && slices.Equal(now.MissingKeys, proposed.MissingKeys)
+	if proposed.Unchanged || sameQuestion {
+		proposed = now
+		proposed.Allowed = nowAllowed
+	}
 	switch {
-	case proposed.Reason == scp.ReasonUndetermined:
+	case proposed.Reason == scp.ReasonUndetermined && !proposed.Allowed:
 		b.open(at, p.account, p.arn, action, proposed)
 	case nowAllowed && proposed.Allowed:
 		b.allowed(now.Reason == scp.ReasonExempt && proposed.Reason == scp.ReasonExempt)
