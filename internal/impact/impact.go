@@ -167,7 +167,7 @@ func (b *builder) decide(sim *org.Simulation, rc *requestContext, e *Event, at p
 		b.allowed(true)
 		return
 	default:
-		b.shape(at, "eventType "+e.EventType+" is not an API call")
+		b.shape(at, notAPICall(e.EventType))
 		return
 	}
 	p := e.principal()
@@ -254,6 +254,10 @@ func worse(a, b org.SimDecision) bool {
 		return 0
 	}
 	return rank(a) > rank(b)
+}
+
+func notAPICall(eventType string) string {
+	return "eventType " + eventType + " is not an API call"
 }
 
 func quoteOrNone(s string) string {
