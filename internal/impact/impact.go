@@ -36,8 +36,8 @@ const (
 type Options struct {
 	// Now stamps the report; time.Now when nil.
 	Now func() time.Time
-	// Progress, when set, is called every so many events with the count
-	// so far.
+	// Progress, when set, is called every 4,096 records with the count
+	// read so far, from the goroutine that called Replay.
 	Progress func(events int)
 }
 

@@ -67,7 +67,7 @@ func New(svc *org.Service, ids *identity.Resolver, log *slog.Logger, opts ...Opt
 	mux.HandleFunc("GET /_orgd/invariants", guard(a.invariants))
 	mux.HandleFunc("POST /_orgd/authorize", guard(a.authorize))
 	// orgd impact: CloudTrail replayed against a proposed SCP/RCP change.
-	imp := &impactReports{svc: svc}
+	imp := &impactReports{svc: svc, log: log}
 	mux.HandleFunc("POST /_orgd/impact", guard(imp.replay))
 	mux.HandleFunc("GET /_orgd/impact", guard(imp.report))
 	mux.HandleFunc("/_orgd/", func(w http.ResponseWriter, r *http.Request) {
