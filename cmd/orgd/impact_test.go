@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/orgd/orgd/internal/api"
 	"github.com/orgd/orgd/internal/identity"
@@ -123,5 +124,21 @@ func TestImpactCommandBadInput(t *testing.T) {
 				t.Fatalf("exit %d, stderr %q; want %d and %q", code, errs.String(), exitImpactError, tc.want)
 			}
 		})
+	}
+}
+
+func TestImpactProgressLines(t *testing.T) {
+	var buf bytes.Buffer
+	p := &progress{w: &buf, total: 4 << 20, files: 3}
+	p.add(1 << 20)
+	p.draw(2 * time.Second)
+	if got, want := buf.String(), "orgd impact: sent 1.0 of 4.0 MB from 3 files (25%) in 2s\n"; got != want {
+		t.Fatalf("plain progress line %q, want %q", got, want)
+	}
+	buf.Reset()
+	p.tty = true
+	p.draw(2 * time.Second)
+	if got := buf.String(); !strings.HasPrefix(got, "\r[#######       ") || !strings.Contains(got, " 25% 1.0/4.0 MB 2s") {
+		t.Fatalf("bar %q", got)
 	}
 }

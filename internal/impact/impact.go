@@ -8,6 +8,7 @@ import (
 	"context"
 	"io"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -35,8 +36,8 @@ const (
 type Options struct {
 	// Now stamps the report; time.Now when nil.
 	Now func() time.Time
-	// Progress, when set, is called every so many events with the count
-	// so far.
+	// Progress, when set, is called every 4,096 records with the count
+	// read so far, from the goroutine that called Replay.
 	Progress func(events int)
 }
 
@@ -166,7 +167,7 @@ func (b *builder) decide(sim *org.Simulation, rc *requestContext, e *Event, at p
 		b.allowed(true)
 		return
 	default:
-		b.shape(at, "eventType "+e.EventType+" is not an API call")
+		b.shape(at, notAPICall(e.EventType))
 		return
 	}
 	p := e.principal()
@@ -214,10 +215,18 @@ func (b *builder) decide(sim *org.Simulation, rc *requestContext, e *Event, at p
 		}
 	}
 	// The call succeeded on AWS, so what is in force allowed it: a
-	// decision left open now is taken as allowed.
+	// decision left open now is taken as allowed. So is one the proposal
+	// leaves open on the same question: a statement it does not change,
+	// which the call's real context did not let deny.
 	nowAllowed := now.Allowed || now.Reason == scp.ReasonUndetermined
+	sameQuestion := now.Reason == scp.ReasonUndetermined && proposed.Reason == scp.ReasonUndetermined &&
+		now.By == proposed.By && !sim.Changed(proposed.By.PolicyID) && slices.Equal(now.MissingKeys, proposed.MissingKeys)
+	if proposed.Unchanged || sameQuestion {
+		proposed = now
+		proposed.Allowed = nowAllowed
+	}
 	switch {
-	case proposed.Reason == scp.ReasonUndetermined:
+	case proposed.Reason == scp.ReasonUndetermined && !proposed.Allowed:
 		b.open(at, p.account, p.arn, action, proposed)
 	case nowAllowed && proposed.Allowed:
 		b.allowed(now.Reason == scp.ReasonExempt && proposed.Reason == scp.ReasonExempt)
@@ -245,6 +254,10 @@ func worse(a, b org.SimDecision) bool {
 		return 0
 	}
 	return rank(a) > rank(b)
+}
+
+func notAPICall(eventType string) string {
+	return "eventType " + eventType + " is not an API call"
 }
 
 func quoteOrNone(s string) string {

@@ -18,7 +18,10 @@ import (
 	"github.com/orgd/orgd/internal/store/memstore"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/org.json and the golden reports")
+var (
+	update    = flag.Bool("update", false, "rewrite the golden reports")
+	updateOrg = flag.Bool("update-org", false, "rebuild testdata/org.json through the API (new IDs: rewrite the golden reports and the README's example too)")
+)
 
 // The accounts of testdata/org.json and of the CloudTrail fixtures.
 const (
@@ -58,14 +61,14 @@ func must[T any](t testing.TB) func(T, error) T {
 // testOrg returns a service holding the organization of testdata/org.json:
 // a root with an OU Workloads holding OUs Prod and Dev, an account in
 // each and one in the root, SCPs and RCPs enabled, and an SCP on Prod
-// that protects CloudTrail. With -update it is built through the API and
-// written out first; the file keeps its IDs, which the golden reports
-// name, stable.
+// that protects CloudTrail. With -update-org it is built through the API
+// and written out first; the file keeps its IDs, which the golden reports
+// and the README name, stable.
 func testOrg(t testing.TB) *org.Service {
 	t.Helper()
 	svc := newService(t)
 	path := filepath.Join("testdata", "org.json")
-	if *update {
+	if *updateOrg {
 		buildOrg(t, svc)
 		var b bytes.Buffer
 		if err := svc.Export(context.Background(), &b); err != nil {

@@ -202,6 +202,10 @@ func decodeRecord(raw []byte, lookup bool, e *Event) string {
 		return "not a CloudTrail record: " + semantic(err)
 	}
 	if e.EventSource == "" || e.EventName == "" {
+		if e.EventType != "" && e.EventType != "AwsApiCall" {
+			// Insights and the like record no call.
+			return notAPICall(e.EventType)
+		}
 		return "no eventSource or eventName"
 	}
 	return ""

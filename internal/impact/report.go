@@ -3,6 +3,7 @@ package impact
 import (
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"time"
 
@@ -314,13 +315,9 @@ func (b *builder) report(sim *org.Simulation, files int, now time.Time) *Report 
 	sortGroups(r.FailedOnAWS, func(g *FailedGroup) int { return g.Count }, func(g *FailedGroup) string { return g.name() + " " + g.ErrorCode })
 	sortGroups(r.UnknownShapes, func(g *ShapeGroup) int { return g.Count }, func(g *ShapeGroup) string { return g.Reason })
 	for i := range r.Undetermined {
-		sortStrings(r.Undetermined[i].MissingKeys)
+		sort.Strings(r.Undetermined[i].MissingKeys)
 	}
 	return r
-}
-
-func sortStrings(s []string) {
-	sortGroups(s, func(*string) int { return 0 }, func(v *string) string { return *v })
 }
 
 // WriteText writes the report for people: the counts, then each group of
@@ -352,10 +349,10 @@ func (r *Report) WriteText(w io.Writer) {
 		for _, g := range gs {
 			fmt.Fprintf(w, "  %7d  %s  %s  %s\n", g.Count, g.Account, orNone(g.Principal), g.Action)
 			if g.Decision == "NO_ALLOW" {
-				fmt.Fprintf(w, "           no %s attached to %s allows it\n", typeName(g.PolicyType), target(g.Target, g.TargetName))
+				fmt.Fprintf(w, "           no %s attached to %s allows it\n", typeName(g.PolicyType), named(g.Target, g.TargetName))
 				continue
 			}
-			fmt.Fprintf(w, "           denied by %s %s statement %d%s attached to %s\n", typeName(g.PolicyType), policy(g.PolicyID, g.PolicyName), g.Statement, sid(g.Sid), target(g.Target, g.TargetName))
+			fmt.Fprintf(w, "           denied by %s %s statement %d%s attached to %s\n", typeName(g.PolicyType), named(g.PolicyID, g.PolicyName), g.Statement, sid(g.Sid), named(g.Target, g.TargetName))
 		}
 	}
 	denied("Newly denied", r.NewlyDenied)
@@ -369,7 +366,7 @@ func (r *Report) WriteText(w io.Writer) {
 		fmt.Fprintf(w, "\nUndetermined (CloudTrail does not record what the policy tests):\n")
 		for _, g := range r.Undetermined {
 			fmt.Fprintf(w, "  %7d  %s  %s  %s\n", g.Count, g.Account, orNone(g.Principal), g.Action)
-			fmt.Fprintf(w, "           %s statement %d attached to %s needs %s\n", policy(g.PolicyID, g.PolicyName), g.Statement, g.Target, strings.Join(g.MissingKeys, ", "))
+			fmt.Fprintf(w, "           %s statement %d attached to %s needs %s\n", named(g.PolicyID, g.PolicyName), g.Statement, g.Target, strings.Join(g.MissingKeys, ", "))
 		}
 	}
 	denied("Still denied (by what is in force now, though the call succeeded on AWS)", r.StillDenied)
@@ -401,14 +398,13 @@ func typeName(t string) string {
 	return "SCP"
 }
 
-func policy(id, name string) string {
+// named is an ID with its name, as the report prints policies and targets.
+func named(id, name string) string {
 	if name == "" || name == id {
 		return id
 	}
 	return id + " (" + name + ")"
 }
-
-func target(id, name string) string { return policy(id, name) }
 
 func sid(s string) string {
 	if s == "" {

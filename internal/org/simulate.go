@@ -53,10 +53,13 @@ type Simulation struct {
 	Organization string
 	Management   string
 	accounts     map[string]*simAccount
+	changed      map[string]bool // policies proposed or with proposed content
 }
 
 type simAccount struct {
 	scp, rcp [2][]scp.Level // [0] now, [1] proposed; nil when the type is not enabled
+	// scpChanged and rcpChanged say the proposal touches the path.
+	scpChanged, rcpChanged bool
 }
 
 // SimDecision is a decision of a Simulation: the SCP or RCP decision that
@@ -64,7 +67,14 @@ type simAccount struct {
 type SimDecision struct {
 	scp.Decision
 	PolicyType api.PolicyType
+	// Unchanged, on a proposed decision, says the proposal changes none of
+	// the policies that apply to the request: it is the decision now.
+	Unchanged bool
 }
+
+// Changed reports whether the proposal adds policy id or changes its
+// document.
+func (sim *Simulation) Changed(id string) bool { return sim.changed[id] }
 
 // Decide evaluates req, made by a principal of account req.Account, now
 // and with the proposal. SCPs apply when req.Account is a member; RCPs
@@ -76,7 +86,13 @@ func (sim *Simulation) Decide(req scp.Request, resourceAccount string, rcp bool)
 	var out [2]SimDecision
 	caller := sim.accounts[req.Account]
 	owner := sim.accounts[resourceAccount]
+	unchanged := (caller == nil || !caller.scpChanged) && (!rcp || owner == nil || !owner.rcpChanged)
 	for i := range out {
+		if i == 1 && unchanged {
+			out[1] = out[0]
+			out[1].Unchanged = true
+			break
+		}
 		out[i] = SimDecision{Decision: scp.Decision{Allowed: true, Reason: scp.ReasonExempt}}
 		if caller != nil && caller.scp[i] != nil {
 			r := req
@@ -322,7 +338,10 @@ func (t *txn) overlay(o *organization, p Proposal) (*overlay, error) {
 // simulation compiles the levels of every member's path, now and with ov;
 // levels are shared between accounts under the same target.
 func (t *txn) simulation(o *organization, ov *overlay) (*Simulation, error) {
-	sim := &Simulation{Organization: o.ID, Management: o.Management, accounts: map[string]*simAccount{}}
+	sim := &Simulation{Organization: o.ID, Management: o.Management, accounts: map[string]*simAccount{}, changed: map[string]bool{}}
+	for id := range ov.docs {
+		sim.changed[id] = true
+	}
 	types := []api.PolicyType{api.PolicyTypeServiceControlPolicy, api.PolicyTypeResourceControlPolicy}
 	var enabled [2]bool
 	for i, typ := range types {
@@ -332,20 +351,27 @@ func (t *txn) simulation(o *organization, ov *overlay) (*Simulation, error) {
 		}
 		enabled[i] = on
 	}
-	cache := map[string]scp.Level{}
-	level := func(target *policyTarget, typ api.PolicyType, proposed bool) (scp.Level, error) {
+	type cached struct {
+		lv      scp.Level
+		changed bool
+	}
+	cache := map[string]cached{}
+	// level returns the level of target, and with proposed whether the
+	// proposal changes it.
+	level := func(target *policyTarget, typ api.PolicyType, proposed bool) (scp.Level, bool, error) {
 		ck := overlayKey(target.ID, typ)
 		if proposed {
 			ck += "/proposed"
 		}
-		if lv, ok := cache[ck]; ok {
-			return lv, nil
+		if c, ok := cache[ck]; ok {
+			return c.lv, c.changed, nil
 		}
 		ids, err := t.attachedIDs(o, target.ID, typ)
 		if err != nil {
-			return scp.Level{}, err
+			return scp.Level{}, false, err
 		}
 		key := overlayKey(target.ID, typ)
+		changed := false
 		if proposed {
 			kept := ids[:0:0]
 			for _, id := range ids {
@@ -353,24 +379,26 @@ func (t *txn) simulation(o *organization, ov *overlay) (*Simulation, error) {
 					kept = append(kept, id)
 				}
 			}
+			changed = len(kept) != len(ids) || len(ov.attached[key]) > 0
 			ids = append(kept, ov.attached[key]...)
 		}
 		lv := scp.Level{TargetID: target.ID, TargetName: target.Name, Policies: make([]scp.Policy, 0, len(ids))}
 		for _, id := range ids {
 			if pol, ok := ov.docs[id]; ok && proposed {
 				lv.Policies = append(lv.Policies, pol)
+				changed = true
 				continue
 			}
 			lp, ok, err := t.loadPolicy(o, id)
 			if err != nil {
-				return scp.Level{}, err
+				return scp.Level{}, false, err
 			}
 			if ok && lp.scp != nil {
 				lv.Policies = append(lv.Policies, scp.Policy{ID: lp.p.ID, Name: lp.p.Name, Doc: lp.scp})
 			}
 		}
-		cache[ck] = lv
-		return lv, nil
+		cache[ck] = cached{lv, changed}
+		return lv, changed, nil
 	}
 	members, err := t.idsWithPrefix(prefixMembers(o.ID))
 	if err != nil {
@@ -392,17 +420,19 @@ func (t *txn) simulation(o *organization, ov *overlay) (*Simulation, error) {
 			}
 			for j, proposed := range []bool{false, true} {
 				levels := make([]scp.Level, 0, len(targets))
+				changed := false
 				for _, target := range targets {
-					lv, err := level(target, typ, proposed)
+					lv, c, err := level(target, typ, proposed)
 					if err != nil {
 						return nil, err
 					}
 					levels = append(levels, lv)
+					changed = changed || c
 				}
 				if i == 0 {
-					sa.scp[j] = levels
+					sa.scp[j], sa.scpChanged = levels, sa.scpChanged || changed
 				} else {
-					sa.rcp[j] = levels
+					sa.rcp[j], sa.rcpChanged = levels, sa.rcpChanged || changed
 				}
 			}
 		}

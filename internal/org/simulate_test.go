@@ -152,3 +152,31 @@ func TestSimulateSCPsNotEnabled(t *testing.T) {
 	_, err = f.svc.Simulate(context.Background(), Proposal{Attach: []PolicyAttachment{{Policy: fullAWSAccessID, Target: otherID}}})
 	wantErr(t, err, api.ErrPolicyTypeNotEnabled, "")
 }
+
+// TestSimulateUnchanged: a request whose path the proposal does not touch
+// is decided once, as now, and says so; one whose path it touches is not.
+func TestSimulateUnchanged(t *testing.T) {
+	f, _, dev, denyS3 := simOrg(t)
+	sim, err := f.svc.Simulate(context.Background(), Proposal{Attach: []PolicyAttachment{{Policy: denyS3, Target: dev}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sim.Changed(denyS3) {
+		t.Fatalf("Changed(%s) = %v: attaching does not change a document", denyS3, sim.Changed(denyS3))
+	}
+	get := scp.Request{Action: "s3:GetObject", Account: thirdID}
+	if _, p := sim.Decide(get, "", false); !p.Unchanged || p.Reason != scp.ReasonAllowed {
+		t.Fatalf("thirdID, in the root: %+v, want unchanged and allowed", p)
+	}
+	get.Account = otherID
+	if _, p := sim.Decide(get, "", false); p.Unchanged || p.Reason != scp.ReasonExplicitDeny {
+		t.Fatalf("otherID, under dev: %+v, want changed and denied", p)
+	}
+	sim, err = f.svc.Simulate(context.Background(), Proposal{Content: []PolicyContent{{Policy: denyS3, Content: denyLeaveDoc}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sim.Changed(denyS3) {
+		t.Fatal("new content is a change")
+	}
+}

@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/orgd/orgd/internal/api"
 	"github.com/orgd/orgd/internal/impact"
@@ -18,6 +20,7 @@ import (
 // report, for the console.
 type impactReports struct {
 	svc  *org.Service
+	log  *slog.Logger
 	mu   sync.Mutex
 	last []byte
 }
@@ -50,7 +53,15 @@ func (h *impactReports) replay(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, err)
 		return
 	}
-	rep, err := impact.Replay(r.Context(), sim, impact.NewReader(body, "request body"), impact.Options{})
+	// A long replay says how far it is, every ten seconds.
+	start, logged := time.Now(), time.Now()
+	progress := func(events int) {
+		if time.Since(logged) >= 10*time.Second {
+			logged = time.Now()
+			h.log.Info("impact replay", "events", events, "elapsed", time.Since(start).Round(time.Second))
+		}
+	}
+	rep, err := impact.Replay(r.Context(), sim, impact.NewReader(body, "request body"), impact.Options{Progress: progress})
 	if err != nil {
 		// The stream is what the client sent: a malformed file is its
 		// error, named with the file and record.

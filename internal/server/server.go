@@ -85,7 +85,7 @@ func New(svc *org.Service, ids *identity.Resolver, log *slog.Logger, opts ...Opt
 	mux.HandleFunc("GET /_orgd/metrics", obs.metricsHandler(guard, o.metricsOpen))
 	mux.HandleFunc("POST /moto-api/reset", guard(a.reset))
 	// orgd impact: CloudTrail replayed against a proposed SCP/RCP change.
-	imp := &impactReports{svc: svc}
+	imp := &impactReports{svc: svc, log: log}
 	mux.HandleFunc("POST /_orgd/impact", guard(imp.replay))
 	mux.HandleFunc("GET /_orgd/impact", guard(imp.report))
 	// The web console, behind the admin guard, which also lets in the
