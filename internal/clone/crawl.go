@@ -104,18 +104,7 @@ func Crawl(ctx context.Context, c Client, opt Options) (*org.Snapshot, error) {
 // wait paces op and takes a slot of the concurrency bound; release gives
 // it back.
 func (cr *crawler) wait(ctx context.Context, op string) error {
-	if cr.opt.Pace > 0 {
-		cr.mu.Lock()
-		l := cr.limit[op]
-		if l == nil {
-			lim, ok := throttle.Limits[op]
-			if !ok {
-				lim = throttle.Default
-			}
-			l = rate.NewLimiter(rate.Limit(lim.Rate*cr.opt.Pace), 1)
-			cr.limit[op] = l
-		}
-		cr.mu.Unlock()
+	if l := cr.limiter(op); l != nil {
 		if err := l.Wait(ctx); err != nil {
 			return err
 		}
@@ -129,6 +118,26 @@ func (cr *crawler) wait(ctx context.Context, op string) error {
 }
 
 func (cr *crawler) release() { <-cr.sem }
+
+// limiter returns op's pace: Pace times its documented rate, one call at
+// a time; nil when the crawl is not paced.
+func (cr *crawler) limiter(op string) *rate.Limiter {
+	if cr.opt.Pace <= 0 {
+		return nil
+	}
+	cr.mu.Lock()
+	defer cr.mu.Unlock()
+	l := cr.limit[op]
+	if l == nil {
+		lim, ok := throttle.Limits[op]
+		if !ok {
+			lim = throttle.Default
+		}
+		l = rate.NewLimiter(rate.Limit(lim.Rate*cr.opt.Pace), 1)
+		cr.limit[op] = l
+	}
+	return l
+}
 
 // call makes one paced call of op.
 func call[I, O any](ctx context.Context, cr *crawler, op string, f func(context.Context, *I, ...func(*organizations.Options)) (*O, error), in *I) (*O, error) {

@@ -1,8 +1,11 @@
 package clone
 
 import (
+	"math"
 	"testing"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 func TestEstimate(t *testing.T) {
@@ -22,5 +25,26 @@ func TestEstimate(t *testing.T) {
 		if got.Round(time.Millisecond) != tc.want || slowest != tc.slowest {
 			t.Errorf("Estimate(%+v) = %s by %s, want %s by %s", tc.size, got, slowest, tc.want, tc.slowest)
 		}
+	}
+}
+
+func TestPaceIsBelowTheDocumentedRates(t *testing.T) {
+	cr := &crawler{opt: Options{Pace: DefaultPace}, limit: map[string]*rate.Limiter{}}
+	for op, want := range map[string]rate.Limit{
+		"ListTagsForResource": 8,   // of 10
+		"ListAccounts":        6.4, // of 8
+		"ListChildren":        4.8, // of 6
+		"DescribePolicy":      4,   // no documented rate: of throttle.Default's 5
+	} {
+		l := cr.limiter(op)
+		if got := l.Limit(); math.Abs(float64(got-want)) > 1e-9 || l.Burst() != 1 {
+			t.Errorf("%s: %v a second, burst %d; want %v, burst 1", op, got, l.Burst(), want)
+		}
+		if cr.limiter(op) != l {
+			t.Errorf("%s: a new limiter for each call", op)
+		}
+	}
+	if (&crawler{}).limiter("ListAccounts") != nil {
+		t.Error("Pace 0 paces")
 	}
 }

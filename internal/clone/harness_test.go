@@ -7,7 +7,9 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -30,6 +32,21 @@ import (
 type orgd struct {
 	URL string
 	Svc *org.Service
+	// Throttled counts the TooManyRequestsException answers it gave.
+	Throttled atomic.Int64
+}
+
+// throttleCounter sees whether an answer is a TooManyRequestsException.
+type throttleCounter struct {
+	http.ResponseWriter
+	o *orgd
+}
+
+func (w throttleCounter) Write(b []byte) (int, error) {
+	if bytes.Contains(b, []byte("TooManyRequestsException")) {
+		w.o.Throttled.Add(1)
+	}
+	return w.ResponseWriter.Write(b)
 }
 
 const defaultAccount = "123456789012"
@@ -40,9 +57,14 @@ func startOrgd(t testing.TB, cfg org.Config, opts ...server.Option) *orgd {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(server.New(svc, &identity.Resolver{DefaultAccount: defaultAccount}, slog.New(slog.NewTextHandler(io.Discard, nil)), opts...))
+	o := &orgd{Svc: svc}
+	h := server.New(svc, &identity.Resolver{DefaultAccount: defaultAccount}, slog.New(slog.NewTextHandler(io.Discard, nil)), opts...)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(throttleCounter{w, o}, r)
+	}))
 	t.Cleanup(srv.Close)
-	return &orgd{URL: srv.URL, Svc: svc}
+	o.URL = srv.URL
+	return o
 }
 
 // sourceConfig lets a test build big organizations quickly.
