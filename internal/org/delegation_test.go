@@ -280,6 +280,21 @@ func TestDelegationGrants(t *testing.T) {
 			ck.Unknown = []string{"aws:resourcetag/"}
 			return ck
 		}(), false},
+		{"allow principal ARN", allow(`{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/team/*"}}`), func() delegationCheck {
+			ck := typed(api.PolicyTypeBackupPolicy, backupARN)
+			ck.Context["aws:principalarn"] = []string{"arn:aws:iam::" + otherID + ":role/team/Admin"}
+			return ck
+		}(), true},
+		{"allow principal ARN, other role", allow(`{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/team/*"}}`), func() delegationCheck {
+			ck := typed(api.PolicyTypeBackupPolicy, backupARN)
+			ck.Context["aws:principalarn"] = []string{"arn:aws:iam::" + otherID + ":role/Admin"}
+			return ck
+		}(), false},
+		{"allow principal ARN, unknown", allow(`{"ArnNotLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/blocked/*"}}`), func() delegationCheck {
+			ck := typed(api.PolicyTypeBackupPolicy, backupARN)
+			ck.Unknown = []string{"aws:principalarn"}
+			return ck
+		}(), false},
 		{"deny matching type", allow(``) + `,` + deny(backupOnly), backup, false},
 		{"deny other type", allow(``) + `,` + deny(backupOnly), scp, true},
 		{"deny, type unknown", allow(``) + `,` + deny(backupOnly), unknownType, false},
