@@ -384,9 +384,11 @@ func (st *delegationStatement) namesResource(ck delegationCheck) tri {
 }
 
 // resourceMatch matches one Resource pattern, case-sensitively as IAM
-// matches ARNs. Against a partial ARN (a resource being created) a pattern
-// surely matches when its trailing "*" covers any ID, surely fails when
-// its literal start disagrees with the ARN, and is unknown otherwise.
+// matches ARNs. A partial ARN (a resource being created) is completed with
+// two IDs CreatePolicy could give, differing in every character: a
+// pattern that matches both surely matches, one that matches neither
+// surely does not (it names another resource, or another kind), and one
+// that matches only one is unknown.
 func resourceMatch(pattern string, ck delegationCheck) tri {
 	switch {
 	case pattern == "*":
@@ -395,18 +397,21 @@ func resourceMatch(pattern string, ck delegationCheck) tri {
 		return triUnknown
 	case !ck.Partial:
 		return triOf(wildcardMatch(pattern, ck.Resource))
-	case strings.HasSuffix(pattern, "*") && wildcardMatch(pattern, ck.Resource):
-		return triTrue
 	}
-	lit := pattern
-	if i := strings.IndexAny(pattern, "*?"); i >= 0 {
-		lit = pattern[:i]
+	first := wildcardMatch(pattern, ck.Resource+newIDFirst)
+	last := wildcardMatch(pattern, ck.Resource+newIDLast)
+	if first != last {
+		return triUnknown
 	}
-	if !strings.HasPrefix(ck.Resource, lit) && !strings.HasPrefix(lit, ck.Resource) {
-		return triFalse
-	}
-	return triUnknown
+	return triOf(first)
 }
+
+// Two policy IDs of CreatePolicy's alphabet and length that differ in
+// every character.
+var (
+	newIDFirst = "p-" + strings.Repeat(lowerAlnum[:1], policyIDLength)
+	newIDLast  = "p-" + strings.Repeat(lowerAlnum[len(lowerAlnum)-1:], policyIDLength)
+)
 
 // conditions evaluates the statement's conditions, all of which must
 // hold. One on a key (or using a policy variable) that orgd does not
