@@ -3,6 +3,10 @@
 // exists, with the record's address, and orgd's own wording in AWS's style
 // elsewhere. The api package builds every error's message through Format,
 // so the code keeps naming each situation with its own format string.
+//
+// A new raise needs its line: `go test ./internal/errmsg -add-missing`
+// appends one in orgd's words for each, to be reworded (or replaced by
+// AWS's text, with its source) before it is committed.
 package errmsg
 
 import (

@@ -216,8 +216,8 @@ func scanPackage(t *testing.T, fset *token.FileSet, pkg *ast.Package, ctors map[
 					fi = 1
 					if v, ok := value(x.Args[0]); ok {
 						r.Reason, w.Reason = v, v
-					} else if id, ok := x.Args[0].(*ast.Ident); ok && ps[id.Name] >= 0 {
-						if i, ok := ps[id.Name]; ok {
+					} else if id, ok := x.Args[0].(*ast.Ident); ok {
+						if i, param := ps[id.Name]; param {
 							w.ReasonParam = i
 						}
 					}

@@ -36,7 +36,7 @@ var delegatedWrites = map[string]bool{
 
 // Condition keys (lower case) whose value, or absence, a delegated write
 // determines: the keys the Service Authorization Reference lists for
-// Organizations, and the principal's account and organization. A name
+// Organizations, and the principal's account, ARN and organization. A name
 // ending in "/" stands for every key it begins.
 var delegationKeys = []string{
 	condPolicyType,
@@ -47,6 +47,7 @@ var delegationKeys = []string{
 	"aws:resourcetag/",
 	"aws:tagkeys",
 	"aws:principalaccount",
+	"aws:principalarn",
 	"aws:principalorgid",
 }
 
@@ -89,10 +90,10 @@ func (t *txn) checkDelegation(op string, c *caller, in any) error {
 		return nil
 	}
 	rp, ok, err := t.resourcePolicy(c.Org)
-	if err != nil || !ok {
-		if err != nil {
-			return err
-		}
+	if err != nil {
+		return err
+	}
+	if !ok {
 		return errAccessDenied()
 	}
 	checks, err := t.delegationChecks(op, c, in)
@@ -147,12 +148,21 @@ func (t *txn) delegatedResource(o *organization, id string) (delegatedResource, 
 func (t *txn) delegationChecks(op string, c *caller, in any) ([]delegationCheck, error) {
 	o := c.Org
 	action := "organizations:" + op
+	principalARN, err := t.principalARN()
+	if err != nil {
+		return nil, err
+	}
 	// request builds the check of action on resource r.
 	request := func(action string, r delegatedResource, pt api.PolicyType, keys map[string][]string) delegationCheck {
 		ck := delegationCheck{Action: action, Resource: r.ARN, Context: map[string][]string{
 			"aws:principalaccount": {c.ID},
 			"aws:principalorgid":   {o.ID},
 		}}
+		if principalARN != "" {
+			ck.Context["aws:principalarn"] = []string{principalARN}
+		} else {
+			ck.Unknown = append(ck.Unknown, "aws:principalarn")
+		}
 		for k, v := range keys {
 			ck.Context[k] = v
 		}
@@ -215,6 +225,23 @@ func (t *txn) delegationChecks(op string, c *caller, in any) ([]delegationCheck,
 		return []delegationCheck{request(action, r, r.Type, keys)}, err
 	}
 	return nil, nil
+}
+
+// principalARN is the caller's aws:PrincipalArn: its account root, IAM
+// user or role, and for an STS session the role it assumed (with the
+// role's path, from the stored session). It is "" when the session is
+// not found.
+func (t *txn) principalARN() (string, error) {
+	ident := callerOf(t.ctx)
+	if !ident.Temporary {
+		return identity.PrincipalOf(ident, t.s.cfg.Partition), nil
+	}
+	var se session
+	ok, err := t.getJSON(keySession(ident.AccessKeyID), &se)
+	if err != nil || !ok {
+		return "", err
+	}
+	return se.RoleARN, nil
 }
 
 // policyChecks are the checks of an action on a stored policy and, for
@@ -357,9 +384,11 @@ func (st *delegationStatement) namesResource(ck delegationCheck) tri {
 }
 
 // resourceMatch matches one Resource pattern, case-sensitively as IAM
-// matches ARNs. Against a partial ARN (a resource being created) a pattern
-// surely matches when its trailing "*" covers any ID, surely fails when
-// its literal start disagrees with the ARN, and is unknown otherwise.
+// matches ARNs. A partial ARN (a resource being created) is completed with
+// two IDs CreatePolicy could give, differing in every character: a
+// pattern that matches both surely matches, one that matches neither
+// surely does not (it names another resource, or another kind), and one
+// that matches only one is unknown.
 func resourceMatch(pattern string, ck delegationCheck) tri {
 	switch {
 	case pattern == "*":
@@ -368,18 +397,21 @@ func resourceMatch(pattern string, ck delegationCheck) tri {
 		return triUnknown
 	case !ck.Partial:
 		return triOf(wildcardMatch(pattern, ck.Resource))
-	case strings.HasSuffix(pattern, "*") && wildcardMatch(pattern, ck.Resource):
-		return triTrue
 	}
-	lit := pattern
-	if i := strings.IndexAny(pattern, "*?"); i >= 0 {
-		lit = pattern[:i]
+	first := wildcardMatch(pattern, ck.Resource+newIDFirst)
+	last := wildcardMatch(pattern, ck.Resource+newIDLast)
+	if first != last {
+		return triUnknown
 	}
-	if !strings.HasPrefix(ck.Resource, lit) && !strings.HasPrefix(lit, ck.Resource) {
-		return triFalse
-	}
-	return triUnknown
+	return triOf(first)
 }
+
+// Two policy IDs of CreatePolicy's alphabet and length that differ in
+// every character.
+var (
+	newIDFirst = "p-" + strings.Repeat(lowerAlnum[:1], policyIDLength)
+	newIDLast  = "p-" + strings.Repeat(lowerAlnum[len(lowerAlnum)-1:], policyIDLength)
+)
 
 // conditions evaluates the statement's conditions, all of which must
 // hold. One on a key (or using a policy variable) that orgd does not

@@ -280,6 +280,21 @@ func TestDelegationGrants(t *testing.T) {
 			ck.Unknown = []string{"aws:resourcetag/"}
 			return ck
 		}(), false},
+		{"allow principal ARN", allow(`{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/team/*"}}`), func() delegationCheck {
+			ck := typed(api.PolicyTypeBackupPolicy, backupARN)
+			ck.Context["aws:principalarn"] = []string{"arn:aws:iam::" + otherID + ":role/team/Admin"}
+			return ck
+		}(), true},
+		{"allow principal ARN, other role", allow(`{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/team/*"}}`), func() delegationCheck {
+			ck := typed(api.PolicyTypeBackupPolicy, backupARN)
+			ck.Context["aws:principalarn"] = []string{"arn:aws:iam::" + otherID + ":role/Admin"}
+			return ck
+		}(), false},
+		{"allow principal ARN, unknown", allow(`{"ArnNotLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/blocked/*"}}`), func() delegationCheck {
+			ck := typed(api.PolicyTypeBackupPolicy, backupARN)
+			ck.Unknown = []string{"aws:principalarn"}
+			return ck
+		}(), false},
 		{"deny matching type", allow(``) + `,` + deny(backupOnly), backup, false},
 		{"deny other type", allow(``) + `,` + deny(backupOnly), scp, true},
 		{"deny, type unknown", allow(``) + `,` + deny(backupOnly), unknownType, false},
@@ -291,7 +306,9 @@ func TestDelegationGrants(t *testing.T) {
 		{"resource, being created", stmt("Allow", `"arn:aws:organizations::`+mgmtID+`:policy/o-exampleorg/backup_policy/*"`, ``), creating, true},
 		{"resource, being created, other type", stmt("Allow", `"arn:aws:organizations::`+mgmtID+`:policy/o-exampleorg/service_control_policy/*"`, ``), creating, false},
 		{"resource, being created, one ID", stmt("Allow", `"`+backupARN+`"`, ``), creating, false},
-		{"resource, being created, denied by ID", allow(``) + `,` + stmt("Deny", `"`+backupARN+`"`, ``), creating, false},
+		{"resource, being created, deny naming another policy", allow(``) + `,` + stmt("Deny", `"`+backupARN+`"`, ``), creating, true},
+		{"resource, being created, deny of the type", allow(``) + `,` + stmt("Deny", `"arn:aws:organizations::*:policy/*/backup_policy/*"`, ``), creating, false},
+		{"resource, being created, deny of another type", allow(``) + `,` + stmt("Deny", `"arn:aws:organizations::*:policy/*/service_control_policy/*"`, ``), creating, true},
 		{"resource, being created, deny elsewhere", allow(``) + `,` + stmt("Deny", `"`+rootARN+`"`, ``), creating, true},
 		{"resource that does not exist", stmt("Allow", `"`+backupARN+`"`, ``), missing, false},
 		{"resource that does not exist, star", stmt("Allow", `"*"`, ``), missing, true},
@@ -318,11 +335,17 @@ func TestResourceMatch(t *testing.T) {
 	}{
 		{"*", true, triTrue},
 		{arn + "*", true, triTrue},
+		{arn + "p-*", true, triTrue},
 		{"arn:aws:organizations::*:policy/*", true, triTrue},
-		{arn + "p-abc", true, triUnknown},
-		{arn + "p-?bc*", true, triUnknown},
+		{"arn:aws:organizations::*:policy/*/backup_policy/*", true, triTrue},
+		// Another policy's ID, or another kind of resource.
+		{arn + "p-abc", true, triFalse},
+		{arn + "p-?bc*", true, triFalse},
 		{"arn:aws:organizations::111111111111:root/*", true, triFalse},
-		{"arn:aws:organizations::111111111111:policy/o-a/backup_policy", true, triUnknown},
+		{"arn:aws:organizations::*:policy/*/service_control_policy/*", true, triFalse},
+		{"arn:aws:organizations::111111111111:policy/o-a/backup_policy", true, triFalse},
+		// Some new IDs would match, others not.
+		{arn + "p-a*", true, triUnknown},
 		{arn + "p-abc", false, triFalse},
 		{arn + "*", false, triTrue},
 	} {

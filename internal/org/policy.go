@@ -14,6 +14,9 @@ import (
 // Policy storage. Policies belong to one organization; the AWS-managed
 // policies are constants shared by all and appear in each organization's
 // index so that listings page over one key range.
+// policyIDLength is the length of a policy ID after "p-".
+const policyIDLength = 10
+
 func keyPolicy(id string) string { return "policy/" + id }
 func keyOrgPolicy(org string, typ api.PolicyType, id string) string {
 	// AWS-managed policies sort first in listings.
@@ -514,7 +517,7 @@ func (s *Service) CreatePolicy(ctx context.Context, in *api.CreatePolicyRequest)
 			return api.NewConstraintViolation(api.ConstraintViolationExceptionReasonPolicyNumberLimitExceeded,
 				"The organization has the most policies of type %s it can have (%d).", in.Type, limit)
 		}
-		id, err := t.newID("p-", lowerAlnum, 10, keyPolicy)
+		id, err := t.newID("p-", lowerAlnum, policyIDLength, keyPolicy)
 		if err != nil {
 			return err
 		}
