@@ -96,14 +96,23 @@ func TestScopeWaitIsBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close(context.Background())
-	holder, err := conn.Begin(context.Background())
-	if err != nil {
-		t.Fatal(err)
+	// The Update may return before the lock transaction that made the
+	// scope's row commits: lock it once it is there.
+	var holder pgx.Tx
+	for locked := 0; locked == 0; {
+		if holder, err = conn.Begin(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		tag, err := holder.Exec(context.Background(), `SELECT 1 FROM scope_lock WHERE scope = 'org/o-held' FOR UPDATE`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if locked = int(tag.RowsAffected()); locked == 0 {
+			holder.Rollback(context.Background())
+			time.Sleep(time.Millisecond)
+		}
 	}
 	defer holder.Rollback(context.Background())
-	if _, err := holder.Exec(context.Background(), `SELECT 1 FROM scope_lock WHERE scope = 'org/o-held' FOR UPDATE`); err != nil {
-		t.Fatal(err)
-	}
 	start := time.Now()
 	err = s.Update(ctx, func(tx store.Tx) error { return tx.Put("k", []byte("2")) })
 	if !errors.Is(err, store.ErrConflict) {
@@ -128,8 +137,14 @@ func TestScopeWaitIsBounded(t *testing.T) {
 		t.Fatalf("Update after its lock row was deleted: %v", err)
 	}
 	var n int
-	if err := conn.QueryRow(context.Background(), `SELECT count(*) FROM scope_lock WHERE scope = 'org/o-held'`).Scan(&n); err != nil || n != 1 {
-		t.Fatalf("scope_lock rows for the scope = %d, %v; want 1", n, err)
+	for wait := time.Now().Add(5 * time.Second); n == 0 && time.Now().Before(wait); time.Sleep(time.Millisecond) {
+		// The lock transaction that made it commits after the Update returns.
+		if err := conn.QueryRow(context.Background(), `SELECT count(*) FROM scope_lock WHERE scope = 'org/o-held'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n != 1 {
+		t.Fatalf("scope_lock rows for the scope = %d; want 1", n)
 	}
 }
 
