@@ -363,7 +363,8 @@ type scope struct {
 
 // queued is an Update waiting in its scope's queue.
 type queued struct {
-	fn       func(store.Tx) error
+	fn       func(store.Tx) error // run through call
+	panicked any                  // what fn panicked with, for its caller
 	hint     store.Hint
 	deadline time.Time
 	taken    bool         // in a batch: its result will come (Store.mu)
@@ -405,7 +406,7 @@ func (s *Store) queue(ctx context.Context, fn func(store.Tx) error, hint store.H
 	defer timer.Stop()
 	select {
 	case o := <-q.done:
-		return o.retries, o.err
+		return q.result(o)
 	case <-ctx.Done():
 	case <-timer.C:
 	}
@@ -413,8 +414,7 @@ func (s *Store) queue(ctx context.Context, fn func(store.Tx) error, hint store.H
 	if q.taken {
 		// Too late to withdraw: the batch decides.
 		s.mu.Unlock()
-		o := <-q.done
-		return o.retries, o.err
+		return q.result(<-q.done)
 	}
 	sc.waiting = slices.DeleteFunc(sc.waiting, func(w *queued) bool { return w == q })
 	s.mu.Unlock()
@@ -422,6 +422,26 @@ func (s *Store) queue(ctx context.Context, fn func(store.Tx) error, hint store.H
 		return 0, err
 	}
 	return 0, fmt.Errorf("%w: waited %v for the turn of %s", store.ErrConflict, maxWait, hint.Scope)
+}
+
+func (q *queued) result(o outcome) (int, error) {
+	if q.panicked != nil {
+		panic(q.panicked) // in the caller's goroutine, as without a queue
+	}
+	return o.retries, o.err
+}
+
+// call runs q's fn in the leader's goroutine, turning a panic into an error
+// for the batch and keeping its value for q's caller.
+func (q *queued) call(tx store.Tx) (err error) {
+	q.panicked = nil
+	defer func() {
+		if p := recover(); p != nil {
+			q.panicked = p
+			err = fmt.Errorf("pgstore: an Update panicked: %v", p)
+		}
+	}()
+	return q.fn(tx)
 }
 
 // lead runs sc's queue in batches until it is empty.
@@ -520,7 +540,7 @@ func (s *Store) runBatch(sc *scope, batch []*queued) {
 	case alone:
 		// Run each on its own, so that one member's failure is its alone.
 		for _, q := range batch {
-			r, err := s.retry(ctx, deadline, func() (bool, error) { return s.update(ctx, q.fn, q.hint) })
+			r, err := s.retry(ctx, deadline, func() (bool, error) { return s.update(ctx, q.call, q.hint) })
 			q.done <- outcome{err, retries + r}
 		}
 	case err != nil:
@@ -546,7 +566,7 @@ func (s *Store) updateBatch(ctx context.Context, batch []*queued, hint store.Hin
 	errs = make([]error, len(batch))
 	for i, q := range batch {
 		before := maps.Clone(t.writes)
-		errs[i] = q.fn(t)
+		errs[i] = q.call(t)
 		if t.err != nil {
 			t.rollback()
 			return nil, conflict(t.err), t.err, !conflict(t.err)

@@ -246,3 +246,38 @@ func TestBadURLDoesNotLeakPassword(t *testing.T) {
 		t.Fatalf("Open of a malformed URL = %v", err)
 	}
 }
+
+// TestScopedPanicReachesItsCaller: a scoped Update's fn runs in the
+// scope's leader, but its panic is the caller's, and the scope goes on.
+func TestScopedPanicReachesItsCaller(t *testing.T) {
+	s := open(t, freshSchema(t))
+	defer s.Close()
+	ctx := store.WithHint(context.Background(), store.Hint{Scope: "org/o-panics"})
+	func() {
+		defer func() {
+			if p := recover(); p != "boom" {
+				t.Errorf("recovered %v, want the fn's panic", p)
+			}
+		}()
+		s.Update(ctx, func(tx store.Tx) error {
+			tx.Put("half", nil)
+			panic("boom")
+		})
+		t.Error("Update returned after its fn panicked")
+	}()
+	if err := s.Update(ctx, func(tx store.Tx) error { return tx.Put("after", nil) }); err != nil {
+		t.Fatal(err)
+	}
+	err := s.View(context.Background(), func(tx store.Tx) error {
+		if _, ok, _ := tx.Get("half"); ok {
+			t.Error("the panicking Update's write was kept")
+		}
+		if _, ok, err := tx.Get("after"); !ok || err != nil {
+			t.Errorf("the next Update's write is missing (%v)", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
