@@ -18,15 +18,19 @@
 // SELECT, then COMMIT.
 //
 // Updates with a hint's Scope (orgd's domain gives an organization's) queue
-// instead of conflicting: on each server they take turns on a local lock,
-// and the server whose turn it is holds the scope's row of scope_lock FOR
-// UPDATE, in a transaction of its own on a second connection pool, while
-// its Updates run; it hands the row on after at most burst of them or when
-// none is waiting. The Update's own transaction begins only once the row is
-// held, so its snapshot already has every earlier holder's commits and it
-// does not conflict with them. The lock is only a queue: correctness still
-// rests on SERIALIZABLE, so Updates without a scope, or with a wrong one,
-// are right, merely retried when they collide.
+// instead of conflicting. On each server a scope's queued Updates run in
+// batches, one after another: a batch is one transaction in which each
+// Update's fn runs in turn, seeing the writes of those before it (one that
+// fails has its writes undone and gets its error), so that a BEGIN, the
+// records they all read and a COMMIT are paid once for up to batchSize of
+// them; none is answered before the batch commits. Across servers, the one
+// whose turn it is holds the scope's row of scope_lock FOR UPDATE, in a
+// transaction of its own on a second connection pool, for at most burst
+// batches in a row. A batch's transaction begins only once the row is held,
+// so its snapshot already has every earlier holder's commits and it does
+// not conflict with them. The lock is only a queue: correctness still rests
+// on SERIALIZABLE, so Updates without a scope, or with a wrong one, are
+// right, merely retried when they collide.
 //
 // The design depends on these PostgreSQL behaviours: SERIALIZABLE is true
 // serializability (SSI), failing a loser with SQLSTATE 40001 or 40P01; a
@@ -53,6 +57,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"path"
 	"slices"
@@ -70,14 +75,11 @@ import (
 
 // Bounds for Update: an Update that keeps losing conflicts, or waits for
 // its scope's turn, fails with store.ErrConflict after maxWait rather than
-// hang its request for seconds. burst is how many Updates one server runs
-// under a scope's lock while others wait before it lets another server
-// have a turn.
+// hang its request for seconds.
 const (
 	maxWait     = 2 * time.Second
 	backoffBase = 1 * time.Millisecond
 	backoffCap  = 50 * time.Millisecond
-	burst       = 8
 )
 
 // Scan reads in pages that grow from firstBatch to maxBatch rows: most scans
@@ -103,7 +105,7 @@ type Store struct {
 	lockPool *pgxpool.Pool
 
 	mu     sync.Mutex
-	scopes map[string]*scope // the scopes that Updates hold or wait for
+	scopes map[string]*scope // the scopes with Updates queued or running
 	known  map[string]bool   // scopes whose scope_lock row exists
 
 	// parked are connections whose View has ended in all but its COMMIT,
@@ -257,51 +259,49 @@ func end(conn *pgxpool.Conn, stmt string) {
 }
 
 // Update runs fn in a serializable transaction, running it again when the
-// transaction loses a conflict with another one. Updates of one scope take
-// turns first.
+// transaction loses a conflict with another one. Updates of one scope are
+// queued and run in batches (runBatch).
 func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 	start := time.Now()
 	deadline := start.Add(maxWait)
 	hint := store.HintFrom(ctx)
-	retries := 0
-	err := func() error {
-		if hint.Scope != "" {
-			sc, err := s.enter(ctx, hint.Scope, deadline)
-			if err != nil {
-				return err
-			}
-			defer s.leave(sc)
-		}
-		for ; ; retries++ {
-			retry, err := s.update(ctx, fn, hint)
-			if !retry {
-				return err
-			}
-			store.ConflictRetried()
-			// Full jitter spreads the losers out so they stop colliding. A
-			// scope's first rerun goes at once: its own writers are queued
-			// behind it, so what it lost to was another scope's, which has
-			// won and is committing.
-			d := rand.N(min(backoffCap, backoffBase<<min(retries, 20))) + time.Millisecond
-			if hint.Scope != "" && retries == 0 {
-				d = 0
-			}
-			if time.Now().Add(d).After(deadline) {
-				return fmt.Errorf("%w: gave up after %d attempts in %v: %w", store.ErrConflict, retries+1, time.Since(start).Round(time.Millisecond), err)
-			}
-			if d == 0 {
-				continue
-			}
-			timer := time.NewTimer(d)
-			select {
-			case <-ctx.Done():
-				timer.Stop()
-				return ctx.Err()
-			case <-timer.C:
-			}
-		}
-	}()
+	var retries int
+	var err error
+	if hint.Scope != "" {
+		retries, err = s.queue(ctx, fn, hint, deadline)
+	} else {
+		retries, err = s.retry(ctx, deadline, func() (bool, error) { return s.update(ctx, fn, hint) })
+	}
+	// The one place where an Update's reruns are known (its latency is
+	// observed around the store, metrics.Store).
+	for range retries {
+		store.ConflictRetried()
+	}
 	return err
+}
+
+// retry runs attempt until it succeeds, fails for good or the deadline
+// comes, and returns how many times it reran it.
+func (s *Store) retry(ctx context.Context, deadline time.Time, attempt func() (retry bool, err error)) (int, error) {
+	start := time.Now()
+	for retries := 0; ; retries++ {
+		again, err := attempt()
+		if !again {
+			return retries, err
+		}
+		// Full jitter spreads the losers out so they stop colliding.
+		d := rand.N(min(backoffCap, backoffBase<<min(retries, 20))) + time.Millisecond
+		if time.Now().Add(d).After(deadline) {
+			return retries, fmt.Errorf("%w: gave up after %d attempts in %v: %w", store.ErrConflict, retries+1, time.Since(start).Round(time.Millisecond), err)
+		}
+		timer := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return retries, ctx.Err()
+		case <-timer.C:
+		}
+	}
 }
 
 func (s *Store) update(ctx context.Context, fn func(store.Tx) error, hint store.Hint) (retry bool, err error) {
@@ -347,77 +347,241 @@ func conflict(err error) bool {
 
 // --- scopes -------------------------------------------------------------------
 
-// scope is the queue of one scope's Updates on this server.
+// scope is the queue of one scope's Updates on this server. One goroutine
+// at a time, the leader, runs them: it takes what is queued (up to
+// batchSize), runs it as one transaction while it holds the scope's
+// scope_lock row, and delivers each Update's result once that transaction
+// has committed. Queued Updates thus cost one BEGIN, one read of the
+// records they share and one COMMIT between them, which is what lets one
+// organization's writers, run one after another, keep up with many.
 type scope struct {
-	name string
-	turn chan struct{} // a one-slot semaphore: whoever fills it runs
-	refs int           // Updates holding or waiting for the turn (Store.mu)
-	// Owned by whoever has the turn:
-	held *pgxpool.Conn // the transaction that holds the scope_lock row, or nil
-	runs int           // Updates run since held locked the row
+	name    string
+	waiting []*queued // guarded by Store.mu
+	leading bool      // a leader runs (Store.mu)
+	// Owned by the leader:
+	held    *pgxpool.Conn // the transaction that holds the scope_lock row, or nil
+	batches int           // batches run since held locked the row
 }
 
-// enter waits for the scope's turn on this server and for its database
-// lock, both by deadline.
-func (s *Store) enter(ctx context.Context, name string, deadline time.Time) (*scope, error) {
-	s.mu.Lock()
-	sc := s.scopes[name]
-	if sc == nil {
-		sc = &scope{name: name, turn: make(chan struct{}, 1)}
-		s.scopes[name] = sc
+// queued is an Update waiting in its scope's queue.
+type queued struct {
+	fn       func(store.Tx) error // run through call
+	panicked any                  // what fn panicked with, for its caller
+	hint     store.Hint
+	deadline time.Time
+	taken    bool         // in a batch: its result will come (Store.mu)
+	done     chan outcome // buffered
+}
+
+type outcome struct {
+	err     error
+	retries int
+}
+
+// Batching bounds: at most batchSize Updates in one transaction, and at
+// most burst batches under one hold of the scope's row before this server
+// lets another have a turn.
+const (
+	batchSize = 32
+	burst     = 2
+)
+
+// queue runs fn in its scope's next batch and returns its result.
+func (s *Store) queue(ctx context.Context, fn func(store.Tx) error, hint store.Hint, deadline time.Time) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
 	}
-	sc.refs++
+	q := &queued{fn: fn, hint: hint, deadline: deadline, done: make(chan outcome, 1)}
+	s.mu.Lock()
+	sc := s.scopes[hint.Scope]
+	if sc == nil {
+		sc = &scope{name: hint.Scope}
+		s.scopes[hint.Scope] = sc
+	}
+	sc.waiting = append(sc.waiting, q)
+	if !sc.leading {
+		sc.leading = true
+		go s.lead(sc)
+	}
 	s.mu.Unlock()
 	timer := time.NewTimer(time.Until(deadline))
 	defer timer.Stop()
 	select {
-	case sc.turn <- struct{}{}:
+	case o := <-q.done:
+		return q.result(o)
 	case <-ctx.Done():
-		s.drop(sc)
-		return nil, ctx.Err()
 	case <-timer.C:
-		s.drop(sc)
-		return nil, fmt.Errorf("%w: waited %v for the turn of %s", store.ErrConflict, maxWait, name)
+	}
+	s.mu.Lock()
+	if q.taken {
+		// Too late to withdraw: the batch decides.
+		s.mu.Unlock()
+		return q.result(<-q.done)
+	}
+	sc.waiting = slices.DeleteFunc(sc.waiting, func(w *queued) bool { return w == q })
+	s.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	return 0, fmt.Errorf("%w: waited %v for the turn of %s", store.ErrConflict, maxWait, hint.Scope)
+}
+
+func (q *queued) result(o outcome) (int, error) {
+	if q.panicked != nil {
+		panic(q.panicked) // in the caller's goroutine, as without a queue
+	}
+	return o.retries, o.err
+}
+
+// call runs q's fn in the leader's goroutine, turning a panic into an error
+// for the batch and keeping its value for q's caller.
+func (q *queued) call(tx store.Tx) (err error) {
+	q.panicked = nil
+	defer func() {
+		if p := recover(); p != nil {
+			q.panicked = p
+			err = fmt.Errorf("pgstore: an Update panicked: %v", p)
+		}
+	}()
+	return q.fn(tx)
+}
+
+// lead runs sc's queue in batches until it is empty.
+func (s *Store) lead(sc *scope) {
+	for {
+		s.mu.Lock()
+		n := min(len(sc.waiting), batchSize)
+		batch := slices.Clone(sc.waiting[:n])
+		sc.waiting = slices.Delete(sc.waiting, 0, n)
+		for _, q := range batch {
+			q.taken = true
+		}
+		if n == 0 {
+			sc.leading = false
+			delete(s.scopes, sc.name)
+		}
+		more := len(sc.waiting) > 0
+		s.mu.Unlock()
+		if n == 0 {
+			if sc.held != nil {
+				unlock(sc.held)
+				sc.held = nil
+			}
+			return
+		}
+		s.runBatch(sc, batch)
+		if sc.held != nil && (!more || sc.batches >= burst) {
+			unlock(sc.held)
+			sc.held = nil
+		}
+	}
+}
+
+// runBatch runs a batch of sc's Updates, holding sc's lock, and delivers
+// their results.
+func (s *Store) runBatch(sc *scope, batch []*queued) {
+	deadline := batch[0].deadline
+	for _, q := range batch {
+		if q.deadline.Before(deadline) {
+			deadline = q.deadline
+		}
+	}
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	deliver := func(errs []error, retries int) {
+		for i, q := range batch {
+			q.done <- outcome{errs[i], retries}
+		}
+	}
+	all := func(err error) []error {
+		errs := make([]error, len(batch))
+		for i := range errs {
+			errs[i] = err
+		}
+		return errs
 	}
 	if sc.held == nil {
-		conn, err := s.lock(ctx, name, deadline)
+		conn, err := s.lock(ctx, sc.name, deadline)
 		if err != nil {
-			<-sc.turn
-			s.drop(sc)
-			return nil, err
+			if ctx.Err() != nil {
+				err = fmt.Errorf("%w: waited %v for the lock of %s", store.ErrConflict, maxWait, sc.name)
+			}
+			deliver(all(err), 0)
+			return
 		}
-		sc.held, sc.runs = conn, 0
+		sc.held, sc.batches = conn, 0
 	}
-	return sc, nil
+	sc.batches++
+	// The batch reads what every member's hint names, up front.
+	var hint store.Hint
+	seen := map[string]bool{}
+	for _, q := range batch {
+		for _, k := range q.hint.Keys {
+			if !seen[k] {
+				seen[k] = true
+				hint.Keys = append(hint.Keys, k)
+			}
+		}
+		for _, p := range q.hint.Prefixes {
+			if !slices.Contains(hint.Prefixes, p) {
+				hint.Prefixes = append(hint.Prefixes, p)
+			}
+		}
+	}
+	var errs []error
+	var alone bool // a statement failed for a reason of one member's
+	retries, err := s.retry(ctx, deadline, func() (bool, error) {
+		var retry bool
+		var err error
+		errs, retry, err, alone = s.updateBatch(ctx, batch, hint)
+		return retry, err
+	})
+	switch {
+	case ctx.Err() != nil:
+		deliver(all(fmt.Errorf("%w: %s's batch ran out of its %v: %w", store.ErrConflict, sc.name, maxWait, err)), retries)
+	case alone:
+		// Run each on its own, so that one member's failure is its alone.
+		for _, q := range batch {
+			r, err := s.retry(ctx, deadline, func() (bool, error) { return s.update(ctx, q.call, q.hint) })
+			q.done <- outcome{err, retries + r}
+		}
+	case err != nil:
+		deliver(all(err), retries)
+	default:
+		deliver(errs, retries)
+	}
 }
 
-// leave ends an Update's turn, handing the database lock on when no Update
-// on this server waits for it or this server has had its burst.
-func (s *Store) leave(sc *scope) {
-	sc.runs++
-	waiting := s.drop(sc)
-	if !waiting || sc.runs >= burst {
-		held := sc.held
-		sc.held = nil
-		if waiting {
-			unlock(held)
-		} else {
-			// Nobody here waits: the caller need not either.
-			go unlock(held)
+// updateBatch is update for a batch: each member's fn runs in turn in one
+// transaction, seeing the writes of those before it; a member whose fn
+// fails has its writes undone and its error returned, while the others
+// commit. alone reports a failed statement or COMMIT that is not a
+// conflict, which a member may have caused alone.
+func (s *Store) updateBatch(ctx context.Context, batch []*queued, hint store.Hint) (errs []error, retry bool, err error, alone bool) {
+	conn, pending, err := s.acquire(ctx)
+	if err != nil {
+		return nil, false, fmt.Errorf("pgstore: %w", err), false
+	}
+	defer conn.Release()
+	t := newTx(ctx, conn.Conn(), beginUpdate, hint, true)
+	t.pending = pending
+	errs = make([]error, len(batch))
+	for i, q := range batch {
+		before := maps.Clone(t.writes)
+		errs[i] = q.call(t)
+		if t.err != nil {
+			t.rollback()
+			return nil, conflict(t.err), t.err, !conflict(t.err)
+		}
+		if errs[i] != nil {
+			t.writes = before
 		}
 	}
-	<-sc.turn
-}
-
-// drop forgets one Update of sc and reports whether others remain.
-func (s *Store) drop(sc *scope) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sc.refs--
-	if sc.refs == 0 {
-		delete(s.scopes, sc.name)
+	if err := t.commit(); err != nil {
+		t.rollback()
+		return nil, conflict(err), fmt.Errorf("pgstore: commit: %w", err), !conflict(err)
 	}
-	return sc.refs > 0
+	return errs, false, nil, false
 }
 
 // lock begins a transaction on a lock connection that holds name's

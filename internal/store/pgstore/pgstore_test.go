@@ -96,14 +96,23 @@ func TestScopeWaitIsBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close(context.Background())
-	holder, err := conn.Begin(context.Background())
-	if err != nil {
-		t.Fatal(err)
+	// The Update may return before the lock transaction that made the
+	// scope's row commits: lock it once it is there.
+	var holder pgx.Tx
+	for locked := 0; locked == 0; {
+		if holder, err = conn.Begin(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		tag, err := holder.Exec(context.Background(), `SELECT 1 FROM scope_lock WHERE scope = 'org/o-held' FOR UPDATE`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if locked = int(tag.RowsAffected()); locked == 0 {
+			holder.Rollback(context.Background())
+			time.Sleep(time.Millisecond)
+		}
 	}
 	defer holder.Rollback(context.Background())
-	if _, err := holder.Exec(context.Background(), `SELECT 1 FROM scope_lock WHERE scope = 'org/o-held' FOR UPDATE`); err != nil {
-		t.Fatal(err)
-	}
 	start := time.Now()
 	err = s.Update(ctx, func(tx store.Tx) error { return tx.Put("k", []byte("2")) })
 	if !errors.Is(err, store.ErrConflict) {
@@ -128,8 +137,14 @@ func TestScopeWaitIsBounded(t *testing.T) {
 		t.Fatalf("Update after its lock row was deleted: %v", err)
 	}
 	var n int
-	if err := conn.QueryRow(context.Background(), `SELECT count(*) FROM scope_lock WHERE scope = 'org/o-held'`).Scan(&n); err != nil || n != 1 {
-		t.Fatalf("scope_lock rows for the scope = %d, %v; want 1", n, err)
+	for wait := time.Now().Add(5 * time.Second); n == 0 && time.Now().Before(wait); time.Sleep(time.Millisecond) {
+		// The lock transaction that made it commits after the Update returns.
+		if err := conn.QueryRow(context.Background(), `SELECT count(*) FROM scope_lock WHERE scope = 'org/o-held'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n != 1 {
+		t.Fatalf("scope_lock rows for the scope = %d; want 1", n)
 	}
 }
 
@@ -229,5 +244,40 @@ func TestBadURLDoesNotLeakPassword(t *testing.T) {
 	_, err := pgstore.Open(context.Background(), "postgres://u:s3cret@[bad")
 	if err == nil || strings.Contains(err.Error(), "s3cret") {
 		t.Fatalf("Open of a malformed URL = %v", err)
+	}
+}
+
+// TestScopedPanicReachesItsCaller: a scoped Update's fn runs in the
+// scope's leader, but its panic is the caller's, and the scope goes on.
+func TestScopedPanicReachesItsCaller(t *testing.T) {
+	s := open(t, freshSchema(t))
+	defer s.Close()
+	ctx := store.WithHint(context.Background(), store.Hint{Scope: "org/o-panics"})
+	func() {
+		defer func() {
+			if p := recover(); p != "boom" {
+				t.Errorf("recovered %v, want the fn's panic", p)
+			}
+		}()
+		s.Update(ctx, func(tx store.Tx) error {
+			tx.Put("half", nil)
+			panic("boom")
+		})
+		t.Error("Update returned after its fn panicked")
+	}()
+	if err := s.Update(ctx, func(tx store.Tx) error { return tx.Put("after", nil) }); err != nil {
+		t.Fatal(err)
+	}
+	err := s.View(context.Background(), func(tx store.Tx) error {
+		if _, ok, _ := tx.Get("half"); ok {
+			t.Error("the panicking Update's write was kept")
+		}
+		if _, ok, err := tx.Get("after"); !ok || err != nil {
+			t.Errorf("the next Update's write is missing (%v)", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

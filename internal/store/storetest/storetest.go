@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConcurrentCounter", testConcurrentCounter},
 		{"ConcurrentCounterScoped", testConcurrentCounterScoped},
 		{"HintsChangeNothing", testHintsChangeNothing},
+		{"ScopedUpdatesFailAlone", testScopedUpdatesFailAlone},
 		{"ValuesCopied", testValuesCopied},
 		{"LargeValue", testLargeValue},
 		{"AnyKeyBytes", testAnyKeyBytes},
@@ -729,6 +730,66 @@ func testHintsChangeNothing(t *testing.T, s store.Store) {
 	if got := get(t, s, "blind"); got != "b" {
 		t.Errorf("blind write = %q", got)
 	}
+}
+
+// testScopedUpdatesFailAlone runs Updates of one scope at once, which a
+// backend may run together: those that fail must leave nothing behind and
+// get their own error back, and the others must all be kept.
+func testScopedUpdatesFailAlone(t *testing.T, s store.Store) {
+	ctx := store.WithHint(context.Background(), store.Hint{Scope: "one", Keys: []string{"count"}})
+	const n = 24
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = s.Update(ctx, func(tx store.Tx) error {
+				c, err := getInt(tx, "count")
+				if err != nil {
+					return err
+				}
+				if err := tx.Put("count", []byte(strconv.Itoa(c+1))); err != nil {
+					return err
+				}
+				if err := tx.Put(fmt.Sprint("k/", i), []byte("v")); err != nil {
+					return err
+				}
+				if i%3 == 0 {
+					return &customErr{i}
+				}
+				return nil
+			})
+		}()
+	}
+	wg.Wait()
+	kept := 0
+	view(t, s, func(tx store.Tx) error {
+		for i, err := range errs {
+			got, gerr := txGet(tx, fmt.Sprint("k/", i))
+			if gerr != nil {
+				return gerr
+			}
+			var ce *customErr
+			switch {
+			case i%3 == 0 && (!errors.As(err, &ce) || ce.n != i):
+				t.Errorf("Update %d = %v, want its own error", i, err)
+			case i%3 == 0 && got != "<absent>":
+				t.Errorf("failed Update %d left k/%d = %q", i, i, got)
+			case i%3 != 0 && err != nil:
+				t.Errorf("Update %d = %v", i, err)
+			case i%3 != 0 && got != "v":
+				t.Errorf("Update %d succeeded but k/%d = %q", i, i, got)
+			case i%3 != 0:
+				kept++
+			}
+		}
+		c, err := getInt(tx, "count")
+		if err == nil && c != kept {
+			t.Errorf("count = %d, want the %d Updates that succeeded", c, kept)
+		}
+		return err
+	})
 }
 
 func testValuesCopied(t *testing.T, s store.Store) {
