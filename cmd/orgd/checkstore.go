@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -15,19 +14,13 @@ import (
 // an embedded store file and returns the exit code: 0 when the file is
 // sound, 1 when it is damaged or cannot be read, 2 on a usage error.
 func checkStoreMain(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("check-store", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: orgd check-store [PATH]")
-		fmt.Fprintln(stderr, "Checks every page of the embedded store file PATH (bolt:PATH, or a directory's orgd.db; the default")
-		fmt.Fprintln(stderr, "store without one) and lists every problem. Stop the server that uses the file first, or check a copy.")
-	}
-	if err := fs.Parse(args); err != nil {
-		return 2
+	fs := newFlags("check-store", "orgd check-store [PATH]",
+		"Checks every page of the embedded store file PATH (bolt:PATH, or a directory's orgd.db; the default store without one) and lists every problem. Stop the server that uses the file first, or check a copy.")
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return exitCode("check-store", err, stderr)
 	}
 	if fs.NArg() > 1 {
-		fs.Usage()
-		return 2
+		return exitCode("check-store", usageErr("check-store", "unexpected argument %q", fs.Arg(1)), stderr)
 	}
 	path, err := boltPath(fs.Arg(0))
 	if err != nil {

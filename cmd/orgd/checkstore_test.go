@@ -65,7 +65,7 @@ func TestCheckStoreCommand(t *testing.T) {
 		{"its directory", []string{filepath.Dir(sound)}, 0, "is sound"},
 		{"damaged file", []string{damaged}, 1, damaged + " is damaged"},
 		{"missing file", []string{filepath.Join(t.TempDir(), "none.db")}, 1, "no such file"},
-		{"two files", []string{sound, damaged}, 2, "usage"},
+		{"two files", []string{sound, damaged}, 2, "unexpected argument"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
