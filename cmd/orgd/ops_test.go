@@ -184,3 +184,30 @@ func TestVersionLine(t *testing.T) {
 		t.Errorf("%q, want %q", got, want)
 	}
 }
+
+func TestNewLogger(t *testing.T) {
+	for _, tc := range []struct {
+		format, level string
+		ok            bool
+	}{
+		{"text", "info", true}, {"json", "debug", true}, {"json", "WARN", true},
+		{"xml", "info", false}, {"", "info", false}, {"text", "loud", false},
+	} {
+		var b bytes.Buffer
+		log, err := newLogger(tc.format, tc.level, &b)
+		if (err == nil) != tc.ok {
+			t.Errorf("newLogger(%q, %q): %v", tc.format, tc.level, err)
+			continue
+		}
+		if err != nil {
+			if code := exitCode("serve", err, io.Discard); code != 2 {
+				t.Errorf("newLogger(%q, %q): exit %d, want 2", tc.format, tc.level, code)
+			}
+			continue
+		}
+		log.Warn("hello", "k", "v")
+		if tc.format == "json" && !strings.HasPrefix(b.String(), "{") || tc.format == "text" && !strings.HasPrefix(b.String(), "time=") {
+			t.Errorf("%s logger wrote %q", tc.format, b.String())
+		}
+	}
+}
