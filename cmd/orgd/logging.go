@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"io"
 	"log/slog"
 )
@@ -15,5 +14,5 @@ func newLogger(format string, level slog.Level, w io.Writer) (*slog.Logger, erro
 	case "json":
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
-	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+	return nil, usageErr("serve", "--log-format %q: want text or json", format)
 }

@@ -123,7 +123,7 @@ func serve(args []string) error {
 	}
 	log, err := newLogger(*logFormat, level, os.Stderr)
 	if err != nil {
-		return configError{err}
+		return err
 	}
 	slog.SetDefault(log)
 	ids, err := resolver(mode, *credFile, *defaultAccount, cfg.Partition)

@@ -184,3 +184,33 @@ func TestVersionLine(t *testing.T) {
 		t.Errorf("%q, want %q", got, want)
 	}
 }
+
+func TestNewLogger(t *testing.T) {
+	// A bad --log-level is refused by the flag's own parser (serve's
+	// TestServeRefusesBadConfiguration); the format is newLogger's.
+	for _, tc := range []struct {
+		format string
+		level  slog.Level
+		ok     bool
+	}{
+		{"text", slog.LevelInfo, true}, {"json", slog.LevelDebug, true}, {"json", slog.LevelWarn, true},
+		{"xml", slog.LevelInfo, false}, {"", slog.LevelInfo, false},
+	} {
+		var b bytes.Buffer
+		log, err := newLogger(tc.format, tc.level, &b)
+		if (err == nil) != tc.ok {
+			t.Errorf("newLogger(%q, %v): %v", tc.format, tc.level, err)
+			continue
+		}
+		if err != nil {
+			if code := exitCode("serve", err, io.Discard); code != 2 {
+				t.Errorf("newLogger(%q, %v): exit %d, want 2", tc.format, tc.level, code)
+			}
+			continue
+		}
+		log.Warn("hello", "k", "v")
+		if tc.format == "json" && !strings.HasPrefix(b.String(), "{") || tc.format == "text" && !strings.HasPrefix(b.String(), "time=") {
+			t.Errorf("%s logger wrote %q", tc.format, b.String())
+		}
+	}
+}

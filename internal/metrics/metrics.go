@@ -7,6 +7,7 @@ package metrics
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 
@@ -133,9 +134,12 @@ type StatsSource interface {
 
 // CollectState registers gauges of the state (organizations, accounts,
 // open handshakes by action, migrations in progress) that src counts at
-// every scrape.
+// every scrape. A Metrics counts one state: after the first call, later
+// ones change nothing.
 func (m *Metrics) CollectState(src StatsSource) {
-	m.reg.MustRegister(&stateCollector{src: src})
+	if err := m.reg.Register(&stateCollector{src: src}); err != nil && !errors.As(err, new(prometheus.AlreadyRegisteredError)) {
+		panic(err) // the descriptors are constants: only a programming error gets here
+	}
 }
 
 var (

@@ -66,3 +66,14 @@ func TestStateError(t *testing.T) {
 		t.Fatalf("%d %s", code, body)
 	}
 }
+
+// Two servers given one Metrics (server.WithMetrics) do not panic; the
+// first state is the one counted.
+func TestCollectStateTwice(t *testing.T) {
+	m := New()
+	m.CollectState(&stats{st: org.Stats{Organizations: 1}})
+	m.CollectState(&stats{st: org.Stats{Organizations: 5}})
+	if _, body := scrape(t, m); !strings.Contains(body, "orgd_organizations 1\n") {
+		t.Fatalf("%s", body)
+	}
+}
