@@ -23,7 +23,8 @@ func serverOptions(adminToken string, throttled bool) []server.Option {
 }
 
 // withAdminToken adds the admin API's bearer token from ORGD_ADMIN_TOKEN,
-// when set, to a request the export, import and authorize commands send.
+// when set, to a request the export, import, authorize and impact
+// commands send.
 func withAdminToken(r *http.Request) *http.Request {
 	if tok := os.Getenv("ORGD_ADMIN_TOKEN"); tok != "" {
 		r.Header.Set("Authorization", "Bearer "+tok)

@@ -18,20 +18,6 @@ import (
 	"github.com/orgd/orgd/internal/policy/scp"
 )
 
-// Outcome is what the proposal does to one call.
-type Outcome uint8
-
-// Outcomes.
-const (
-	StillAllowed Outcome = iota
-	StillDenied
-	NewlyDenied
-	NewlyAllowed
-	Undetermined
-	FailedOnAWS
-	UnknownShape
-)
-
 // Options tune a replay.
 type Options struct {
 	// Now stamps the report; time.Now when nil.

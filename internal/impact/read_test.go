@@ -147,3 +147,26 @@ func TestFilesWalksAndSkipsDigests(t *testing.T) {
 		t.Fatalf("found %q, want the two log files and lookup-events.json", names)
 	}
 }
+
+// FuzzReader feeds the reader arbitrary streams: it must end every one
+// with io.EOF or an error, never a panic or a loop.
+func FuzzReader(f *testing.F) {
+	f.Add(`{"Records":[` + okRecord + `]}`)
+	f.Add(`{"orgdFile":"a"}` + "\n" + `{"Events":[{"CloudTrailEvent":` + quote(okRecord) + `}],"NextToken":"x"}`)
+	f.Add(`{"Records":[{"eventSource":"s3.amazonaws.com","eventName":7}],"x":[1,{"y":null}]}`)
+	f.Fuzz(func(t *testing.T, in string) {
+		r := NewReader(strings.NewReader(in), "fuzz")
+		var e Event
+		for i := 0; i <= len(in); i++ {
+			err := r.Next(&e)
+			var se *ShapeError
+			if errors.As(err, &se) {
+				continue
+			}
+			if err != nil {
+				return
+			}
+		}
+		t.Fatalf("more events than bytes in %q", in)
+	})
+}
