@@ -259,6 +259,9 @@ func (cr *crawler) crawl(ctx context.Context) error {
 	}
 	found := map[string]bool{}
 	for _, a := range cr.snap.Accounts {
+		if found[a.Id] {
+			return fmt.Errorf("account %s is under two parents: it moved during the clone; run it again", a.Id)
+		}
 		found[a.Id] = true
 	}
 	for id := range listed {
