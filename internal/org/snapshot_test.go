@@ -36,11 +36,11 @@ func snapshotFixture(at time.Time) *Snapshot {
 		// Three invitations in one millisecond: the copy lists them in
 		// this order although its index sorts by time, then ID.
 		Handshakes: []api.Handshake{
-			{Id: "h-cccc", Action: api.ActionTypeInvite, State: api.HandshakeStateOpen, RequestedTimestamp: ms, ExpirationTimestamp: api.NewTime(at.Add(15 * 24 * time.Hour)),
+			{Id: "h-cccccccc", Action: api.ActionTypeInvite, State: api.HandshakeStateOpen, RequestedTimestamp: ms, ExpirationTimestamp: api.NewTime(at.Add(15 * 24 * time.Hour)),
 				Parties: []api.HandshakeParty{{Id: "o-abcdefghij", Type: api.HandshakePartyTypeOrganization}, {Id: thirdID, Type: api.HandshakePartyTypeAccount}}},
-			{Id: "h-aaaa", Action: api.ActionTypeInvite, State: api.HandshakeStateDeclined, RequestedTimestamp: ms, ExpirationTimestamp: api.NewTime(at.Add(15 * 24 * time.Hour)),
+			{Id: "h-aaaaaaaa", Action: api.ActionTypeInvite, State: api.HandshakeStateDeclined, RequestedTimestamp: ms, ExpirationTimestamp: api.NewTime(at.Add(15 * 24 * time.Hour)),
 				Parties: []api.HandshakeParty{{Id: "o-abcdefghij", Type: api.HandshakePartyTypeOrganization}, {Id: "x@example.com", Type: api.HandshakePartyTypeEmail}}},
-			{Id: "h-bbbb", Action: api.ActionTypeInvite, State: api.HandshakeStateAccepted, RequestedTimestamp: ms, ExpirationTimestamp: api.NewTime(at.Add(15 * 24 * time.Hour)),
+			{Id: "h-bbbbbbbb", Action: api.ActionTypeInvite, State: api.HandshakeStateAccepted, RequestedTimestamp: ms, ExpirationTimestamp: api.NewTime(at.Add(15 * 24 * time.Hour)),
 				Parties: []api.HandshakeParty{{Id: "o-abcdefghij", Type: api.HandshakePartyTypeOrganization}, {Id: otherID, Type: api.HandshakePartyTypeAccount}}},
 		},
 	}
@@ -87,11 +87,11 @@ func TestRestoreSnapshot(t *testing.T) {
 	for _, h := range hs.Handshakes {
 		order = append(order, h.Id)
 	}
-	if want := []string{"h-cccc", "h-aaaa", "h-bbbb"}; len(order) != 3 || order[0] != want[0] || order[1] != want[1] || order[2] != want[2] {
+	if want := []string{"h-cccccccc", "h-aaaaaaaa", "h-bbbbbbbb"}; len(order) != 3 || order[0] != want[0] || order[1] != want[1] || order[2] != want[2] {
 		t.Errorf("handshakes listed %v, want the snapshot's order %v", order, want)
 	}
 	// The open invitation can be accepted on the copy.
-	if _, err := f.svc.AcceptHandshake(as(thirdID), &api.AcceptHandshakeRequest{HandshakeId: "h-cccc"}); err != nil {
+	if _, err := f.svc.AcceptHandshake(as(thirdID), &api.AcceptHandshakeRequest{HandshakeId: "h-cccccccc"}); err != nil {
 		t.Fatal(err)
 	}
 	// The closing account closes, a day after the snapshot.
@@ -113,6 +113,8 @@ func TestRestoreRefusesInconsistentSnapshots(t *testing.T) {
 		{"account under a parent that is not there", func(s *Snapshot) { s.Accounts[1].Parent = "ou-abcd-99999999" }},
 		{"OUs in a cycle", func(s *Snapshot) { s.OUs[1].Parent = "ou-abcd-22222222" }},
 		{"policy attached to a stranger", func(s *Snapshot) { s.Policies[1].Targets = []string{thirdID} }},
+		{"an ID that would break out of its key", func(s *Snapshot) { s.OUs[0].Id = "ou-abcd-22222222/../x" }},
+		{"a policy target that is no ID", func(s *Snapshot) { s.Policies[1].Targets = []string{"acct/" + otherID} }},
 		{"approval without its parent", func(s *Snapshot) {
 			s.Handshakes[0].Action = api.ActionTypeApproveAllFeatures
 		}},
