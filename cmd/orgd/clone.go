@@ -10,8 +10,10 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/signal"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -97,7 +99,9 @@ type cloneRun struct {
 }
 
 func runClone(r cloneRun, stdout, stderr io.Writer) error {
-	ctx := context.Background()
+	// Interrupted, the clone stops and writes nothing.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	// Refuse what would be refused at the end before the crawl, not after.
 	if err := r.checkDestination(ctx); err != nil {
 		return err
@@ -118,6 +122,9 @@ func runClone(r cloneRun, stdout, stderr io.Writer) error {
 	start := time.Now()
 	snap, err := clone.Crawl(ctx, client, r.opt)
 	if err != nil {
+		if rep != nil {
+			rep.Stop()
+		}
 		return err
 	}
 	if rep != nil {
