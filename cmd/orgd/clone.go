@@ -175,7 +175,11 @@ func sourceClient(ctx context.Context, profile, region, endpoint string) (*organ
 		opts = append(opts, config.WithRegion(region))
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
-	if err != nil {
+	var missing config.SharedConfigProfileNotExistError
+	switch {
+	case errors.As(err, &missing):
+		return nil, fmt.Errorf("--profile %s: no such profile in the AWS config and credentials files", profile)
+	case err != nil:
 		return nil, fmt.Errorf("AWS configuration: %w", err)
 	}
 	if cfg.Region == "" {
