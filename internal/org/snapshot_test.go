@@ -33,6 +33,9 @@ func snapshotFixture(at time.Time) *Snapshot {
 			{PolicySummary: api.PolicySummary{Id: "p-12345678", Name: "deny", Type: api.PolicyTypeServiceControlPolicy}, Content: `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:*","Resource":"*"}]}`, Targets: []string{"ou-abcd-22222222"}},
 		},
 		Tags: map[string][]api.Tag{otherID: {{Key: "b", Value: "2"}, {Key: "a", Value: "1"}}},
+		CreateStatuses: []api.CreateAccountStatus{
+			{Id: "car-0123456789abcdef0123456789abcdef", AccountName: "Later", State: api.CreateAccountStateInProgress, RequestedTimestamp: ms},
+		},
 		// Three invitations in one millisecond: the copy lists them in
 		// this order although its index sorts by time, then ID.
 		Handshakes: []api.Handshake{
@@ -94,8 +97,17 @@ func TestRestoreSnapshot(t *testing.T) {
 	if _, err := f.svc.AcceptHandshake(as(thirdID), &api.AcceptHandshakeRequest{HandshakeId: "h-cccccccc"}); err != nil {
 		t.Fatal(err)
 	}
-	// The closing account closes, a day after the snapshot.
+	// The closing account closes, a day after the snapshot; the creation
+	// in progress completes, with an email of its own.
 	f.advance(25 * time.Hour)
+	cs, err := f.svc.DescribeCreateAccountStatus(as(mgmtID), &api.DescribeCreateAccountStatusRequest{CreateAccountRequestId: "car-0123456789abcdef0123456789abcdef"})
+	if err != nil || cs.CreateAccountStatus.State != api.CreateAccountStateSucceeded {
+		t.Fatalf("the creation in progress: %+v %v", cs, err)
+	}
+	made, err := f.svc.DescribeAccount(as(mgmtID), &api.DescribeAccountRequest{AccountId: cs.CreateAccountStatus.AccountId})
+	if err != nil || made.Account.Email != "0123456789abcdef0123456789abcdef@clone.invalid" || made.Account.Name != "Later" {
+		t.Fatalf("the account it made: %+v %v", made, err)
+	}
 	if a, err := f.svc.DescribeAccount(as(mgmtID), &api.DescribeAccountRequest{AccountId: otherID}); err != nil || a.Account.State != api.AccountStateClosed {
 		t.Fatalf("a day later: %+v %v", a, err)
 	}
