@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -68,6 +69,19 @@ func TestCloneRichOrganization(t *testing.T) {
 	}
 	if err := dst.Svc.CheckInvariants(context.Background()); err != nil {
 		t.Fatal(err)
+	}
+
+	// The delegated administrator's credentials make the same copy.
+	at := time.Now()
+	docAs := func(account string) []byte {
+		snap, err := clone.Crawl(context.Background(), src.client(t, account, clone.Retryer), clone.Options{Now: func() time.Time { return at }})
+		if err != nil {
+			t.Fatalf("Crawl as %s: %v", account, err)
+		}
+		return must(clone.Document(context.Background(), snap))
+	}
+	if !bytes.Equal(docAs(mgmtID), docAs(daID)) {
+		t.Error("the delegated administrator's clone differs from the management account's")
 	}
 }
 
