@@ -9,8 +9,10 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/signal"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -89,7 +91,9 @@ type cloneRun struct {
 }
 
 func runClone(r cloneRun, stdout, stderr io.Writer) error {
-	ctx := context.Background()
+	// Interrupted, the clone stops and writes nothing.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	// Refuse what would be refused at the end before the crawl, not after.
 	if err := r.checkDestination(ctx); err != nil {
 		return err
@@ -110,6 +114,9 @@ func runClone(r cloneRun, stdout, stderr io.Writer) error {
 	start := time.Now()
 	snap, err := clone.Crawl(ctx, client, r.opt)
 	if err != nil {
+		if rep != nil {
+			rep.Stop()
+		}
 		return err
 	}
 	if rep != nil {
@@ -160,7 +167,11 @@ func sourceClient(ctx context.Context, profile, region, endpoint string) (*organ
 		opts = append(opts, config.WithRegion(region))
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
-	if err != nil {
+	var missing config.SharedConfigProfileNotExistError
+	switch {
+	case errors.As(err, &missing):
+		return nil, fmt.Errorf("--profile %s: no such profile in the AWS config and credentials files", profile)
+	case err != nil:
 		return nil, fmt.Errorf("AWS configuration: %w", err)
 	}
 	if cfg.Region == "" {

@@ -148,6 +148,7 @@ func TestCloneBadInput(t *testing.T) {
 		keep    string // a file that must keep its content
 	}{
 		{"no credentials", "", []string{"--endpoint-url", src}, 1, "no usable AWS credentials", ""},
+		{"a profile that does not exist", "111111111111", []string{"--endpoint-url", src, "--profile", "nope"}, 1, "--profile nope: no such profile", ""},
 		{"refused credentials", "AKIAORGDMANAGEMENT01", []string{"--endpoint-url", strict}, 1, "the source refused the credentials", ""},
 		{"endpoint that does not answer", "111111111111", []string{"--endpoint-url", dead}, 1, "the endpoint does not answer", ""},
 		{"a member's credentials", "222222222222", []string{"--endpoint-url", src}, 1, "clone must run with the management account's credentials", ""},

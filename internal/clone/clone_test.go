@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	"github.com/aws/aws-sdk-go-v2/service/organizations/types"
 
 	"github.com/orgd/orgd/internal/api"
 	"github.com/orgd/orgd/internal/clone"
@@ -66,6 +69,19 @@ func TestCloneRichOrganization(t *testing.T) {
 	}
 	if err := dst.Svc.CheckInvariants(context.Background()); err != nil {
 		t.Fatal(err)
+	}
+
+	// The delegated administrator's credentials make the same copy.
+	at := time.Now()
+	docAs := func(account string) []byte {
+		snap, err := clone.Crawl(context.Background(), src.client(t, account, clone.Retryer), clone.Options{Now: func() time.Time { return at }})
+		if err != nil {
+			t.Fatalf("Crawl as %s: %v", account, err)
+		}
+		return must(clone.Document(context.Background(), snap))
+	}
+	if !bytes.Equal(docAs(mgmtID), docAs(daID)) {
+		t.Error("the delegated administrator's clone differs from the management account's")
 	}
 }
 
@@ -155,5 +171,37 @@ func (c *counting) Update(n clone.Counts) {
 	defer c.mu.Unlock()
 	if n.Calls >= c.last.Calls {
 		c.last = n
+	}
+}
+
+// movingClient shows one account under every parent, as a source shows
+// an account that moves while it is read.
+type movingClient struct {
+	clone.Client
+	account types.Account
+}
+
+func (c movingClient) ListAccountsForParent(ctx context.Context, in *organizations.ListAccountsForParentInput, opts ...func(*organizations.Options)) (*organizations.ListAccountsForParentOutput, error) {
+	out, err := c.Client.ListAccountsForParent(ctx, in, opts...)
+	if err == nil && in.NextToken == nil && !slices.ContainsFunc(out.Accounts, func(a types.Account) bool { return aws.ToString(a.Id) == aws.ToString(c.account.Id) }) {
+		out.Accounts = append(out.Accounts, c.account)
+	}
+	return out, err
+}
+
+func TestCloneRefusesAnAccountThatMoved(t *testing.T) {
+	src := startOrgd(t, sourceConfig())
+	s := seeder{t, src.Svc}
+	s.ok(s.svc.RegisterAccount(context.Background(), mgmtID, "mgmt@example.com", "Management"))
+	_, err := s.svc.CreateOrganization(as(mgmtID), &api.CreateOrganizationRequest{})
+	s.ok(err)
+	roots, err := s.svc.ListRoots(as(mgmtID), &api.ListRootsRequest{})
+	s.ok(err)
+	s.ou(roots.Roots[0].Id, "Elsewhere")
+	c := src.client(t, mgmtID, nil)
+	acct := must(c.DescribeAccount(ctx(t), &organizations.DescribeAccountInput{AccountId: aws.String(mgmtID)}))
+	_, err = clone.Crawl(context.Background(), movingClient{c, *acct.Account}, clone.Options{})
+	if err == nil || !strings.Contains(err.Error(), "account "+mgmtID+" is under two parents: it moved during the clone; run it again") {
+		t.Fatalf("Crawl: %v", err)
 	}
 }

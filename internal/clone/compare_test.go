@@ -135,6 +135,10 @@ func reads(in ids) []read {
 		{"ListInboundResponsibilityTransfers", func(ctx context.Context, c *organizations.Client) (any, error) {
 			return c.ListInboundResponsibilityTransfers(ctx, &organizations.ListInboundResponsibilityTransfersInput{Type: types.ResponsibilityTransferTypeBilling})
 		}},
+		{"DescribeResponsibilityTransfer", func(ctx context.Context, c *organizations.Client) (any, error) {
+			// There is none: both must refuse alike.
+			return c.DescribeResponsibilityTransfer(ctx, &organizations.DescribeResponsibilityTransferInput{Id: aws.String("rt-0123456789abcdef")})
+		}},
 		{"ListOutboundResponsibilityTransfers", func(ctx context.Context, c *organizations.Client) (any, error) {
 			return c.ListOutboundResponsibilityTransfers(ctx, &organizations.ListOutboundResponsibilityTransfersInput{Type: types.ResponsibilityTransferTypeBilling})
 		}},

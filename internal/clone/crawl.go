@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -80,7 +79,6 @@ type crawler struct {
 	limit map[string]*rate.Limiter
 	snap  *org.Snapshot
 	n     Counts
-	calls atomic.Int64
 }
 
 // Crawl reads the organization the client's credentials manage into a
@@ -156,7 +154,11 @@ func call[I, O any](ctx context.Context, cr *crawler, op string, f func(context.
 // pages calls op for every page: in makes the input for a token, page
 // takes an output and returns the next token.
 func pages[I, O any](ctx context.Context, cr *crawler, op string, f func(context.Context, *I, ...func(*organizations.Options)) (*O, error), in func(token *string) *I, page func(*O) *string) error {
-	var token *string
+	return pagesFrom(ctx, cr, nil, op, f, in, page)
+}
+
+// pagesFrom is pages from the page of token on.
+func pagesFrom[I, O any](ctx context.Context, cr *crawler, token *string, op string, f func(context.Context, *I, ...func(*organizations.Options)) (*O, error), in func(token *string) *I, page func(*O) *string) error {
 	for {
 		out, err := call(ctx, cr, op, f, in(token))
 		if err != nil {
@@ -212,22 +214,28 @@ func (cr *crawler) crawl(ctx context.Context) error {
 		return err
 	}
 	cr.snap.Organization = orgOf(do.Organization)
-	// ListAccounts first: it gives the total, and it is what a caller
-	// that is no administrator is refused.
+	// The first page of ListAccounts before anything else: it is what a
+	// caller that is no administrator is refused. The other pages come
+	// with the rest of the crawl.
+	var listedMu sync.Mutex
 	listed := map[string]bool{}
-	if err := pages(ctx, cr, "ListAccounts", cr.c.ListAccounts,
-		func(t *string) *organizations.ListAccountsInput {
-			return &organizations.ListAccountsInput{NextToken: t, MaxResults: pageSize}
-		},
-		func(o *organizations.ListAccountsOutput) *string {
-			for _, a := range o.Accounts {
-				listed[aws.ToString(a.Id)] = true
-			}
-			return o.NextToken
-		}); err != nil {
+	listIn := func(t *string) *organizations.ListAccountsInput {
+		return &organizations.ListAccountsInput{NextToken: t, MaxResults: pageSize}
+	}
+	listPage := func(o *organizations.ListAccountsOutput) *string {
+		listedMu.Lock()
+		for _, a := range o.Accounts {
+			listed[aws.ToString(a.Id)] = true
+		}
+		listedMu.Unlock()
+		cr.count(func(n *Counts) { n.AccountsTotal += len(o.Accounts) })
+		return o.NextToken
+	}
+	first, err := call(ctx, cr, "ListAccounts", cr.c.ListAccounts, listIn(nil))
+	if err != nil {
 		return err
 	}
-	cr.count(func(n *Counts) { n.AccountsTotal = len(listed) })
+	next := listPage(first)
 	roots, err := call(ctx, cr, "ListRoots", cr.c.ListRoots, &organizations.ListRootsInput{})
 	if err != nil {
 		return err
@@ -238,6 +246,9 @@ func (cr *crawler) crawl(ctx context.Context) error {
 	cr.snap.Root = rootOf(roots.Roots[0])
 
 	g, gctx := errgroup.WithContext(ctx)
+	if aws.ToString(next) != "" {
+		g.Go(func() error { return pagesFrom(gctx, cr, next, "ListAccounts", cr.c.ListAccounts, listIn, listPage) })
+	}
 	g.Go(func() error { return cr.tree(gctx, g, cr.snap.Root.Id) })
 	g.Go(func() error { return cr.tags(gctx, cr.snap.Root.Id) })
 	g.Go(func() error { return cr.policies(gctx, g) })
@@ -259,6 +270,9 @@ func (cr *crawler) crawl(ctx context.Context) error {
 	}
 	found := map[string]bool{}
 	for _, a := range cr.snap.Accounts {
+		if found[a.Id] {
+			return fmt.Errorf("account %s is under two parents: it moved during the clone; run it again", a.Id)
+		}
 		found[a.Id] = true
 	}
 	for id := range listed {
@@ -463,10 +477,12 @@ func (cr *crawler) resourcePolicy(ctx context.Context) error {
 		return nil
 	}
 	id := aws.ToString(rp.ResourcePolicySummary.Id)
-	cr.snap.ResourcePolicy = &api.ResourcePolicy{
-		ResourcePolicySummary: &api.ResourcePolicySummary{Id: id, Arn: aws.ToString(rp.ResourcePolicySummary.Arn)},
-		Content:               aws.ToString(rp.Content),
-	}
+	cr.locked(func(s *org.Snapshot) {
+		s.ResourcePolicy = &api.ResourcePolicy{
+			ResourcePolicySummary: &api.ResourcePolicySummary{Id: id, Arn: aws.ToString(rp.ResourcePolicySummary.Arn)},
+			Content:               aws.ToString(rp.Content),
+		}
+	})
 	return cr.tags(ctx, id)
 }
 

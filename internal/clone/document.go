@@ -51,9 +51,10 @@ const MigrationSizeLimit = 5000
 type Readiness struct {
 	FeatureSet api.OrganizationFeatureSet
 	Accounts   int
-	// Invited members (not the management account) must each approve;
-	// created ones have approved already.
-	Invited, Created int
+	// Invited members (not the management account) that are active must
+	// each approve; created ones have approved already; invited ones that
+	// are suspended or closing are not asked.
+	Invited, Created, InvitedInactive int
 	// OpenInvitations would be canceled by EnableAllFeatures.
 	OpenInvitations int
 	// Migration is the ID of an EnableAllFeatures handshake under way.
@@ -66,8 +67,10 @@ func ReadinessOf(snap *org.Snapshot) Readiness {
 	for _, a := range snap.Accounts {
 		switch {
 		case a.Id == snap.Organization.MasterAccountId:
-		case a.JoinedMethod == api.AccountJoinedMethodInvited:
+		case a.JoinedMethod == api.AccountJoinedMethodInvited && (a.State == "" || a.State == api.AccountStateActive):
 			r.Invited++
+		case a.JoinedMethod == api.AccountJoinedMethodInvited:
+			r.InvitedInactive++
 		default:
 			r.Created++
 		}
@@ -98,6 +101,9 @@ func (r Readiness) String() string {
 	fmt.Fprintf(&b, "migration readiness (CONSOLIDATED_BILLING to ALL):\n")
 	fmt.Fprintf(&b, "  %d accounts joined by invitation: each must approve (APPROVE_ALL_FEATURES)\n", r.Invited)
 	fmt.Fprintf(&b, "  %d accounts were created by the organization: they need not approve\n", r.Created)
+	if r.InvitedInactive > 0 {
+		fmt.Fprintf(&b, "  %d invited accounts are suspended or closing: they are not asked\n", r.InvitedInactive)
+	}
 	fmt.Fprintf(&b, "  %d open invitations: EnableAllFeatures would cancel them\n", r.OpenInvitations)
 	if r.OverLimit() {
 		fmt.Fprintf(&b, "  %d accounts: over the %d-account limit of the standard migration\n", r.Accounts, MigrationSizeLimit)

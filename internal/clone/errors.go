@@ -48,7 +48,7 @@ func (e *CallError) explain() string {
 	var ne net.Error
 	switch {
 	case isCredentialsError(e.Err):
-		return "no usable AWS credentials: configure them as for the AWS CLI (--profile, AWS_PROFILE, AWS_ACCESS_KEY_ID...): " + e.Err.Error()
+		return "no usable AWS credentials: configure them as for the AWS CLI (--profile, AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY): " + e.Err.Error()
 	case errors.As(e.Err, &ne):
 		return "the endpoint does not answer: " + e.Err.Error()
 	case errors.As(e.Err, &me) && strings.Contains(e.Err.Error(), "StatusCode: 5"):

@@ -22,6 +22,7 @@ type Reporter struct {
 	start  time.Time
 	last   time.Time
 	counts Counts
+	drawn  bool // a bar is on the line
 }
 
 // NewReporter returns a Reporter writing to w; terminal chooses the bar.
@@ -51,6 +52,17 @@ func (r *Reporter) Update(n Counts) {
 	r.show(r.counts, now)
 }
 
+// Stop ends the bar's line, if one is drawn, so that an error can follow
+// on a line of its own.
+func (r *Reporter) Stop() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.drawn {
+		fmt.Fprintln(r.w)
+		r.drawn = false
+	}
+}
+
 // Finish shows the latest counts and ends the bar's line.
 func (r *Reporter) Finish() {
 	r.mu.Lock()
@@ -62,6 +74,7 @@ func (r *Reporter) Finish() {
 	r.show(r.counts, now)
 	if r.terminal {
 		fmt.Fprintln(r.w)
+		r.drawn = false
 	}
 }
 
@@ -85,4 +98,5 @@ func (r *Reporter) show(n Counts, now time.Time) {
 	}
 	// \r and erase-line redraw the bar in place.
 	fmt.Fprintf(r.w, "\r\x1b[K[%s%s] %s", strings.Repeat("#", done), strings.Repeat("-", barWidth-done), counts)
+	r.drawn = true
 }

@@ -7,6 +7,24 @@ import (
 	"time"
 )
 
+func TestReporterStop(t *testing.T) {
+	var b bytes.Buffer
+	r := NewReporter(&b, true)
+	r.Stop()
+	if b.Len() != 0 {
+		t.Fatalf("Stop without a bar wrote %q", b.String())
+	}
+	r.Redraw = 0
+	r.now = func() time.Time { return time.Unix(0, 0) }
+	r.Update(Counts{Calls: 1})
+	r.Update(Counts{Calls: 2})
+	r.Stop()
+	r.Stop()
+	if !strings.HasSuffix(b.String(), "calls (0.0/s, 0s)\n") || strings.Count(b.String(), "\n") != 1 {
+		t.Fatalf("after Stop: %q", b.String())
+	}
+}
+
 func TestReporter(t *testing.T) {
 	for _, tc := range []struct {
 		name     string

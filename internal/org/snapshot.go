@@ -120,11 +120,75 @@ func (o *ordered) next(at time.Time) time.Time {
 	return at
 }
 
+// checkIDs refuses an ID that does not have its shape's pattern in the
+// model: IDs become parts of keys, so a source must not choose their form.
+func checkIDs(shape string, ids ...string) error {
+	p := api.Shapes[shape].Pattern
+	for _, id := range ids {
+		if !p.MatchString(id) {
+			return invalid("%s %q is not one the API could have shown", shape, id)
+		}
+	}
+	return nil
+}
+
+// checkSnapshotIDs checks every ID of snap against the model.
+func checkSnapshotIDs(snap *Snapshot) error {
+	type check struct {
+		shape string
+		ids   []string
+	}
+	checks := []check{
+		{"OrganizationId", []string{snap.Organization.Id}},
+		{"AccountId", []string{snap.Organization.MasterAccountId}},
+		{"RootId", []string{snap.Root.Id}},
+	}
+	for _, u := range snap.OUs {
+		checks = append(checks, check{"OrganizationalUnitId", []string{u.Id}}, check{"ParentId", []string{u.Parent}})
+	}
+	for _, a := range snap.Accounts {
+		checks = append(checks, check{"AccountId", []string{a.Id}}, check{"ParentId", []string{a.Parent}})
+	}
+	for _, c := range snap.CreateStatuses {
+		checks = append(checks, check{"CreateAccountRequestId", []string{c.Id}})
+		if c.AccountId != "" {
+			checks = append(checks, check{"AccountId", []string{c.AccountId}})
+		}
+	}
+	for _, p := range snap.Policies {
+		checks = append(checks, check{"PolicyId", []string{p.Id}}, check{"PolicyTargetId", p.Targets})
+	}
+	for _, h := range snap.Handshakes {
+		checks = append(checks, check{"HandshakeId", []string{h.Id}})
+	}
+	for id := range snap.Tags {
+		checks = append(checks, check{"TaggableResourceId", []string{id}})
+	}
+	for _, sa := range snap.ServiceAccess {
+		checks = append(checks, check{"ServicePrincipal", []string{sa.ServicePrincipal}})
+	}
+	for acct, services := range snap.Delegations {
+		checks = append(checks, check{"AccountId", []string{acct}})
+		for _, d := range services {
+			checks = append(checks, check{"ServicePrincipal", []string{d.ServicePrincipal}})
+		}
+	}
+	if rp := snap.ResourcePolicy; rp != nil && rp.ResourcePolicySummary != nil {
+		checks = append(checks, check{"ResourcePolicyId", []string{rp.ResourcePolicySummary.Id}})
+	}
+	for _, c := range checks {
+		if err := checkIDs(c.shape, c.ids...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (t *txn) restore(snap *Snapshot) error {
 	so := snap.Organization
 	taken := snap.Taken.UTC()
-	if so.Id == "" || snap.Root.Id == "" || !isAccountID(so.MasterAccountId) {
-		return invalid("the snapshot has no organization, root or management account")
+	if err := checkSnapshotIDs(snap); err != nil {
+		return err
 	}
 	o := &organization{ID: so.Id, Management: so.MasterAccountId, FeatureSet: so.FeatureSet, Root: snap.Root.Id}
 	if err := t.putRoot(&root{ID: snap.Root.Id, Org: o.ID, Name: snap.Root.Name, PolicyTypes: snap.Root.PolicyTypes}); err != nil {

@@ -33,14 +33,17 @@ func snapshotFixture(at time.Time) *Snapshot {
 			{PolicySummary: api.PolicySummary{Id: "p-12345678", Name: "deny", Type: api.PolicyTypeServiceControlPolicy}, Content: `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:*","Resource":"*"}]}`, Targets: []string{"ou-abcd-22222222"}},
 		},
 		Tags: map[string][]api.Tag{otherID: {{Key: "b", Value: "2"}, {Key: "a", Value: "1"}}},
+		CreateStatuses: []api.CreateAccountStatus{
+			{Id: "car-0123456789abcdef0123456789abcdef", AccountName: "Later", State: api.CreateAccountStateInProgress, RequestedTimestamp: ms},
+		},
 		// Three invitations in one millisecond: the copy lists them in
 		// this order although its index sorts by time, then ID.
 		Handshakes: []api.Handshake{
-			{Id: "h-cccc", Action: api.ActionTypeInvite, State: api.HandshakeStateOpen, RequestedTimestamp: ms, ExpirationTimestamp: api.NewTime(at.Add(15 * 24 * time.Hour)),
+			{Id: "h-cccccccc", Action: api.ActionTypeInvite, State: api.HandshakeStateOpen, RequestedTimestamp: ms, ExpirationTimestamp: api.NewTime(at.Add(15 * 24 * time.Hour)),
 				Parties: []api.HandshakeParty{{Id: "o-abcdefghij", Type: api.HandshakePartyTypeOrganization}, {Id: thirdID, Type: api.HandshakePartyTypeAccount}}},
-			{Id: "h-aaaa", Action: api.ActionTypeInvite, State: api.HandshakeStateDeclined, RequestedTimestamp: ms, ExpirationTimestamp: api.NewTime(at.Add(15 * 24 * time.Hour)),
+			{Id: "h-aaaaaaaa", Action: api.ActionTypeInvite, State: api.HandshakeStateDeclined, RequestedTimestamp: ms, ExpirationTimestamp: api.NewTime(at.Add(15 * 24 * time.Hour)),
 				Parties: []api.HandshakeParty{{Id: "o-abcdefghij", Type: api.HandshakePartyTypeOrganization}, {Id: "x@example.com", Type: api.HandshakePartyTypeEmail}}},
-			{Id: "h-bbbb", Action: api.ActionTypeInvite, State: api.HandshakeStateAccepted, RequestedTimestamp: ms, ExpirationTimestamp: api.NewTime(at.Add(15 * 24 * time.Hour)),
+			{Id: "h-bbbbbbbb", Action: api.ActionTypeInvite, State: api.HandshakeStateAccepted, RequestedTimestamp: ms, ExpirationTimestamp: api.NewTime(at.Add(15 * 24 * time.Hour)),
 				Parties: []api.HandshakeParty{{Id: "o-abcdefghij", Type: api.HandshakePartyTypeOrganization}, {Id: otherID, Type: api.HandshakePartyTypeAccount}}},
 		},
 	}
@@ -87,15 +90,24 @@ func TestRestoreSnapshot(t *testing.T) {
 	for _, h := range hs.Handshakes {
 		order = append(order, h.Id)
 	}
-	if want := []string{"h-cccc", "h-aaaa", "h-bbbb"}; len(order) != 3 || order[0] != want[0] || order[1] != want[1] || order[2] != want[2] {
+	if want := []string{"h-cccccccc", "h-aaaaaaaa", "h-bbbbbbbb"}; len(order) != 3 || order[0] != want[0] || order[1] != want[1] || order[2] != want[2] {
 		t.Errorf("handshakes listed %v, want the snapshot's order %v", order, want)
 	}
 	// The open invitation can be accepted on the copy.
-	if _, err := f.svc.AcceptHandshake(as(thirdID), &api.AcceptHandshakeRequest{HandshakeId: "h-cccc"}); err != nil {
+	if _, err := f.svc.AcceptHandshake(as(thirdID), &api.AcceptHandshakeRequest{HandshakeId: "h-cccccccc"}); err != nil {
 		t.Fatal(err)
 	}
-	// The closing account closes, a day after the snapshot.
+	// The closing account closes, a day after the snapshot; the creation
+	// in progress completes, with an email of its own.
 	f.advance(25 * time.Hour)
+	cs, err := f.svc.DescribeCreateAccountStatus(as(mgmtID), &api.DescribeCreateAccountStatusRequest{CreateAccountRequestId: "car-0123456789abcdef0123456789abcdef"})
+	if err != nil || cs.CreateAccountStatus.State != api.CreateAccountStateSucceeded {
+		t.Fatalf("the creation in progress: %+v %v", cs, err)
+	}
+	made, err := f.svc.DescribeAccount(as(mgmtID), &api.DescribeAccountRequest{AccountId: cs.CreateAccountStatus.AccountId})
+	if err != nil || made.Account.Email != "0123456789abcdef0123456789abcdef@clone.invalid" || made.Account.Name != "Later" {
+		t.Fatalf("the account it made: %+v %v", made, err)
+	}
 	if a, err := f.svc.DescribeAccount(as(mgmtID), &api.DescribeAccountRequest{AccountId: otherID}); err != nil || a.Account.State != api.AccountStateClosed {
 		t.Fatalf("a day later: %+v %v", a, err)
 	}
@@ -113,6 +125,8 @@ func TestRestoreRefusesInconsistentSnapshots(t *testing.T) {
 		{"account under a parent that is not there", func(s *Snapshot) { s.Accounts[1].Parent = "ou-abcd-99999999" }},
 		{"OUs in a cycle", func(s *Snapshot) { s.OUs[1].Parent = "ou-abcd-22222222" }},
 		{"policy attached to a stranger", func(s *Snapshot) { s.Policies[1].Targets = []string{thirdID} }},
+		{"an ID that would break out of its key", func(s *Snapshot) { s.OUs[0].Id = "ou-abcd-22222222/../x" }},
+		{"a policy target that is no ID", func(s *Snapshot) { s.Policies[1].Targets = []string{"acct/" + otherID} }},
 		{"approval without its parent", func(s *Snapshot) {
 			s.Handshakes[0].Action = api.ActionTypeApproveAllFeatures
 		}},
