@@ -31,6 +31,7 @@ func TestServeRefusesBadConfiguration(t *testing.T) {
 		{"negative concurrency flag", nil, []string{"--quota-concurrent-creates=-1"}, []string{"-quota-concurrent-creates", "negative"}},
 		{"bad duration flag", nil, []string{"--idle-timeout", "1"}, []string{"-idle-timeout", "duration"}},
 		{"bad auth flag", nil, []string{"--auth", "STRICT"}, []string{"-auth", "STRICT"}},
+		{"listen address without a port", map[string]string{"ORGD_LISTEN": "127.0.0.1"}, nil, []string{"--listen", "127.0.0.1"}},
 		{"open admin API on the network", map[string]string{"ORGD_LISTEN": "0.0.0.0:4599"}, []string{"--store", "memory"}, []string{"0.0.0.0:4599", "--admin-open"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

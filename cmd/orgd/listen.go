@@ -86,7 +86,7 @@ func checkAdminExposure(listen string, strict bool, adminToken string, adminOpen
 	}
 	host, _, err := net.SplitHostPort(listen)
 	if err != nil {
-		return fmt.Errorf("--listen %q: %w", listen, err)
+		return configError{fmt.Errorf("--listen %q: %w", listen, err)}
 	}
 	if loopback(host) {
 		return nil

@@ -95,7 +95,7 @@ func serve(args []string) error {
 	fs.Var(authMode{&mode}, "auth", "permissive (trust any access key) or strict (verify SigV4 against --credentials) (ORGD_AUTH)")
 	credFile := fs.String("credentials", "", "JSON file of access keys and the accounts and principals they map to; see docs/auth.md (ORGD_CREDENTIALS)")
 	throttled := fs.Bool("throttle", false, "throttle each account's calls as AWS does, answering TooManyRequestsException (ORGD_THROTTLE)")
-	adminToken := fs.String("admin-token", "", "bearer token the admin API (/_orgd/) requires; without one it is open in permissive mode and off in strict mode (ORGD_ADMIN_TOKEN)")
+	adminToken := fs.String("admin-token", "", "bearer token the admin API (/_orgd/) requires; without one it is open in permissive mode (on a loopback --listen unless --admin-open) and off in strict mode (ORGD_ADMIN_TOKEN)")
 	adminOpen := fs.Bool("admin-open", false, "serve the admin API without a token on a non-loopback --listen in permissive mode, which orgd otherwise refuses (ORGD_ADMIN_OPEN)")
 	limits := httpFlags(fs)
 	fs.StringVar(&cfg.Partition, "partition", cfg.Partition, "ARN partition (ORGD_PARTITION)")
