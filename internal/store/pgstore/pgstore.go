@@ -40,7 +40,10 @@
 // lock_timeout (set_config, SQLSTATE 55P03 past it), and locks end with
 // their transaction or connection; an extended-protocol pipeline may hold
 // BEGIN, statements and COMMIT, the first error skipping the rest; and
-// INSERT ... ON CONFLICT upserts. The schema ships in the binary
+// INSERT ... ON CONFLICT upserts. For speed only: SSI's predicate locks on
+// a btree index are per page, so an index entry written into a page that
+// another transaction read is a conflict; kv's fillfactor leaves room for
+// HOT updates, which write no index entry. The schema ships in the binary
 // (migrations/*.sql) and Open applies what is missing. It uses only what
 // PostgreSQL-compatible distributed engines also have: CREATE TABLE IF NOT
 // EXISTS, a schema_version table and transactions, with no advisory locks,
@@ -757,8 +760,6 @@ func (t *tx) read(keys, prefixes []string) error {
 			want = append(want, []byte(k))
 		}
 	}
-	var sql strings.Builder
-	sql.WriteString(`SELECT -1, key, value FROM kv WHERE key = ANY($1)`)
 	args := []any{want}
 	var scanned []string
 	for _, p := range prefixes {
@@ -766,8 +767,6 @@ func (t *tx) read(keys, prefixes []string) error {
 		if !bounded || slices.Contains(scanned, p) || t.covered(p) {
 			continue
 		}
-		fmt.Fprintf(&sql, ` UNION ALL (SELECT %d, key, value FROM kv WHERE key >= $%d AND key < $%d ORDER BY key LIMIT %d)`,
-			len(scanned), len(args)+1, len(args)+2, firstBatch)
 		args = append(args, []byte(p), hi)
 		scanned = append(scanned, p)
 	}
@@ -776,7 +775,7 @@ func (t *tx) read(keys, prefixes []string) error {
 	}
 	b := &pgx.Batch{}
 	t.queueBegin(b)
-	b.Queue(sql.String(), args...)
+	b.Queue(readSQL(len(scanned)), args...)
 	br := t.conn.SendBatch(t.ctx, b)
 	if err := t.begun1(br); err != nil {
 		return err
@@ -821,6 +820,32 @@ func (t *tx) read(keys, prefixes []string) error {
 		}
 	}
 	return nil
+}
+
+// readSQL returns the statement that reads a key list and the first pages
+// of n prefixes, each row tagged with its prefix's index (-1 for keys).
+func readSQL(n int) string {
+	if n < len(readSQLs) {
+		return readSQLs[n]
+	}
+	return makeReadSQL(n)
+}
+
+var readSQLs = func() (sqls [4]string) {
+	for n := range sqls {
+		sqls[n] = makeReadSQL(n)
+	}
+	return sqls
+}()
+
+func makeReadSQL(n int) string {
+	var sql strings.Builder
+	sql.WriteString(`SELECT -1, key, value FROM kv WHERE key = ANY($1)`)
+	for i := range n {
+		fmt.Fprintf(&sql, ` UNION ALL (SELECT %d, key, value FROM kv WHERE key >= $%d AND key < $%d ORDER BY key LIMIT %d)`,
+			i, 2*i+2, 2*i+3, firstBatch)
+	}
+	return sql.String()
 }
 
 // covered reports whether a prefix read whole holds every key of prefix.
