@@ -52,7 +52,8 @@
 //
 // The URL is pgx's: postgres://user:pass@host:port/db?sslmode=...; any other
 // parameter, such as search_path=orgd, is sent to the server as a setting,
-// and pool_max_conns sizes each of the two connection pools.
+// and pool_max_conns sizes each of the two connection pools (by default
+// the larger of 8 and twice the CPUs).
 package pgstore
 
 import (
@@ -63,6 +64,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"path"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -136,6 +138,11 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		// pgx's message can quote the URL, password and all.
 		return nil, errors.New("pgstore: invalid PostgreSQL URL")
 	}
+	if !strings.Contains(url, "pool_max_conns") {
+		// pgx's default, the larger of 4 and the CPUs, leaves requests
+		// waiting for a connection while PostgreSQL has cores to spare.
+		cfg.MaxConns = defaultMaxConns()
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: %w", err)
@@ -155,6 +162,8 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	}
 	return &Store{pool: pool, lockPool: lockPool, scopes: map[string]*scope{}, known: map[string]bool{}}, nil
 }
+
+func defaultMaxConns() int32 { return int32(max(8, 2*runtime.NumCPU())) }
 
 func (s *Store) Close() error {
 	s.parkMu.Lock()
