@@ -68,6 +68,11 @@ for _ in $(seq "$REPEAT"); do
   row "CreateOrganizationalUnit, 1 org, 2 servers" -targets $two -writers "$WRITERS" -op ou
   row "TagResource, 1 org, 2 servers" -targets $two -writers "$WRITERS" -op tag
   row "CreateOrganizationalUnit, 4 orgs, 2 servers" -targets $two -writers "$WRITERS" -orgs 4 -first-account 200000000001 -op ou
+  # With one writer per server and organization, one organization leaves
+  # the machine idle between round trips: what four add shows whether
+  # organizations wait for each other.
+  row "CreateOrganizationalUnit, 1 org, 2 servers, 1 writer each" -targets $two -writers 1 -first-account 300000000001 -op ou
+  row "CreateOrganizationalUnit, 4 orgs, 2 servers, 1 writer each" -targets $two -writers 1 -orgs 4 -first-account 300000000001 -op ou
   row "DescribeAccount, 1 server" -targets http://127.0.0.1:4601 -writers 16 -op describe
   row "bare net/http handler" -targets http://127.0.0.1:4603 -writers 16 -op describe -setup=false
 done | column -t -s $'\t'

@@ -14,8 +14,10 @@
 // BEGIN goes out with its first read, together with the keys and prefixes
 // of its store.Hint in one SELECT; what it has read it keeps (a snapshot
 // does not change), and its writes wait in memory, read back from there,
-// until one pipeline sends them with COMMIT. A point read is then BEGIN and
-// SELECT, then COMMIT.
+// until one pipeline sends them with COMMIT. A View's COMMIT, which can
+// change nothing, is not waited for: its connection is parked, at most
+// maxParked, and the COMMIT goes ahead of the connection's next statement.
+// A point read is then one round trip.
 //
 // Updates with a hint's Scope (orgd's domain gives an organization's) queue
 // instead of conflicting. On each server a scope's queued Updates run in
@@ -43,12 +45,14 @@
 // INSERT ... ON CONFLICT upserts. For speed only: SSI's predicate locks on
 // a btree index are per page, so an index entry written into a page that
 // another transaction read is a conflict; kv's fillfactor leaves room for
-// HOT updates, which write no index entry. The schema ships in the binary
-// (migrations/*.sql) and Open applies what is missing. It uses only what
-// PostgreSQL-compatible distributed engines also have: CREATE TABLE IF NOT
-// EXISTS, a schema_version table and transactions, with no advisory locks,
-// LISTEN/NOTIFY or sequences. Servers that start at once race harmlessly:
-// the loser's transaction fails and it retries.
+// HOT updates, which write no index entry.
+//
+// The schema ships in the binary (migrations/*.sql) and Open applies what
+// is missing. It uses only what PostgreSQL-compatible distributed engines
+// also have: CREATE TABLE IF NOT EXISTS, ALTER TABLE ... SET (fillfactor),
+// a schema_version table, transactions and SELECT ... FOR UPDATE, with no
+// advisory locks, LISTEN/NOTIFY or sequences. Servers that start at once
+// race harmlessly: the loser's transaction fails and it retries.
 //
 // The URL is pgx's: postgres://user:pass@host:port/db?sslmode=...; any other
 // parameter, such as search_path=orgd, is sent to the server as a setting,
