@@ -8,6 +8,7 @@
 #   bench/pgload.sh            # 10 s per row, 8 writers per server
 #   DURATION=5s WRITERS=8 bench/pgload.sh
 #   ROWS='DescribeAccount|bare' REPEAT=3 bench/pgload.sh   # some rows, repeated
+#   STORE_PARAMS='&pool_max_conns=8' bench/pgload.sh        # more URL parameters
 #
 # It needs PostgreSQL (PGURL, default postgres://postgres@127.0.0.1:5432)
 # and creates and drops the database orgd_pgload there.
@@ -32,7 +33,7 @@ go build -o "$tmp/orgd" ./cmd/orgd
 go build -o "$tmp/pgload" ./bench/pgload
 
 psql -q "$PGURL/postgres?sslmode=disable" -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
-store="$PGURL/$DB?sslmode=disable"
+store="$PGURL/$DB?sslmode=disable${STORE_PARAMS:-}"
 for port in 4601 4602; do
   "$tmp/orgd" serve --listen 127.0.0.1:$port --store "$store" --log-level warn \
     --quota-ous 10000000 --quota-tags 1000 >"$tmp/orgd-$port.log" 2>&1 &
@@ -67,6 +68,11 @@ for _ in $(seq "$REPEAT"); do
   row "CreateOrganizationalUnit, 1 org, 2 servers" -targets $two -writers "$WRITERS" -op ou
   row "TagResource, 1 org, 2 servers" -targets $two -writers "$WRITERS" -op tag
   row "CreateOrganizationalUnit, 4 orgs, 2 servers" -targets $two -writers "$WRITERS" -orgs 4 -first-account 200000000001 -op ou
+  # With one writer per server and organization, one organization leaves
+  # the machine idle between round trips: what four add shows whether
+  # organizations wait for each other.
+  row "CreateOrganizationalUnit, 1 org, 2 servers, 1 writer each" -targets $two -writers 1 -first-account 300000000001 -op ou
+  row "CreateOrganizationalUnit, 4 orgs, 2 servers, 1 writer each" -targets $two -writers 1 -orgs 4 -first-account 300000000001 -op ou
   row "DescribeAccount, 1 server" -targets http://127.0.0.1:4601 -writers 16 -op describe
   row "bare net/http handler" -targets http://127.0.0.1:4603 -writers 16 -op describe -setup=false
 done | column -t -s $'\t'

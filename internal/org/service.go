@@ -107,6 +107,9 @@ type Service struct {
 	// orgOf remembers each caller's organization ID as last seen, for the
 	// store hint (hint); a stale entry costs only speed.
 	orgOf sync.Map
+	// accounts and orgs spare decoding records read before (records.go).
+	accounts decoded[account]
+	orgs     decoded[organization]
 }
 
 var _ api.Handler = (*Service)(nil)
@@ -156,12 +159,6 @@ type txn struct {
 	s   *Service
 	ctx context.Context
 	now time.Time
-	// lastAccount is the account record last decoded, with the bytes it
-	// came from (account).
-	lastAccount struct {
-		raw []byte
-		account
-	}
 }
 
 // read runs fn in a read-only transaction, first settling any work that

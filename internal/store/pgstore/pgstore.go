@@ -14,8 +14,10 @@
 // BEGIN goes out with its first read, together with the keys and prefixes
 // of its store.Hint in one SELECT; what it has read it keeps (a snapshot
 // does not change), and its writes wait in memory, read back from there,
-// until one pipeline sends them with COMMIT. A point read is then BEGIN and
-// SELECT, then COMMIT.
+// until one pipeline sends them with COMMIT. A View's COMMIT, which can
+// change nothing, is not waited for: its connection is parked, at most
+// maxParked, and the COMMIT goes ahead of the connection's next statement.
+// A point read is then one round trip.
 //
 // Updates with a hint's Scope (orgd's domain gives an organization's) queue
 // instead of conflicting. On each server a scope's queued Updates run in
@@ -23,12 +25,13 @@
 // Update's fn runs in turn, seeing the writes of those before it (one that
 // fails has its writes undone and gets its error), so that a BEGIN, the
 // records they all read and a COMMIT are paid once for up to batchSize of
-// them; none is answered before the batch commits. Across servers, the one
-// whose turn it is holds the scope's row of scope_lock FOR UPDATE, in a
-// transaction of its own on a second connection pool, for at most burst
-// batches in a row. A batch's transaction begins only once the row is held,
-// so its snapshot already has every earlier holder's commits and it does
-// not conflict with them. The lock is only a queue: correctness still rests
+// them; none is answered before the batch commits. Across servers, while
+// a scope is contended (its batches lost a conflict, or found its row held,
+// within contendedFor), the server whose turn it is holds the scope's row
+// of scope_lock FOR UPDATE, in a transaction of its own on a second
+// connection pool, for at most burst batches in a row. A batch's
+// transaction begins only once the row is held, so its snapshot already has
+// every earlier holder's commits and it does not conflict with them. The lock is only a queue: correctness still rests
 // on SERIALIZABLE, so Updates without a scope, or with a wrong one, are
 // right, merely retried when they collide.
 //
@@ -37,19 +40,26 @@
 // REPEATABLE READ or SERIALIZABLE transaction takes its snapshot at its
 // first statement, not at BEGIN; SELECT ... FOR UPDATE in a READ COMMITTED
 // transaction waits for the holder and then locks the row, waiting at most
-// lock_timeout (set_config, SQLSTATE 55P03 past it), and locks end with
+// lock_timeout (set_config, SQLSTATE 55P03 past it), while SKIP LOCKED
+// passes a held row by instead of waiting, and locks end with
 // their transaction or connection; an extended-protocol pipeline may hold
 // BEGIN, statements and COMMIT, the first error skipping the rest; and
-// INSERT ... ON CONFLICT upserts. The schema ships in the binary
-// (migrations/*.sql) and Open applies what is missing. It uses only what
-// PostgreSQL-compatible distributed engines also have: CREATE TABLE IF NOT
-// EXISTS, a schema_version table and transactions, with no advisory locks,
-// LISTEN/NOTIFY or sequences. Servers that start at once race harmlessly:
-// the loser's transaction fails and it retries.
+// INSERT ... ON CONFLICT upserts. For speed only: SSI's predicate locks on
+// a btree index are per page, so an index entry written into a page that
+// another transaction read is a conflict; kv's fillfactor leaves room for
+// HOT updates, which write no index entry.
+//
+// The schema ships in the binary (migrations/*.sql) and Open applies what
+// is missing. It uses only what PostgreSQL-compatible distributed engines
+// also have: CREATE TABLE IF NOT EXISTS, ALTER TABLE ... SET (fillfactor),
+// a schema_version table, transactions and SELECT ... FOR UPDATE, with no
+// advisory locks, LISTEN/NOTIFY or sequences. Servers that start at once
+// race harmlessly: the loser's transaction fails and it retries.
 //
 // The URL is pgx's: postgres://user:pass@host:port/db?sslmode=...; any other
 // parameter, such as search_path=orgd, is sent to the server as a setting,
-// and pool_max_conns sizes each of the two connection pools.
+// and pool_max_conns sizes each of the two connection pools (by default
+// the larger of 8 and twice the CPUs).
 package pgstore
 
 import (
@@ -60,6 +70,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"path"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -104,9 +115,10 @@ type Store struct {
 	// the Updates they wait for.
 	lockPool *pgxpool.Pool
 
-	mu     sync.Mutex
-	scopes map[string]*scope // the scopes with Updates queued or running
-	known  map[string]bool   // scopes whose scope_lock row exists
+	mu        sync.Mutex
+	scopes    map[string]*scope    // the scopes with Updates queued or running
+	known     map[string]bool      // scopes whose scope_lock row exists
+	contended map[string]time.Time // when each scope last saw another server's writes collide with its own
 
 	// parked are connections whose View has ended in all but its COMMIT,
 	// which goes out ahead of the connection's next statement: a point
@@ -133,6 +145,11 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		// pgx's message can quote the URL, password and all.
 		return nil, errors.New("pgstore: invalid PostgreSQL URL")
 	}
+	if !strings.Contains(url, "pool_max_conns") {
+		// pgx's default, the larger of 4 and the CPUs, leaves requests
+		// waiting for a connection while PostgreSQL has cores to spare.
+		cfg.MaxConns = defaultMaxConns()
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: %w", err)
@@ -150,8 +167,10 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("pgstore: %w", err)
 	}
-	return &Store{pool: pool, lockPool: lockPool, scopes: map[string]*scope{}, known: map[string]bool{}}, nil
+	return &Store{pool: pool, lockPool: lockPool, scopes: map[string]*scope{}, known: map[string]bool{}, contended: map[string]time.Time{}}, nil
 }
+
+func defaultMaxConns() int32 { return int32(max(8, 2*runtime.NumCPU())) }
 
 func (s *Store) Close() error {
 	s.parkMu.Lock()
@@ -270,7 +289,7 @@ func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 	if hint.Scope != "" {
 		retries, err = s.queue(ctx, fn, hint, deadline)
 	} else {
-		retries, err = s.retry(ctx, deadline, func() (bool, error) { return s.update(ctx, fn, hint) })
+		retries, err = s.retry(ctx, deadline, func() (bool, error) { return s.update(ctx, fn, hint) }, false)
 	}
 	// The one place where an Update's reruns are known (its latency is
 	// observed around the store, metrics.Store).
@@ -281,13 +300,18 @@ func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 }
 
 // retry runs attempt until it succeeds, fails for good or the deadline
-// comes, and returns how many times it reran it.
-func (s *Store) retry(ctx context.Context, deadline time.Time, attempt func() (retry bool, err error)) (int, error) {
+// comes, and returns how many times it reran it. With atOnce the first
+// rerun goes without a pause: a batch's scope has its own writers queued
+// behind it, so what it lost to was another scope's, which has won.
+func (s *Store) retry(ctx context.Context, deadline time.Time, attempt func() (retry bool, err error), atOnce bool) (int, error) {
 	start := time.Now()
 	for retries := 0; ; retries++ {
 		again, err := attempt()
 		if !again {
 			return retries, err
+		}
+		if atOnce && retries == 0 {
+			continue
 		}
 		// Full jitter spreads the losers out so they stop colliding.
 		d := rand.N(min(backoffCap, backoffBase<<min(retries, 20))) + time.Millisecond
@@ -500,7 +524,7 @@ func (s *Store) runBatch(sc *scope, batch []*queued) {
 		}
 		return errs
 	}
-	if sc.held == nil {
+	if sc.held == nil && s.isContended(sc.name) {
 		conn, err := s.lock(ctx, sc.name, deadline)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -511,7 +535,9 @@ func (s *Store) runBatch(sc *scope, batch []*queued) {
 		}
 		sc.held, sc.batches = conn, 0
 	}
-	sc.batches++
+	if sc.held != nil {
+		sc.batches++
+	}
 	// The batch reads what every member's hint names, up front.
 	var hint store.Hint
 	seen := map[string]bool{}
@@ -535,14 +561,17 @@ func (s *Store) runBatch(sc *scope, batch []*queued) {
 		var err error
 		errs, retry, err, alone = s.updateBatch(ctx, batch, hint)
 		return retry, err
-	})
+	}, true)
+	if retries > 0 {
+		s.markContended(sc.name)
+	}
 	switch {
 	case ctx.Err() != nil:
 		deliver(all(fmt.Errorf("%w: %s's batch ran out of its %v: %w", store.ErrConflict, sc.name, maxWait, err)), retries)
 	case alone:
 		// Run each on its own, so that one member's failure is its alone.
 		for _, q := range batch {
-			r, err := s.retry(ctx, deadline, func() (bool, error) { return s.update(ctx, q.call, q.hint) })
+			r, err := s.retry(ctx, deadline, func() (bool, error) { return s.update(ctx, q.call, q.hint) }, false)
 			q.done <- outcome{err, retries + r}
 		}
 	case err != nil:
@@ -584,6 +613,28 @@ func (s *Store) updateBatch(ctx context.Context, batch []*queued, hint store.Hin
 	return errs, false, nil, false
 }
 
+// A scope takes its scope_lock row only while it is contended: from a
+// conflict its batches lost, or from finding the row held, for
+// contendedFor. Otherwise batches run without it (which costs a round trip
+// or two to take and hand on) and SERIALIZABLE alone keeps them apart.
+const contendedFor = time.Second
+
+func (s *Store) markContended(name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.contended) > 4096 {
+		clear(s.contended)
+	}
+	s.contended[name] = time.Now()
+}
+
+func (s *Store) isContended(name string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	at, ok := s.contended[name]
+	return ok && time.Since(at) < contendedFor
+}
+
 // lock begins a transaction on a lock connection that holds name's
 // scope_lock row, in one round trip once the row exists.
 func (s *Store) lock(ctx context.Context, name string, deadline time.Time) (*pgxpool.Conn, error) {
@@ -601,7 +652,8 @@ func (s *Store) lock(ctx context.Context, name string, deadline time.Time) (*pgx
 	if !known {
 		b.Queue(`INSERT INTO scope_lock (scope) VALUES ($1) ON CONFLICT DO NOTHING`, name)
 	}
-	b.Queue(`SELECT 1 FROM scope_lock WHERE scope = $1 FOR UPDATE`, name)
+	// SKIP LOCKED first tells a free row from a held one.
+	b.Queue(`SELECT 1 FROM scope_lock WHERE scope = $1 FOR UPDATE SKIP LOCKED`, name)
 	br := conn.SendBatch(ctx, b)
 	var locked pgconn.CommandTag
 	for range b.Len() {
@@ -611,6 +663,11 @@ func (s *Store) lock(ctx context.Context, name string, deadline time.Time) (*pgx
 	}
 	if cerr := br.Close(); err == nil {
 		err = cerr
+	}
+	if err == nil && locked.RowsAffected() == 0 {
+		// Held by another server (or missing): contended, so wait.
+		s.markContended(name)
+		locked, err = conn.Exec(ctx, `SELECT 1 FROM scope_lock WHERE scope = $1 FOR UPDATE`, name)
 	}
 	if err == nil && locked.RowsAffected() == 0 {
 		// The row is gone (the table was emptied behind this server's
@@ -759,8 +816,6 @@ func (t *tx) read(keys, prefixes []string) error {
 			want = append(want, []byte(k))
 		}
 	}
-	var sql strings.Builder
-	sql.WriteString(`SELECT -1, key, value FROM kv WHERE key = ANY($1)`)
 	args := []any{want}
 	var scanned []string
 	for _, p := range prefixes {
@@ -768,8 +823,6 @@ func (t *tx) read(keys, prefixes []string) error {
 		if !bounded || slices.Contains(scanned, p) || t.covered(p) {
 			continue
 		}
-		fmt.Fprintf(&sql, ` UNION ALL (SELECT %d, key, value FROM kv WHERE key >= $%d AND key < $%d ORDER BY key LIMIT %d)`,
-			len(scanned), len(args)+1, len(args)+2, firstBatch)
 		args = append(args, []byte(p), hi)
 		scanned = append(scanned, p)
 	}
@@ -778,7 +831,7 @@ func (t *tx) read(keys, prefixes []string) error {
 	}
 	b := &pgx.Batch{}
 	t.queueBegin(b)
-	b.Queue(sql.String(), args...)
+	b.Queue(readSQL(len(scanned)), args...)
 	br := t.conn.SendBatch(t.ctx, b)
 	if err := t.begun1(br); err != nil {
 		return err
@@ -823,6 +876,32 @@ func (t *tx) read(keys, prefixes []string) error {
 		}
 	}
 	return nil
+}
+
+// readSQL returns the statement that reads a key list and the first pages
+// of n prefixes, each row tagged with its prefix's index (-1 for keys).
+func readSQL(n int) string {
+	if n < len(readSQLs) {
+		return readSQLs[n]
+	}
+	return makeReadSQL(n)
+}
+
+var readSQLs = func() (sqls [4]string) {
+	for n := range sqls {
+		sqls[n] = makeReadSQL(n)
+	}
+	return sqls
+}()
+
+func makeReadSQL(n int) string {
+	var sql strings.Builder
+	sql.WriteString(`SELECT -1, key, value FROM kv WHERE key = ANY($1)`)
+	for i := range n {
+		fmt.Fprintf(&sql, ` UNION ALL (SELECT %d, key, value FROM kv WHERE key >= $%d AND key < $%d ORDER BY key LIMIT %d)`,
+			i, 2*i+2, 2*i+3, firstBatch)
+	}
+	return sql.String()
 }
 
 // covered reports whether a prefix read whole holds every key of prefix.

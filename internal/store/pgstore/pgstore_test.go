@@ -80,14 +80,15 @@ func TestTwoServers(t *testing.T) {
 	storetest.ConcurrentCounterScoped(t, []store.Store{s1, s2}, 8, 25)
 }
 
-// TestScopeWaitIsBounded holds a scope's lock row from outside: an Update
-// of the scope gives up with store.ErrConflict within its bound instead of
-// waiting as long as the holder does.
+// TestScopeWaitIsBounded holds a contended scope's lock row from outside:
+// an Update of the scope gives up with store.ErrConflict within its bound
+// instead of waiting as long as the holder does.
 func TestScopeWaitIsBounded(t *testing.T) {
 	url := freshSchema(t)
 	s := open(t, url)
 	defer s.Close()
 	ctx := store.WithHint(context.Background(), store.Hint{Scope: "org/o-held"})
+	s.MarkContended("org/o-held")
 	if err := s.Update(ctx, func(tx store.Tx) error { return tx.Put("k", []byte("1")) }); err != nil {
 		t.Fatal(err)
 	}
@@ -114,6 +115,7 @@ func TestScopeWaitIsBounded(t *testing.T) {
 	}
 	defer holder.Rollback(context.Background())
 	start := time.Now()
+	s.MarkContended("org/o-held")
 	err = s.Update(ctx, func(tx store.Tx) error { return tx.Put("k", []byte("2")) })
 	if !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("Update while the scope is held = %v, want store.ErrConflict", err)
@@ -126,6 +128,7 @@ func TestScopeWaitIsBounded(t *testing.T) {
 		t.Fatalf("unscoped Update while the scope is held: %v", err)
 	}
 	holder.Rollback(context.Background())
+	s.MarkContended("org/o-held")
 	if err := s.Update(ctx, func(tx store.Tx) error { return tx.Put("k", []byte("3")) }); err != nil {
 		t.Fatalf("Update once the scope is free: %v", err)
 	}
@@ -133,6 +136,7 @@ func TestScopeWaitIsBounded(t *testing.T) {
 	if _, err := conn.Exec(context.Background(), `DELETE FROM scope_lock`); err != nil {
 		t.Fatal(err)
 	}
+	s.MarkContended("org/o-held")
 	if err := s.Update(ctx, func(tx store.Tx) error { return tx.Put("k", []byte("4")) }); err != nil {
 		t.Fatalf("Update after its lock row was deleted: %v", err)
 	}
