@@ -18,9 +18,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
-	"golang.org/x/term"
 
 	"github.com/orgd/orgd/internal/clone"
+	"github.com/orgd/orgd/internal/progress"
 )
 
 // preflightTimeout bounds the first call, so that an endpoint that does
@@ -107,8 +107,7 @@ func runClone(r cloneRun, stdout, stderr io.Writer) error {
 	}
 	var rep *clone.Reporter
 	if !r.quiet {
-		f, ok := stderr.(*os.File)
-		rep = clone.NewReporter(stderr, ok && term.IsTerminal(int(f.Fd())))
+		rep = clone.NewReporter(stderr, progress.IsTerminal(stderr))
 		r.opt.Progress = rep
 	}
 	start := time.Now()

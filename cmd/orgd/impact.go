@@ -13,11 +13,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/term"
-
 	"github.com/orgd/orgd/internal/api"
 	"github.com/orgd/orgd/internal/impact"
 	"github.com/orgd/orgd/internal/org"
+	"github.com/orgd/orgd/internal/progress"
 )
 
 // Exit codes of orgd impact, so that a CI job can gate an SCP change.
@@ -157,8 +156,11 @@ func replay(ctx context.Context, client *http.Client, endpoint string, p org.Pro
 	for _, f := range files {
 		total += f.Size
 	}
-	prog := newProgress(stderr, total, len(files))
-	defer prog.done()
+	prog := &sent{total: total, files: len(files)}
+	terminal := progress.IsTerminal(stderr)
+	meter := progress.New(stderr, terminal, func(elapsed time.Duration) string { return prog.line(elapsed, terminal) })
+	meter.Start()
+	defer meter.Stop()
 	pr, pw := io.Pipe()
 	var copyErr atomic.Value
 	go func() {
@@ -196,75 +198,28 @@ func replay(ctx context.Context, client *http.Client, endpoint string, p org.Pro
 	return &rep, raw, nil
 }
 
-// progress shows on stderr how much of the input has been sent: a bar
-// redrawn in place on a terminal, a plain line every few seconds
-// otherwise. Short runs show nothing.
-type progress struct {
-	w        io.Writer
-	tty      bool
-	total    int64
-	files    int
-	read     atomic.Int64
-	stop     chan struct{}
-	finished chan struct{}
+// sent counts the bytes of the input sent, for the progress line.
+type sent struct {
+	total int64
+	files int
+	read  atomic.Int64
 }
 
-func newProgress(w io.Writer, total int64, files int) *progress {
-	p := &progress{w: w, total: total, files: files, stop: make(chan struct{}), finished: make(chan struct{})}
-	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		p.tty = true
-	}
-	go p.run()
-	return p
-}
+func (s *sent) add(n int64) { s.read.Add(n) }
 
-func (p *progress) add(n int64) { p.read.Add(n) }
-
-func (p *progress) run() {
-	defer close(p.finished)
-	start := time.Now()
-	every := 5 * time.Second
-	if p.tty {
-		every = 200 * time.Millisecond
+// line says how much of the input has been sent after elapsed: a bar on a
+// terminal, a plain line otherwise.
+func (s *sent) line(elapsed time.Duration, terminal bool) string {
+	read := s.read.Load()
+	done, of := min(read, s.total), s.total
+	if of <= 0 {
+		// Nothing to send is all sent.
+		done, of = 1, 1
 	}
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	shown := false
-	for {
-		select {
-		case <-p.stop:
-			if shown && p.tty {
-				p.draw(time.Since(start))
-				fmt.Fprintln(p.w)
-			}
-			return
-		case <-tick.C:
-			if time.Since(start) < time.Second {
-				continue
-			}
-			shown = true
-			p.draw(time.Since(start))
-		}
-	}
-}
-
-func (p *progress) draw(elapsed time.Duration) {
-	read := p.read.Load()
-	frac := 1.0
-	if p.total > 0 {
-		frac = min(float64(read)/float64(p.total), 1)
-	}
+	pct := 100 * float64(done) / float64(of)
 	mb := func(n int64) float64 { return float64(n) / (1 << 20) }
-	if !p.tty {
-		fmt.Fprintf(p.w, "orgd impact: sent %.1f of %.1f MB from %d files (%.0f%%) in %s\n", mb(read), mb(p.total), p.files, 100*frac, elapsed.Round(time.Second))
-		return
+	if !terminal {
+		return fmt.Sprintf("orgd impact: sent %.1f of %.1f MB from %d files (%.0f%%) in %s", mb(read), mb(s.total), s.files, pct, elapsed.Round(time.Second))
 	}
-	const width = 30
-	n := int(frac * width)
-	fmt.Fprintf(p.w, "\r[%s%s] %3.0f%% %.1f/%.1f MB %s", strings.Repeat("#", n), strings.Repeat(" ", width-n), 100*frac, mb(read), mb(p.total), elapsed.Round(time.Second))
-}
-
-func (p *progress) done() {
-	close(p.stop)
-	<-p.finished
+	return fmt.Sprintf("%s %3.0f%% %.1f/%.1f MB %s", progress.Bar(done, of), pct, mb(read), mb(s.total), elapsed.Round(time.Second))
 }

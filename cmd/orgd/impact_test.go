@@ -128,17 +128,17 @@ func TestImpactCommandBadInput(t *testing.T) {
 }
 
 func TestImpactProgressLines(t *testing.T) {
-	var buf bytes.Buffer
-	p := &progress{w: &buf, total: 4 << 20, files: 3}
+	p := &sent{total: 4 << 20, files: 3}
 	p.add(1 << 20)
-	p.draw(2 * time.Second)
-	if got, want := buf.String(), "orgd impact: sent 1.0 of 4.0 MB from 3 files (25%) in 2s\n"; got != want {
+	if got, want := p.line(2*time.Second, false), "orgd impact: sent 1.0 of 4.0 MB from 3 files (25%) in 2s"; got != want {
 		t.Fatalf("plain progress line %q, want %q", got, want)
 	}
-	buf.Reset()
-	p.tty = true
-	p.draw(2 * time.Second)
-	if got := buf.String(); !strings.HasPrefix(got, "\r[#######       ") || !strings.Contains(got, " 25% 1.0/4.0 MB 2s") {
-		t.Fatalf("bar %q", got)
+	if got, want := p.line(2*time.Second, true), "[#######-----------------------]  25% 1.0/4.0 MB 2s"; got != want {
+		t.Fatalf("bar %q, want %q", got, want)
+	}
+	// Empty files are all sent at once.
+	empty := &sent{files: 2}
+	if got, want := empty.line(0, true), "[##############################] 100% 0.0/0.0 MB 0s"; got != want {
+		t.Fatalf("bar of nothing %q, want %q", got, want)
 	}
 }

@@ -7,6 +7,50 @@ import (
 	"time"
 )
 
+// The Meter's timing is tested in package progress; these test what the
+// Reporter shows.
+
+func TestReporterLine(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		terminal bool
+		n        Counts
+		elapsed  time.Duration
+		want     string
+	}{
+		{"plain", false, Counts{Accounts: 12, AccountsTotal: 20, OUs: 2, Policies: 1, Calls: 120}, 12 * time.Second,
+			"orgd clone: 12/20 accounts, 2 OUs, 1 policies, 0 handshakes, 120 calls (10.0/s, 12s)"},
+		{"terminal", true, Counts{Accounts: 12, AccountsTotal: 20, OUs: 2, Policies: 1, Calls: 120}, 12 * time.Second,
+			"[##################------------] 12/20 accounts, 2 OUs, 1 policies, 0 handshakes, 120 calls (10.0/s, 12s)"},
+		{"terminal start", true, Counts{Accounts: 1, AccountsTotal: 20, OUs: 2, Policies: 1, Calls: 10}, time.Second,
+			"[#-----------------------------] 1/20 accounts, 2 OUs, 1 policies, 0 handshakes, 10 calls (10.0/s, 1s)"},
+		// Before ListAccounts has answered the total is unknown.
+		{"no total", true, Counts{Handshakes: 3, Calls: 4}, 0,
+			"[------------------------------] 0/0 accounts, 0 OUs, 0 policies, 3 handshakes, 4 calls (0.0/s, 0s)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := NewReporter(&bytes.Buffer{}, tc.terminal)
+			r.Update(tc.n)
+			defer r.Stop()
+			if got := r.line(tc.elapsed); got != tc.want {
+				t.Errorf("line %q\nwant %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestReporterLatest keeps the counts with the most calls, whatever order
+// concurrent updates arrive in.
+func TestReporterLatest(t *testing.T) {
+	r := NewReporter(&bytes.Buffer{}, false)
+	defer r.Stop()
+	r.Update(Counts{Accounts: 2, Calls: 5})
+	r.Update(Counts{Accounts: 1, Calls: 4})
+	if got := r.line(time.Second); !strings.HasPrefix(got, "orgd clone: 2/0 accounts") || !strings.Contains(got, " 5 calls") {
+		t.Fatalf("line %q, want the update with 5 calls", got)
+	}
+}
+
 func TestReporterStop(t *testing.T) {
 	var b bytes.Buffer
 	r := NewReporter(&b, true)
@@ -14,58 +58,30 @@ func TestReporterStop(t *testing.T) {
 	if b.Len() != 0 {
 		t.Fatalf("Stop without a bar wrote %q", b.String())
 	}
-	r.Redraw = 0
-	r.now = func() time.Time { return time.Unix(0, 0) }
+	// A crawl that fails at once has shown nothing, so Stop adds nothing.
+	r = NewReporter(&b, true)
 	r.Update(Counts{Calls: 1})
-	r.Update(Counts{Calls: 2})
 	r.Stop()
 	r.Stop()
-	if !strings.HasSuffix(b.String(), "calls (0.0/s, 0s)\n") || strings.Count(b.String(), "\n") != 1 {
-		t.Fatalf("after Stop: %q", b.String())
+	r.Finish()
+	if b.Len() != 0 {
+		t.Fatalf("Stop of a short crawl wrote %q", b.String())
 	}
 }
 
-func TestReporter(t *testing.T) {
-	for _, tc := range []struct {
-		name     string
-		terminal bool
-		// want is what the output holds after updates at 0, 1, 2, ... 12
-		// seconds and Finish.
-		want []string
-		// lines is how many newlines it has.
-		lines int
-	}{
-		// Plain lines every 5 seconds, and the final one.
-		{"plain", false, []string{
-			"orgd clone: 5/20 accounts, 2 OUs, 1 policies, 0 handshakes, 50 calls (10.0/s, 5s)\n",
-			"orgd clone: 10/20 accounts, 2 OUs, 1 policies, 0 handshakes, 100 calls (10.0/s, 10s)\n",
-			"orgd clone: 12/20 accounts, 2 OUs, 1 policies, 0 handshakes, 120 calls (10.0/s, 12s)\n",
-		}, 3},
-		// A bar redrawn in place each update, ended by Finish.
-		{"terminal", true, []string{
-			"\r\x1b[K[##################------------] 12/20 accounts, 2 OUs, 1 policies, 0 handshakes, 120 calls (10.0/s, 12s)\n",
-			"\r\x1b[K[#-----------------------------] 1/20 accounts, 2 OUs, 1 policies, 0 handshakes, 10 calls (10.0/s, 1s)",
-		}, 1},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			var b bytes.Buffer
-			r := NewReporter(&b, tc.terminal)
-			clock := time.Unix(0, 0)
-			r.now = func() time.Time { return clock }
-			for s := 0; s <= 12; s++ {
-				clock = time.Unix(int64(s), 0)
-				r.Update(Counts{Accounts: s, AccountsTotal: 20, OUs: 2, Policies: 1, Calls: 10 * s})
-			}
-			r.Finish()
-			out := b.String()
-			for _, w := range tc.want {
-				if !strings.Contains(out, w) {
-					t.Errorf("output lacks %q:\n%q", w, out)
-				}
-			}
-			if n := strings.Count(out, "\n"); n != tc.lines {
-				t.Errorf("%d lines, want %d:\n%q", n, tc.lines, out)
-			}
-		})
+func TestReporterFinish(t *testing.T) {
+	for _, terminal := range []bool{false, true} {
+		var b bytes.Buffer
+		r := NewReporter(&b, terminal)
+		r.Update(Counts{Accounts: 3, AccountsTotal: 3, OUs: 1, Calls: 9})
+		r.Finish()
+		r.Finish()
+		out := b.String()
+		if !strings.Contains(out, "3/3 accounts, 1 OUs, 0 policies, 0 handshakes, 9 calls (") || !strings.HasSuffix(out, ")\n") || strings.Count(out, "\n") != 1 {
+			t.Errorf("terminal %v: Finish wrote %q, want the final counts on one line", terminal, out)
+		}
+		if terminal && !strings.HasPrefix(out, "\r\x1b[K[##############################] ") {
+			t.Errorf("Finish on a terminal wrote %q, want a full bar", out)
+		}
 	}
 }
