@@ -196,7 +196,14 @@ func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
 	}
 	t := newTx(ctx, conn.Conn(), beginView, store.HintFrom(ctx), false)
 	t.pending = pending
+	returned := false
+	defer func() {
+		if !returned { // fn panicked: the connection must not be lost
+			conn.Release()
+		}
+	}()
 	ferr := fn(t)
+	returned = true
 	if t.err != nil {
 		end(conn, "ROLLBACK")
 		return t.err

@@ -285,3 +285,28 @@ func TestScopedPanicReachesItsCaller(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestViewPanicKeepsThePool: a View whose fn panics gives its connection
+// back, so that panics (recovered by net/http) cannot drain the pool.
+func TestViewPanicKeepsThePool(t *testing.T) {
+	s := open(t, pgtest.WithParam(t, freshSchema(t), "pool_max_conns", "2"))
+	defer func() {
+		if !t.Failed() { // Close waits for connections that leaked
+			s.Close()
+		}
+	}()
+	for range 5 {
+		func() {
+			defer func() { recover() }()
+			s.View(context.Background(), func(tx store.Tx) error {
+				tx.Get("k")
+				panic("boom")
+			})
+		}()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.View(ctx, func(tx store.Tx) error { _, _, err := tx.Get("k"); return err }); err != nil {
+		t.Fatalf("View after panicking Views: %v", err)
+	}
+}
