@@ -176,6 +176,7 @@ cat > creds.json <<'JSON'
   {"accessKeyId": "AKIAORGDMANAGEMENT01", "secretAccessKey": "management-secret", "accountId": "111111111111"}
 ]}
 JSON
+chmod 600 creds.json
 ORGD_DATA_DIR=./strict-data go run ./cmd/orgd serve --listen 127.0.0.1:$STRICT_PORT \
   --auth strict --credentials creds.json >"$TMP/strict.log" 2>&1 &
 serving "$STRICT_PORT" "$TMP/strict.log"
