@@ -122,7 +122,7 @@ func (t *txn) getJSON(key string, v any) (bool, error) {
 	if err != nil || !ok {
 		return false, err
 	}
-	return true, json.Unmarshal(b, v)
+	return true, t.s.records.decode(key, b, v)
 }
 
 func (t *txn) putJSON(key string, v any) error {
@@ -244,18 +244,10 @@ func (t *txn) account(id string) (*account, error) {
 	if !ok {
 		return &account{ID: id, Email: defaultEmail(id), Name: defaultName(id), State: api.AccountStateActive, implicit: true}, nil
 	}
-	// An operation often reads one account twice, as caller and as
-	// target. Stored values never change in place, so the same bytes
-	// again are the same record: a copy of the last one decoded will do.
-	if m := &t.lastAccount; len(b) > 0 && len(b) == len(m.raw) && &b[0] == &m.raw[0] {
-		a := m.account
-		return &a, nil
-	}
 	var a account
-	if err := json.Unmarshal(b, &a); err != nil {
+	if err := t.s.records.decode(keyAccount(id), b, &a); err != nil {
 		return nil, err
 	}
-	t.lastAccount.raw, t.lastAccount.account = b, a
 	return &a, nil
 }
 
