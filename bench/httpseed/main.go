@@ -87,7 +87,9 @@ func run() error {
 	if err := c.call("CreateOrganizationalUnit", map[string]string{"ParentId": root, "Name": "bench"}, &ou); err != nil {
 		return err
 	}
-	var policy struct{ Policy struct{ PolicySummary struct{ Id string } } }
+	var policy struct {
+		Policy struct{ PolicySummary struct{ Id string } }
+	}
 	err := c.call("CreatePolicy", map[string]string{
 		"Name": "bench", "Description": "bench/http", "Type": "SERVICE_CONTROL_POLICY",
 		"Content": `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:DeleteBucket","Resource":"*"}]}`,
