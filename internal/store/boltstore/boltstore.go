@@ -16,6 +16,14 @@
 //
 // The price is a single writer and a file lock: one process at a time owns
 // the file. Several servers sharing state use pgstore instead.
+//
+// Group commit. An fsync costs far more than a transaction's work, so
+// Updates that arrive while one commit is under way queue up and the next
+// bbolt transaction runs all of them, one after the other, and fsyncs
+// once. Each still sees the ones before it and no other, so they stay
+// serializable; one that fails is undone alone, from an undo log, without
+// touching the others; none returns before the commit that holds it has
+// been fsynced.
 package boltstore
 
 import (
@@ -26,6 +34,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -39,7 +48,24 @@ var bucket = []byte("kv")
 // Store is a store.Store in one bbolt file.
 type Store struct {
 	db *bolt.DB
+	// writes queues Updates for the committer goroutine; closeMu guards
+	// sending on it against Close closing it.
+	writes    chan *write
+	closeMu   sync.RWMutex
+	closed    bool
+	committed chan struct{} // closed when the committer has stopped
 }
+
+// write is one queued Update: its function and what became of it.
+type write struct {
+	fn       func(store.Tx) error
+	err      error
+	panicked any // what fn panicked with, raised again in Update's caller
+	done     chan struct{}
+}
+
+// maxBatch bounds the Updates one commit holds.
+const maxBatch = 256
 
 // Open opens or creates the database file at path, creating its directory.
 // It fails after a second rather than hang when another process holds the
@@ -74,7 +100,9 @@ func Open(path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("boltstore: init %s: %w", path, err)
 	}
-	return &Store{db: db}, nil
+	s := &Store{db: db, writes: make(chan *write, maxBatch), committed: make(chan struct{})}
+	go s.commit()
+	return s, nil
 }
 
 // Path returns the database file's path.
@@ -89,21 +117,140 @@ func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
 	})
 }
 
-// Update runs fn once: bbolt's single writer never conflicts.
+// Update runs fn once, in the next group commit: bbolt's single writer
+// never conflicts.
 func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.db.Update(func(btx *bolt.Tx) error {
-		return fn(&tx{b: btx.Bucket(bucket), writable: true})
-	})
+	w := &write{fn: fn, done: make(chan struct{})}
+	s.closeMu.RLock()
+	if s.closed {
+		s.closeMu.RUnlock()
+		return bolt.ErrDatabaseNotOpen
+	}
+	s.writes <- w
+	s.closeMu.RUnlock()
+	<-w.done
+	if w.panicked != nil {
+		panic(w.panicked)
+	}
+	return w.err
 }
 
-func (s *Store) Close() error { return s.db.Close() }
+// commit runs the queued Updates, as many at once as have queued.
+func (s *Store) commit() {
+	defer close(s.committed)
+	batch := make([]*write, 0, maxBatch)
+	for w := range s.writes {
+		batch = append(batch[:0], w)
+	more:
+		for len(batch) < maxBatch {
+			select {
+			case w, ok := <-s.writes:
+				if !ok {
+					break more
+				}
+				batch = append(batch, w)
+			default:
+				break more
+			}
+		}
+		s.run(batch)
+	}
+}
+
+// errNothing rolls back a bbolt transaction in which every Update failed.
+var errNothing = errors.New("boltstore: no update in the batch succeeded")
+
+// run runs batch in one bbolt transaction and tells each write its fate.
+func (s *Store) run(batch []*write) {
+	err := s.db.Update(func(btx *bolt.Tx) error {
+		t := &tx{b: btx.Bucket(bucket), writable: true}
+		ok := 0
+		for _, w := range batch {
+			t.undo = t.undo[:0]
+			w.err, w.panicked = call(w.fn, t)
+			if w.err == nil && w.panicked == nil {
+				ok++
+				continue
+			}
+			if err := t.rollback(); err != nil {
+				return err
+			}
+		}
+		if ok == 0 {
+			return errNothing
+		}
+		return nil
+	})
+	for _, w := range batch {
+		if err != nil && err != errNothing && w.err == nil && w.panicked == nil {
+			w.err = err // the commit failed: nothing of the batch is stored
+		}
+		close(w.done)
+	}
+}
+
+// call runs fn, catching a panic so that it reaches fn's caller rather
+// than killing the committer.
+func call(fn func(store.Tx) error, t *tx) (err error, panicked any) {
+	defer func() {
+		if p := recover(); p != nil {
+			panicked = p
+		}
+	}()
+	return fn(t), nil
+}
+
+func (s *Store) Close() error {
+	s.closeMu.Lock()
+	if !s.closed {
+		s.closed = true
+		close(s.writes)
+	}
+	s.closeMu.Unlock()
+	<-s.committed
+	return s.db.Close()
+}
 
 type tx struct {
 	b        *bolt.Bucket
 	writable bool
+	// undo holds what the running Update overwrote, to take it back
+	// alone when it fails.
+	undo []undo
+}
+
+type undo struct {
+	key, old []byte // old is nil when key was absent
+}
+
+// remember records key's value before a write changes it.
+func (t *tx) remember(key []byte) {
+	var old []byte
+	if v := t.b.Get(key); v != nil {
+		old = append(make([]byte, 0, len(v)), v...)
+	}
+	t.undo = append(t.undo, undo{key: key, old: old})
+}
+
+// rollback takes back the running Update's writes, newest first.
+func (t *tx) rollback() error {
+	for i := len(t.undo) - 1; i >= 0; i-- {
+		u := t.undo[i]
+		var err error
+		if u.old != nil {
+			err = t.b.Put(u.key, u.old)
+		} else {
+			err = t.b.Delete(u.key)
+		}
+		if err != nil {
+			return fmt.Errorf("boltstore: undo %q: %w", u.key, err)
+		}
+	}
+	t.undo = t.undo[:0]
+	return nil
 }
 
 func (t *tx) Get(key string) ([]byte, bool, error) {
@@ -123,7 +270,9 @@ func (t *tx) Put(key string, val []byte) error {
 	// inside this transaction, so store a non-nil copy.
 	v := make([]byte, len(val))
 	copy(v, val)
-	if err := t.b.Put([]byte(key), v); err != nil {
+	k := []byte(key)
+	t.remember(k)
+	if err := t.b.Put(k, v); err != nil {
 		return fmt.Errorf("boltstore: put %q: %w", key, err)
 	}
 	return nil
@@ -133,7 +282,9 @@ func (t *tx) Delete(key string) error {
 	if !t.writable {
 		return store.ErrReadOnly
 	}
-	if err := t.b.Delete([]byte(key)); err != nil {
+	k := []byte(key)
+	t.remember(k)
+	if err := t.b.Delete(k); err != nil {
 		return fmt.Errorf("boltstore: delete %q: %w", key, err)
 	}
 	return nil
