@@ -474,3 +474,20 @@ type cancelled struct{ api.Unimplemented }
 func (cancelled) ListRoots(context.Context, *api.ListRootsRequest) (*api.ListRootsResponse, error) {
 	return nil, context.Canceled
 }
+
+// TestNewRequestIDIsUUIDv4 checks the form AWS's request IDs have: a
+// random (version 4, RFC 4122 variant) UUID, never the same twice.
+func TestNewRequestIDIsUUIDv4(t *testing.T) {
+	re := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+	seen := map[string]bool{}
+	for range 1000 {
+		id := NewRequestID()
+		if !re.MatchString(id) {
+			t.Fatalf("request ID %q is not a version 4 UUID", id)
+		}
+		if seen[id] {
+			t.Fatalf("request ID %q twice", id)
+		}
+		seen[id] = true
+	}
+}
