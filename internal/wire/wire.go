@@ -157,10 +157,13 @@ func Decoder(op string, raw []byte) (func(any) error, error) {
 		}
 		// Decode only what was validated: encoding/json matches member
 		// names case-insensitively, so "maxresults" would otherwise reach
-		// the handler unchecked.
-		var err error
-		if raw, err = json.Marshal(modelMembers(in, doc)); err != nil {
-			return nil, &api.Error{Type: ErrSerialization, Message: "The request body does not match the operation's input."}
+		// the handler unchecked. A body with only the model's names is
+		// decoded as it came.
+		if members, dropped := modelMembers(in, doc); dropped {
+			var err error
+			if raw, err = json.Marshal(members); err != nil {
+				return nil, &api.Error{Type: ErrSerialization, Message: "The request body does not match the operation's input."}
+			}
 		}
 	}
 	return func(v any) error {
@@ -172,35 +175,42 @@ func Decoder(op string, raw []byte) (func(any) error, error) {
 }
 
 // modelMembers returns doc with only the structure members the model
-// names, spelt exactly as it spells them.
-func modelMembers(shape string, doc any) any {
+// names, spelt exactly as it spells them, and whether that left anything
+// out.
+func modelMembers(shape string, doc any) (any, bool) {
 	s := api.Shapes[shape]
 	if s == nil {
-		return doc
+		return doc, false
 	}
 	switch v := doc.(type) {
 	case map[string]any:
 		if s.Kind != shapes.Structure {
-			return doc
+			return doc, false
 		}
 		out := make(map[string]any, len(s.Members))
+		dropped := false
 		for _, m := range s.Members {
 			if mv, ok := v[m.Name]; ok {
-				out[m.Name] = modelMembers(m.Shape, mv)
+				var d bool
+				out[m.Name], d = modelMembers(m.Shape, mv)
+				dropped = dropped || d
 			}
 		}
-		return out
+		return out, dropped || len(out) != len(v)
 	case []any:
 		if s.Kind != shapes.List {
-			return doc
+			return doc, false
 		}
 		out := make([]any, len(v))
+		dropped := false
 		for i, e := range v {
-			out[i] = modelMembers(s.Element, e)
+			var d bool
+			out[i], d = modelMembers(s.Element, e)
+			dropped = dropped || d
 		}
-		return out
+		return out, dropped
 	}
-	return doc
+	return doc, false
 }
 
 // msgConstraint names a violated constraint: the path of the value and
