@@ -1,12 +1,10 @@
 package org
 
 import (
-	"bytes"
 	"encoding/json"
 	"regexp"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/orgd/orgd/internal/api"
@@ -124,7 +122,7 @@ func (t *txn) getJSON(key string, v any) (bool, error) {
 	if err != nil || !ok {
 		return false, err
 	}
-	return true, json.Unmarshal(b, v)
+	return true, t.s.records.decode(key, b, v)
 }
 
 func (t *txn) putJSON(key string, v any) error {
@@ -204,12 +202,12 @@ func (t *txn) deleteKeys(keys ...string) error {
 }
 
 func (t *txn) org(id string) (*organization, bool, error) {
-	b, ok, err := t.Get(keyOrg(id))
+	var o organization
+	ok, err := t.getJSON(keyOrg(id), &o)
 	if !ok || err != nil {
 		return nil, false, err
 	}
-	o, err := t.s.orgs.decode(id, b)
-	return o, err == nil, err
+	return &o, true, nil
 }
 
 func (t *txn) putOrg(o *organization) error { return t.putJSON(keyOrg(o.ID), o) }
@@ -246,46 +244,11 @@ func (t *txn) account(id string) (*account, error) {
 	if !ok {
 		return &account{ID: id, Email: defaultEmail(id), Name: defaultName(id), State: api.AccountStateActive, implicit: true}, nil
 	}
-	return t.s.accounts.decode(id, b)
-}
-
-// decoded remembers the records of one kind last decoded, by ID, with the
-// bytes they came from: most operations read their caller's account and
-// organization, often twice, and the same bytes decode to the same record,
-// so a copy of it will do. T must hold no slices or maps, which a copy
-// would share. It keeps at most maxDecoded records.
-type decoded[T any] struct {
-	mu sync.Mutex
-	m  map[string]decodedRecord[T]
-}
-
-type decodedRecord[T any] struct {
-	raw []byte // as the store returned it, which does not change
-	v   T
-}
-
-const maxDecoded = 4096
-
-func (d *decoded[T]) decode(id string, b []byte) (*T, error) {
-	d.mu.Lock()
-	r, ok := d.m[id]
-	d.mu.Unlock()
-	if ok && bytes.Equal(r.raw, b) {
-		v := r.v
-		return &v, nil
-	}
-	var v T
-	if err := json.Unmarshal(b, &v); err != nil {
+	var a account
+	if err := t.s.records.decode(keyAccount(id), b, &a); err != nil {
 		return nil, err
 	}
-	d.mu.Lock()
-	if d.m == nil || len(d.m) >= maxDecoded {
-		d.m = make(map[string]decodedRecord[T])
-	}
-	d.m[id] = decodedRecord[T]{b, v}
-	d.mu.Unlock()
-	c := v
-	return &c, nil
+	return &a, nil
 }
 
 // storedAccount returns the account only if it was ever stored.

@@ -107,9 +107,8 @@ type Service struct {
 	// orgOf remembers each caller's organization ID as last seen, for the
 	// store hint (hint); a stale entry costs only speed.
 	orgOf sync.Map
-	// accounts and orgs spare decoding records read before (records.go).
-	accounts decoded[account]
-	orgs     decoded[organization]
+	// records keeps decoded records (recordcache.go).
+	records *recordCache
 }
 
 var _ api.Handler = (*Service)(nil)
@@ -125,7 +124,7 @@ func New(ctx context.Context, st store.Store, cfg Config) (*Service, error) {
 	if cfg.Quotas.InvitationsPerDay == 0 {
 		cfg.Quotas.InvitationsPerDay = max(20, cfg.Quotas.AccountsPerOrganization)
 	}
-	s := &Service{store: st, cfg: cfg}
+	s := &Service{store: st, cfg: cfg, records: newRecordCache()}
 	var key []byte
 	err := st.Update(ctx, func(tx store.Tx) error {
 		v, ok, err := tx.Get(keyTokenSecret)

@@ -399,6 +399,25 @@ func TestSuccess(t *testing.T) {
 		}
 	})
 
+	// Beside the exact name too, and inside a list's structures: the
+	// exact member is decoded, the other never.
+	t.Run("case-folded member beside the exact one ignored", func(t *testing.T) {
+		r := do(t, s, req{op: "ListAccounts", body: `{"MaxResults":5,"maxresults":500}`})
+		if r.status != 200 {
+			t.Fatalf("%d %s", r.status, r.raw)
+		}
+		if in := st.in.(*api.ListAccountsRequest); in.MaxResults != 5 {
+			t.Fatalf("handler got MaxResults %d, want 5", in.MaxResults)
+		}
+		r = do(t, s, req{op: "InviteAccountToOrganization", body: `{"Target":{"Id":"a@b.cd","Type":"EMAIL"},"Tags":[{"Key":"k","Value":"v","value":"unvalidated"}]}`})
+		if r.status != 200 {
+			t.Fatalf("%d %s", r.status, r.raw)
+		}
+		if in := st.in.(*api.InviteAccountToOrganizationRequest); len(in.Tags) != 1 || in.Tags[0].Value != "v" {
+			t.Fatalf("handler got tags %+v, want one with value v", in.Tags)
+		}
+	})
+
 	t.Run("unit output and empty body", func(t *testing.T) {
 		for _, body := range []string{"", "{}", " \n"} {
 			r := do(t, s, req{op: "DeleteOrganization", body: body})
@@ -473,4 +492,21 @@ type cancelled struct{ api.Unimplemented }
 
 func (cancelled) ListRoots(context.Context, *api.ListRootsRequest) (*api.ListRootsResponse, error) {
 	return nil, context.Canceled
+}
+
+// TestNewRequestIDIsUUIDv4 checks the form AWS's request IDs have: a
+// random (version 4, RFC 4122 variant) UUID, never the same twice.
+func TestNewRequestIDIsUUIDv4(t *testing.T) {
+	re := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+	seen := map[string]bool{}
+	for range 1000 {
+		id := NewRequestID()
+		if !re.MatchString(id) {
+			t.Fatalf("request ID %q is not a version 4 UUID", id)
+		}
+		if seen[id] {
+			t.Fatalf("request ID %q twice", id)
+		}
+		seen[id] = true
+	}
 }

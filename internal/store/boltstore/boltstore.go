@@ -16,6 +16,14 @@
 //
 // The price is a single writer and a file lock: one process at a time owns
 // the file. Several servers sharing state use pgstore instead.
+//
+// Group commit. An fsync costs far more than a transaction's work, so
+// Updates that arrive while one commit is under way queue up and the next
+// bbolt transaction runs all of them, one after the other, and fsyncs
+// once. Each still sees the ones before it and no other, so they stay
+// serializable; one that fails is undone alone, from an undo log, without
+// touching the others; none returns before the commit that holds it has
+// been fsynced.
 package boltstore
 
 import (
@@ -25,7 +33,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -40,11 +50,27 @@ var bucket = []byte("kv")
 // Store is a store.Store in one bbolt file.
 type Store struct {
 	db *bolt.DB
+	// writes queues Updates for the committer goroutine; closeMu guards
+	// sending on it against Close closing it.
+	writes    chan *write
+	closeMu   sync.RWMutex
+	closed    bool
+	committed chan struct{} // closed when the committer has stopped
 	// failed is set when a write panicked: bbolt's memory of the file
-	// may then be wrong, and its rollback may not have released the
-	// writer's lock, so no more writes are tried.
+	// may then be wrong, so no more writes are tried.
 	failed atomic.Pointer[error]
 }
+
+// write is one queued Update: its function and what became of it.
+type write struct {
+	fn       func(store.Tx) error
+	err      error
+	panicked any // what fn itself panicked with, raised again in Update's caller
+	done     chan struct{}
+}
+
+// maxBatch bounds the Updates one commit holds.
+const maxBatch = 256
 
 // Open opens or creates the database file at path, creating its directory,
 // and checks the consistency of every page of an existing file: a damaged
@@ -80,7 +106,9 @@ func Open(path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("boltstore: init %s: %w", path, err)
 	}
-	return &Store{db: db}, nil
+	s := &Store{db: db, writes: make(chan *write, maxBatch), committed: make(chan struct{})}
+	go s.commit()
+	return s, nil
 }
 
 // Check opens the database file at path read-only and checks every page
@@ -148,9 +176,9 @@ func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
 	}))
 }
 
-// Update runs fn once: bbolt's single writer never conflicts. A panic
-// rolls the transaction back (bbolt's own deferred rollback) and is
-// returned as an error.
+// Update runs fn once, in the next group commit: bbolt's single writer
+// never conflicts. A panic rolls back the whole commit and is returned
+// as an error.
 func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -158,27 +186,178 @@ func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 	if err := s.failed.Load(); err != nil {
 		return *err
 	}
-	err := safely(s.db.Path(), func() error {
+	w := &write{fn: fn, done: make(chan struct{})}
+	s.closeMu.RLock()
+	if s.closed {
+		s.closeMu.RUnlock()
+		return bolt.ErrDatabaseNotOpen
+	}
+	s.writes <- w
+	s.closeMu.RUnlock()
+	<-w.done
+	if w.panicked != nil {
+		panic(w.panicked)
+	}
+	return logPanic(w.err)
+}
+
+// commit runs the queued Updates, as many at once as have queued.
+func (s *Store) commit() {
+	defer close(s.committed)
+	batch := make([]*write, 0, maxBatch)
+	for w := range s.writes {
+		batch = append(batch[:0], w)
+	more:
+		for len(batch) < maxBatch {
+			select {
+			case w, ok := <-s.writes:
+				if !ok {
+					break more
+				}
+				batch = append(batch, w)
+			default:
+				break more
+			}
+		}
+		s.run(batch)
+	}
+}
+
+// errNothing rolls back a bbolt transaction in which every Update failed.
+var errNothing = errors.New("boltstore: no update in the batch succeeded")
+
+// run runs batch in one bbolt transaction and tells each write its fate.
+// A write that fails, or whose own code panics, is undone alone. A panic
+// out of bbolt itself (a damaged page) rolls the whole commit back and
+// stops further writes, since bbolt's view of the file may then be wrong.
+func (s *Store) run(batch []*write) {
+	path := s.db.Path()
+	err := safely(path, func() error {
 		return s.db.Update(func(btx *bolt.Tx) error {
-			return fn(&tx{b: btx.Bucket(bucket), writable: true})
+			t := &tx{b: btx.Bucket(bucket), writable: true, path: path}
+			ok := 0
+			for _, w := range batch {
+				t.undo = t.undo[:0]
+				w.err, w.panicked = call(w.fn, t)
+				if t.damage != nil {
+					return t.damage
+				}
+				if w.err == nil && w.panicked == nil {
+					ok++
+					continue
+				}
+				if err := t.rollback(); err != nil {
+					return err
+				}
+			}
+			if ok == 0 {
+				return errNothing
+			}
+			return nil
 		})
 	})
 	var pe *panicError
 	if errors.As(err, &pe) {
-		failed := fmt.Errorf("boltstore: %s: an earlier write failed reading a damaged page; no more writes until orgd restarts on a sound file (orgd check-store %s): %w", s.db.Path(), s.db.Path(), err)
+		failed := fmt.Errorf("boltstore: %s: an earlier write failed reading a damaged page; no more writes until orgd restarts on a sound file (orgd check-store %s): %w", path, path, err)
 		s.failed.Store(&failed)
 	}
-	return logPanic(err)
+	for _, w := range batch {
+		if pe != nil {
+			w.err, w.panicked = err, nil // nothing of the batch is stored
+		} else if err != nil && err != errNothing && w.err == nil && w.panicked == nil {
+			w.err = err // the commit failed: nothing of the batch is stored
+		}
+		close(w.done)
+	}
 }
 
-func (s *Store) Close() error { return s.db.Close() }
+// call runs fn, catching a panic so that it reaches fn's caller rather
+// than killing the committer.
+func call(fn func(store.Tx) error, t *tx) (err error, panicked any) {
+	defer func() {
+		if p := recover(); p != nil {
+			panicked = p
+		}
+	}()
+	return fn(t), nil
+}
+
+func (s *Store) Close() error {
+	s.closeMu.Lock()
+	if !s.closed {
+		s.closed = true
+		close(s.writes)
+	}
+	s.closeMu.Unlock()
+	<-s.committed
+	return s.db.Close()
+}
 
 type tx struct {
 	b        *bolt.Bucket
 	writable bool
+	// undo holds what the running Update overwrote, to take it back
+	// alone when it fails.
+	undo []undo
+	// In a group commit: the file's path, and the panic bbolt itself
+	// raised (a page it cannot read), told apart from one of the caller's
+	// code, which Scan's callback runs (inCaller).
+	path     string
+	damage   *panicError
+	inCaller bool
+}
+
+type undo struct {
+	key, old []byte // old is nil when key was absent
+}
+
+// remember records key's value before a write changes it.
+func (t *tx) remember(key []byte) {
+	var old []byte
+	if v := t.b.Get(key); v != nil {
+		old = append(make([]byte, 0, len(v)), v...)
+	}
+	t.undo = append(t.undo, undo{key: key, old: old})
+}
+
+// rollback takes back the running Update's writes, newest first.
+func (t *tx) rollback() error {
+	for i := len(t.undo) - 1; i >= 0; i-- {
+		u := t.undo[i]
+		var err error
+		if u.old != nil {
+			err = t.b.Put(u.key, u.old)
+		} else {
+			err = t.b.Delete(u.key)
+		}
+		if err != nil {
+			return fmt.Errorf("boltstore: undo %q: %w", u.key, err)
+		}
+	}
+	t.undo = t.undo[:0]
+	return nil
+}
+
+// inBbolt, deferred as `defer t.inBbolt()()` by each method, records a
+// panic out of bbolt in a group commit, then lets it go on. A callback of
+// Scan is the caller's code again, even when it reads through t.
+func (t *tx) inBbolt() func() {
+	was := t.inCaller
+	t.inCaller = false
+	return func() {
+		if p := recover(); p != nil {
+			if t.path != "" && !t.inCaller && t.damage == nil {
+				t.damage = &panicError{path: t.path, value: p, stack: debug.Stack()}
+			}
+			t.inCaller = was
+			panic(p)
+		}
+		t.inCaller = was
+	}
 }
 
 func (t *tx) Get(key string) ([]byte, bool, error) {
+	defer t.inBbolt()()
 	v := t.b.Get([]byte(key))
 	if v == nil {
 		return nil, false, nil
@@ -188,6 +367,7 @@ func (t *tx) Get(key string) ([]byte, bool, error) {
 }
 
 func (t *tx) Put(key string, val []byte) error {
+	defer t.inBbolt()()
 	if !t.writable {
 		return store.ErrReadOnly
 	}
@@ -195,23 +375,29 @@ func (t *tx) Put(key string, val []byte) error {
 	// inside this transaction, so store a non-nil copy.
 	v := make([]byte, len(val))
 	copy(v, val)
-	if err := t.b.Put([]byte(key), v); err != nil {
+	k := []byte(key)
+	t.remember(k)
+	if err := t.b.Put(k, v); err != nil {
 		return fmt.Errorf("boltstore: put %q: %w", key, err)
 	}
 	return nil
 }
 
 func (t *tx) Delete(key string) error {
+	defer t.inBbolt()()
 	if !t.writable {
 		return store.ErrReadOnly
 	}
-	if err := t.b.Delete([]byte(key)); err != nil {
+	k := []byte(key)
+	t.remember(k)
+	if err := t.b.Delete(k); err != nil {
 		return fmt.Errorf("boltstore: delete %q: %w", key, err)
 	}
 	return nil
 }
 
 func (t *tx) Scan(prefix, after string, fn func(key string, val []byte) bool) error {
+	defer t.inBbolt()()
 	start := prefix
 	if after != "" && after >= start {
 		start = after + "\x00" // the least key above after: after is exclusive
@@ -222,7 +408,10 @@ func (t *tx) Scan(prefix, after string, fn func(key string, val []byte) bool) er
 		if !strings.HasPrefix(key, prefix) {
 			break
 		}
-		if !fn(key, v) {
+		t.inCaller = true
+		more := fn(key, v)
+		t.inCaller = false
+		if !more {
 			break
 		}
 	}
