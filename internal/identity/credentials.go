@@ -157,7 +157,7 @@ func NewCredentials(creds ...Credential) (*Credentials, error) {
 		if c.SecretAccessKey == "" {
 			return nil, fmt.Errorf("%s (%s): secretAccessKey is empty", where, c.AccessKeyID)
 		}
-		if c.AccountID != "" && !accountID.MatchString(c.AccountID) {
+		if c.AccountID != "" && !isAccountID(c.AccountID) {
 			return nil, fmt.Errorf("%s (%s): accountId must be 12 digits", where, c.AccessKeyID)
 		}
 		if c.Principal == "" {

@@ -353,10 +353,10 @@ func (t *txn) unschedule(at time.Time, kind, id string) error {
 }
 
 func (t *txn) hasDue() (bool, error) {
-	limit := fmt.Sprintf("due/%020d/", t.now.UnixNano())
 	due := false
 	err := t.Scan("due/", "", func(k string, _ []byte) bool {
-		due = k < limit+"\xff"
+		// Built only when something is scheduled: most reads find nothing.
+		due = k < fmt.Sprintf("due/%020d/\xff", t.now.UnixNano())
 		return false
 	})
 	return due, err

@@ -61,6 +61,12 @@ func (o *observer) request(r *http.Request, x wire.Exchange) {
 			"reason", x.Message, "status", x.Status, "request_id", x.RequestID, "remote", r.RemoteAddr)
 		return
 	}
+	level := levelOf(x.Status)
+	// Building the line costs more than most answers; skip it when the
+	// level is off (bench/http and production run at warn).
+	if !o.log.Enabled(r.Context(), level) {
+		return
+	}
 	attrs := []any{"op", x.Op, "status", x.Status, "latency", x.Duration, "request_id", x.RequestID, "remote", r.RemoteAddr}
 	if x.Caller.AccountID != "" {
 		attrs = append(attrs, "account", x.Caller.AccountID, "principal", identity.PrincipalOf(x.Caller, o.partition))
@@ -68,7 +74,7 @@ func (o *observer) request(r *http.Request, x wire.Exchange) {
 	if x.Exception != "" {
 		attrs = append(attrs, "exception", x.Exception)
 	}
-	o.log.Log(r.Context(), levelOf(x.Status), "request", attrs...)
+	o.log.Log(r.Context(), level, "request", attrs...)
 }
 
 // levelOf is the level of a request's log line: a failure inside the
