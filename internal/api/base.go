@@ -59,8 +59,33 @@ type Time struct{ time.Time }
 func NewTime(t time.Time) Time { return Time{t.Truncate(time.Millisecond)} }
 
 func (t Time) MarshalJSON() ([]byte, error) {
-	ms := t.UnixMilli()
-	return strconv.AppendFloat(nil, float64(ms)/1000, 'f', -1, 64), nil
+	return appendEpochMillis(make([]byte, 0, 24), t.UnixMilli()), nil
+}
+
+// appendEpochMillis appends ms as epoch seconds, the bytes
+// strconv.AppendFloat(float64(ms)/1000, 'f', -1) gives, without its
+// shortest-float search: below 10^15 milliseconds (the year 33658) the
+// quotient's shortest form is the exact decimal seconds.millis with
+// trailing zeros dropped. Every listed account carries one.
+func appendEpochMillis(b []byte, ms int64) []byte {
+	if ms <= -1e15 || ms >= 1e15 {
+		return strconv.AppendFloat(b, float64(ms)/1000, 'f', -1, 64)
+	}
+	u := ms
+	if u < 0 {
+		b = append(b, '-')
+		u = -u
+	}
+	b = strconv.AppendInt(b, u/1000, 10)
+	if frac := u % 1000; frac != 0 {
+		d := [3]byte{byte('0' + frac/100), byte('0' + frac/10%10), byte('0' + frac%10)}
+		n := 3
+		for d[n-1] == '0' {
+			n--
+		}
+		b = append(append(b, '.'), d[:n]...)
+	}
+	return b
 }
 
 func (t *Time) UnmarshalJSON(b []byte) error {

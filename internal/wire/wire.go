@@ -136,14 +136,9 @@ func Decoder(op string, raw []byte) (func(any) error, error) {
 	if len(bytes.TrimSpace(raw)) == 0 {
 		raw = []byte("{}")
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var doc any
-	if err := dec.Decode(&doc); err != nil {
-		return nil, &api.Error{Type: ErrSerialization, Message: "The request body is not valid JSON."}
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, &api.Error{Type: ErrSerialization, Message: "The request body has data after the JSON value."}
+	doc, err := parseBody(raw)
+	if err != nil {
+		return nil, err
 	}
 	if _, ok := doc.(map[string]any); !ok {
 		return nil, &api.Error{Type: ErrSerialization, Message: "The request body must be a JSON object."}
@@ -172,6 +167,24 @@ func Decoder(op string, raw []byte) (func(any) error, error) {
 		}
 		return nil
 	}, nil
+}
+
+// parseBody parses a request body for validation, numbers kept as
+// written. "{}", the whole body of most reads without input, needs no parser.
+func parseBody(raw []byte) (any, error) {
+	if string(raw) == "{}" {
+		return map[string]any{}, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var doc any
+	if err := dec.Decode(&doc); err != nil {
+		return nil, &api.Error{Type: ErrSerialization, Message: "The request body is not valid JSON."}
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, &api.Error{Type: ErrSerialization, Message: "The request body has data after the JSON value."}
+	}
+	return doc, nil
 }
 
 // modelMembers returns doc with only the structure members the model
