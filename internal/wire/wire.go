@@ -17,6 +17,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/orgd/orgd/internal/api"
@@ -71,7 +72,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var err error
 	x.Op, out, err = s.serve(r, &x)
 	body := []byte("{}")
-	if err == nil && out != nil {
+	var buf *[]byte
+	if a, ok := out.(api.JSONAppender); ok && err == nil {
+		buf = bodyBuffers.Get().(*[]byte)
+		body = a.AppendJSON((*buf)[:0])
+	} else if err == nil && out != nil {
 		body, err = json.Marshal(out)
 	}
 	if err != nil {
@@ -79,11 +84,22 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		writeBody(w, http.StatusOK, body)
 	}
+	if buf != nil && cap(body) <= maxPooledBody {
+		*buf = body
+		bodyBuffers.Put(buf)
+	}
 	if s.Observe != nil {
 		x.Duration = time.Since(start)
 		s.Observe(r, x)
 	}
 }
+
+// bodyBuffers hold the bodies of the responses that append themselves
+// (api.JSONAppender: the hot read shapes), reused once written; a body
+// past maxPooledBody is left to the collector rather than kept.
+var bodyBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 8<<10); return &b }}
+
+const maxPooledBody = 256 << 10
 
 func (s *Server) serve(r *http.Request, x *Exchange) (op string, out any, err error) {
 	defer func() {
