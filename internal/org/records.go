@@ -237,7 +237,8 @@ func (t *txn) putOU(u *ou) error { return t.putJSON(keyOU(u.ID), u) }
 // account returns the account with the given ID; an ID never stored is a
 // standalone account with the default email and name.
 func (t *txn) account(id string) (*account, error) {
-	b, ok, err := t.Get(keyAccount(id))
+	key := keyAccount(id)
+	b, ok, err := t.Get(key)
 	if err != nil {
 		return nil, err
 	}
@@ -245,7 +246,7 @@ func (t *txn) account(id string) (*account, error) {
 		return &account{ID: id, Email: defaultEmail(id), Name: defaultName(id), State: api.AccountStateActive, implicit: true}, nil
 	}
 	var a account
-	if err := t.s.records.decode(keyAccount(id), b, &a); err != nil {
+	if err := t.s.records.decode(key, b, &a); err != nil {
 		return nil, err
 	}
 	return &a, nil
@@ -364,7 +365,8 @@ func (s *Service) orgARN(o *organization) string {
 }
 
 func (s *Service) accountARN(o *organization, acct string) string {
-	return s.arn(o.Management, "account/"+o.ID+"/"+acct)
+	// s.arn's form in one concatenation: every listed account has one.
+	return "arn:" + s.cfg.Partition + ":organizations::" + o.Management + ":account/" + o.ID + "/" + acct
 }
 
 func (s *Service) rootARN(o *organization, r string) string {
@@ -446,6 +448,9 @@ func (t *txn) path(o *organization, parent string) (string, error) {
 		}
 		chain = append(chain, u.ID)
 		id = u.Parent
+	}
+	if len(chain) == 0 {
+		return o.ID + "/" + o.Root + "/", nil
 	}
 	var b strings.Builder
 	b.WriteString(o.ID + "/" + o.Root + "/")
