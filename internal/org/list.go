@@ -41,7 +41,7 @@ func (t *txn) list(op string, c *caller, scopeParts []string, prefix string, tok
 		k string
 		v []byte
 	}
-	var items []kv
+	items := make([]kv, 0, min(n+1, 1001))
 	var scanErr error
 	err := t.Scan(prefix, after, func(k string, v []byte) bool {
 		if keep != nil {

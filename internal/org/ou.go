@@ -258,7 +258,7 @@ func (s *Service) ListOrganizationalUnitsForParent(ctx context.Context, in *api.
 }
 
 func (s *Service) ListChildren(ctx context.Context, in *api.ListChildrenRequest) (*api.ListChildrenResponse, error) {
-	out := api.ListChildrenResponse{Children: []api.Child{}}
+	out := api.ListChildrenResponse{Children: make([]api.Child, 0, defaultPageSize)}
 	return reply(&out, s.read(ctx, func(t *txn) error {
 		const op = "ListChildren"
 		c, err := t.caller(op, in)
