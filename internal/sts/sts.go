@@ -74,7 +74,8 @@ type Handler struct {
 // reads of the body, and reads nothing of a form-encoded body declared
 // larger than the wire limit: that is STS's to refuse.
 func Match(r *http.Request) bool {
-	if r.URL.Query().Has("Action") {
+	// Parsing an empty query would still allocate, on every API request.
+	if r.URL.RawQuery != "" && r.URL.Query().Has("Action") {
 		return true
 	}
 	if !isForm(r) {
