@@ -248,10 +248,13 @@ func PrincipalOf(c Caller, partition string) string {
 // requests already identified (the signed region) or refused (the key a log
 // names).
 func CredentialScope(r *http.Request) (accessKeyID, region string) {
-	cred := r.URL.Query().Get("X-Amz-Credential")
+	cred := ""
+	if r.URL.RawQuery != "" {
+		cred = r.URL.Query().Get("X-Amz-Credential")
+	}
 	if h := r.Header.Get("Authorization"); h != "" {
 		cred = ""
-		for _, part := range strings.Split(strings.TrimPrefix(h, "AWS4-HMAC-SHA256 "), ",") {
+		for part := range strings.SplitSeq(strings.TrimPrefix(h, "AWS4-HMAC-SHA256 "), ",") {
 			if v, ok := strings.CutPrefix(strings.TrimSpace(part), "Credential="); ok {
 				cred = v
 			}
@@ -275,7 +278,7 @@ func accessKeyID(r *http.Request) (string, error) {
 		if !strings.HasPrefix(h, "AWS4-HMAC-SHA256 ") {
 			return "", &api.Error{Type: ErrIncompleteSignature, Message: "Authorization header requires the AWS4-HMAC-SHA256 algorithm."}
 		}
-		for _, part := range strings.Split(strings.TrimPrefix(h, "AWS4-HMAC-SHA256 "), ",") {
+		for part := range strings.SplitSeq(strings.TrimPrefix(h, "AWS4-HMAC-SHA256 "), ",") {
 			part = strings.TrimSpace(part)
 			if v, ok := strings.CutPrefix(part, "Credential="); ok {
 				cred = v
