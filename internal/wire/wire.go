@@ -170,7 +170,8 @@ func Decoder(op string, raw []byte) (func(any) error, error) {
 		// names case-insensitively, so "maxresults" would otherwise reach
 		// the handler unchecked. A body with only the model's names is
 		// decoded as it came.
-		if members, dropped := modelMembers(in, doc); dropped {
+		if !onlyModelMembers(in, doc) {
+			members, _ := modelMembers(in, doc)
 			var err error
 			if raw, err = json.Marshal(members); err != nil {
 				return nil, &api.Error{Type: ErrSerialization, Message: "The request body does not match the operation's input."}
@@ -201,6 +202,42 @@ func parseBody(raw []byte) (any, error) {
 		return nil, &api.Error{Type: ErrSerialization, Message: "The request body has data after the JSON value."}
 	}
 	return doc, nil
+}
+
+// onlyModelMembers reports whether doc has only members the model names,
+// spelt as it spells them: whether modelMembers would drop nothing. It
+// copies nothing, for the common body that is already exact.
+func onlyModelMembers(shape string, doc any) bool {
+	s := api.Shapes[shape]
+	if s == nil {
+		return true
+	}
+	switch v := doc.(type) {
+	case map[string]any:
+		if s.Kind != shapes.Structure {
+			return true
+		}
+		n := 0
+		for _, m := range s.Members {
+			if mv, ok := v[m.Name]; ok {
+				n++
+				if !onlyModelMembers(m.Shape, mv) {
+					return false
+				}
+			}
+		}
+		return n == len(v)
+	case []any:
+		if s.Kind != shapes.List {
+			return true
+		}
+		for _, e := range v {
+			if !onlyModelMembers(s.Element, e) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // modelMembers returns doc with only the structure members the model
