@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"strings"
 
 	"github.com/orgd/orgd/internal/server"
 	"github.com/orgd/orgd/internal/throttle"
@@ -47,17 +49,23 @@ func adminAnswer(resp *http.Response, limit int64) ([]byte, error) {
 }
 
 // adminError is the error an admin endpoint's non-200 answer raw carries:
-// its message, after its exception type when it has one.
+// its message, after its exception type when it has one, and the
+// invariant violations it lists.
 func adminError(resp *http.Response, raw []byte) error {
 	var e struct {
-		Error string `json:"error"`
-		Type  string `json:"__type"`
+		Error      string   `json:"error"`
+		Type       string   `json:"__type"`
+		Violations []string `json:"violations"`
 	}
-	if json.Unmarshal(raw, &e) == nil && e.Error != "" {
-		if e.Type != "" {
-			return fmt.Errorf("%s: %s", e.Type, e.Error)
-		}
-		return errors.New(e.Error)
+	if json.Unmarshal(raw, &e) != nil || e.Error == "" {
+		return fmt.Errorf("%s %s: %s: %s", resp.Request.Method, resp.Request.URL, resp.Status, bytes.TrimSpace(raw))
 	}
-	return fmt.Errorf("server answered %s", resp.Status)
+	msg := e.Error
+	if e.Type != "" {
+		msg = e.Type + ": " + msg
+	}
+	if len(e.Violations) > 0 && !strings.Contains(msg, e.Violations[0]) {
+		msg += "\n  " + strings.Join(e.Violations, "\n  ")
+	}
+	return errors.New(msg)
 }

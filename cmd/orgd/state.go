@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -144,31 +144,12 @@ func runImport(ctx context.Context, url, file string, stdin io.Reader, stderr io
 	return nil
 }
 
-// stateRequest sends req and returns the body of a 200 answer; any other status is
-// an error with the server's message and violations.
+// stateRequest sends req to an admin endpoint and returns the body of a
+// 200 answer; any other status is adminError's.
 func stateRequest(req *http.Request) ([]byte, error) {
 	resp, err := http.DefaultClient.Do(withAdminToken(req))
 	if err != nil {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode == http.StatusOK {
-		return body, nil
-	}
-	var e struct {
-		Error      string   `json:"error"`
-		Violations []string `json:"violations"`
-	}
-	if json.Unmarshal(body, &e) != nil || e.Error == "" {
-		return nil, fmt.Errorf("%s %s: %s: %s", req.Method, req.URL, resp.Status, bytes.TrimSpace(body))
-	}
-	msg := e.Error
-	if len(e.Violations) > 0 && !strings.Contains(msg, e.Violations[0]) {
-		msg += "\n  " + strings.Join(e.Violations, "\n  ")
-	}
-	return nil, errors.New(msg)
+	return adminAnswer(resp, math.MaxInt64)
 }

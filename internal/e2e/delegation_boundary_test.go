@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/organizations/types"
 )
@@ -347,38 +346,10 @@ func TestDelegationUnknownConditionsDeny(t *testing.T) {
 // role's sessions only.
 func TestDelegationPrincipalArnCondition(t *testing.T) {
 	t.Parallel()
-	h := newStrictHarness(t)
-	mgmtCfg, memberCfg := staticConfig(t, mgmtKey, mgmtSecret, "", false), staticConfig(t, memberKey, memberSecret, "", false)
-	mgmt, memberRoot := h.orgsFrom(mgmtCfg), h.orgsFrom(memberCfg)
-	if _, err := mgmt.CreateOrganization(ctx(t), &organizations.CreateOrganizationInput{FeatureSet: types.OrganizationFeatureSetAll}); err != nil {
-		t.Fatal(err)
-	}
-	inv, err := mgmt.InviteAccountToOrganization(ctx(t), &organizations.InviteAccountToOrganizationInput{Target: &types.HandshakeParty{Id: aws.String(memberID), Type: types.HandshakePartyTypeAccount}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := memberRoot.AcceptHandshake(ctx(t), &organizations.AcceptHandshakeInput{HandshakeId: inv.Handshake.Id}); err != nil {
-		t.Fatal(err)
-	}
-	dlgEnable(t, mgmt, dlgSSO)
-	dlgRegister(t, mgmt, memberID, dlgSSO)
 	const role = "arn:aws:iam::" + memberID + ":role/team/PolicyAdmin"
-	if _, err := mgmt.PutResourcePolicy(ctx(t), &organizations.PutResourcePolicyInput{Content: aws.String(
-		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"` + memberID + `"},"Action":"organizations:CreatePolicy","Resource":"*",` +
-			`"Condition":{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/team/*"}}}]}`)}); err != nil {
-		t.Fatal(err)
-	}
-	session := func(roleARN string) *organizations.Client {
-		cfg := memberCfg.Copy()
-		cfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(h.stsFrom(memberCfg), roleARN, func(o *stscreds.AssumeRoleOptions) {
-			o.RoleSessionName = "alice"
-		}))
-		return h.orgsFrom(cfg)
-	}
-	create := func(c *organizations.Client, name string) error {
-		_, err := c.CreatePolicy(ctx(t), &organizations.CreatePolicyInput{Name: aws.String(name), Description: aws.String("d"), Content: aws.String(dlgSCP), Type: types.PolicyTypeServiceControlPolicy})
-		return err
-	}
+	_, memberRoot, session, create := newRoleDelegation(t,
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"`+memberID+`"},"Action":"organizations:CreatePolicy","Resource":"*",`+
+			`"Condition":{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/team/*"}}}]}`)
 	if err := create(session(role), "ByTeamRole"); err != nil {
 		t.Fatalf("CreatePolicy as a session of a role under team/: %v", err)
 	}

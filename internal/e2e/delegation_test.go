@@ -1642,11 +1642,15 @@ func TestResourcePolicyDelegatesPolicyManagement(t *testing.T) {
 
 // A resource policy naming an IAM role grants the role's sessions, as
 // strict mode and STS identify them, and not the account's root.
-func TestResourcePolicyDelegatesToRole(t *testing.T) {
-	t.Parallel()
+// newRoleDelegation starts a strict server whose member account is a
+// delegated administrator under the resource policy given, and returns the
+// management account's client, the member's root client, a client acting
+// as a session of one of the member's roles, and a CreatePolicy of an SCP.
+func newRoleDelegation(t *testing.T, policy string) (mgmt, memberRoot *organizations.Client, session func(roleARN string) *organizations.Client, create func(c *organizations.Client, name string) error) {
+	t.Helper()
 	h := newStrictHarness(t)
 	mgmtCfg, memberCfg := staticConfig(t, mgmtKey, mgmtSecret, "", false), staticConfig(t, memberKey, memberSecret, "", false)
-	mgmt, memberRoot := h.orgsFrom(mgmtCfg), h.orgsFrom(memberCfg)
+	mgmt, memberRoot = h.orgsFrom(mgmtCfg), h.orgsFrom(memberCfg)
 	if _, err := mgmt.CreateOrganization(ctx(t), &organizations.CreateOrganizationInput{FeatureSet: types.OrganizationFeatureSetAll}); err != nil {
 		t.Fatal(err)
 	}
@@ -1659,24 +1663,28 @@ func TestResourcePolicyDelegatesToRole(t *testing.T) {
 	}
 	dlgEnable(t, mgmt, dlgSSO)
 	dlgRegister(t, mgmt, memberID, dlgSSO)
-	const role = "arn:aws:iam::" + memberID + ":role/PolicyAdmin"
-	if _, err := mgmt.PutResourcePolicy(ctx(t), &organizations.PutResourcePolicyInput{Content: aws.String(
-		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"` + role + `"},"Action":"organizations:CreatePolicy","Resource":"*"}]}`)}); err != nil {
+	if _, err := mgmt.PutResourcePolicy(ctx(t), &organizations.PutResourcePolicyInput{Content: aws.String(policy)}); err != nil {
 		t.Fatal(err)
 	}
-	// session returns an Organizations client acting as a session of the
-	// member account's role.
-	session := func(roleARN string) *organizations.Client {
+	session = func(roleARN string) *organizations.Client {
 		cfg := memberCfg.Copy()
 		cfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(h.stsFrom(memberCfg), roleARN, func(o *stscreds.AssumeRoleOptions) {
 			o.RoleSessionName = "alice"
 		}))
 		return h.orgsFrom(cfg)
 	}
-	create := func(c *organizations.Client, name string) error {
+	create = func(c *organizations.Client, name string) error {
 		_, err := c.CreatePolicy(ctx(t), &organizations.CreatePolicyInput{Name: aws.String(name), Description: aws.String("d"), Content: aws.String(dlgSCP), Type: types.PolicyTypeServiceControlPolicy})
 		return err
 	}
+	return mgmt, memberRoot, session, create
+}
+
+func TestResourcePolicyDelegatesToRole(t *testing.T) {
+	t.Parallel()
+	const role = "arn:aws:iam::" + memberID + ":role/PolicyAdmin"
+	mgmt, memberRoot, session, create := newRoleDelegation(t,
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"`+role+`"},"Action":"organizations:CreatePolicy","Resource":"*"}]}`)
 	if err := create(session(role), "ByRole"); err != nil {
 		t.Fatalf("CreatePolicy as a session of the named role: %v", err)
 	}
@@ -1687,7 +1695,7 @@ func TestResourcePolicyDelegatesToRole(t *testing.T) {
 	if _, err := session(role).ListDelegatedAdministrators(ctx(t), &organizations.ListDelegatedAdministratorsInput{}); err != nil {
 		t.Fatalf("ListDelegatedAdministrators as the role: %v", err)
 	}
-	_, err = session(role).DeletePolicy(ctx(t), &organizations.DeletePolicyInput{PolicyId: aws.String("p-FullAWSAccess")})
+	_, err := session(role).DeletePolicy(ctx(t), &organizations.DeletePolicyInput{PolicyId: aws.String("p-FullAWSAccess")})
 	wantAPIError(t, err, "AccessDeniedException", "")
 	list, err := mgmt.ListPolicies(ctx(t), &organizations.ListPoliciesInput{Filter: types.PolicyTypeServiceControlPolicy})
 	if err != nil {
