@@ -98,6 +98,7 @@ func serve(args []string) error {
 	adminToken := fs.String("admin-token", "", "bearer token the admin API (/_orgd/) requires; without one it is open in permissive mode (on a loopback --listen unless --admin-open) and off in strict mode (ORGD_ADMIN_TOKEN)")
 	adminOpen := fs.Bool("admin-open", false, "serve the admin API without a token on a non-loopback --listen in permissive mode, which orgd otherwise refuses (ORGD_ADMIN_OPEN)")
 	limits := httpFlags(fs)
+	pprofListen := fs.String("pprof-listen", "", "loopback address to serve net/http/pprof on, for profiling under load; empty serves none (ORGD_PPROF_LISTEN)")
 	fs.StringVar(&cfg.Partition, "partition", cfg.Partition, "ARN partition (ORGD_PARTITION)")
 	fs.Var(span{&cfg.CreateAccountDelay}, "create-account-delay", "how long CreateAccount stays IN_PROGRESS, on the server clock (ORGD_CREATE_ACCOUNT_DELAY)")
 	fs.Var(span{&cfg.CloseAccountDelay}, "close-account-delay", "how long CloseAccount stays PENDING_CLOSURE (ORGD_CLOSE_ACCOUNT_DELAY)")
@@ -150,6 +151,11 @@ func serve(args []string) error {
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return err
+	}
+	if pl, err := startPprof(*pprofListen, log); err != nil {
+		return err
+	} else if pl != nil {
+		defer pl.Close()
 	}
 	srv := newHTTPServer(server.New(svc, ids, log, append(serverOptions(*adminToken, *throttled), server.WithMetrics(m), server.WithMetricsOpen(*metricsOpen))...), *limits, log)
 	log.Info("orgd listening", "addr", ln.Addr().String(), "store", redactURL(*storeURL), "region", *region, "default_account", *defaultAccount, "auth", ids.Mode, "credentials", ids.Credentials.Len(), "version", server.Version)

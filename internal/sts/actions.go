@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/orgd/orgd/internal/identity"
 )
@@ -105,8 +106,10 @@ var (
 	externalIDRe  = regexp.MustCompile(`^[\w+=,.@:/-]+$`)
 	serialRe      = regexp.MustCompile(`^[\w+=/:,.@-]{9,256}$`)
 	tokenCodeRe   = regexp.MustCompile(`^\d{6}$`)
-	tagKeyRe      = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$`)
-	tagValueRe    = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256}$`)
+	// tagCharsRe is the characters of a session tag's key and value; their
+	// lengths are checked apart, since a counted repeat of these Unicode
+	// classes compiles to megabytes that every server would hold.
+	tagCharsRe = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
 )
 
 // Session credentials as AWS shapes them.
@@ -283,7 +286,7 @@ func sessionPolicies(p url.Values) (*int, error) {
 		if i < len(values) {
 			v = values[i]
 		}
-		if !tagKeyRe.MatchString(k) || !tagValueRe.MatchString(v) {
+		if nk, nv := utf8.RuneCountInString(k), utf8.RuneCountInString(v); nk < 1 || nk > 128 || nv > 256 || !tagCharsRe.MatchString(k) || !tagCharsRe.MatchString(v) {
 			return nil, validation("Tag %q=%q: keys are 1 to 128 and values 0 to 256 letters, digits, spaces and _.:/=+-@.", k, v)
 		}
 		size += len(k) + len(v)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -340,5 +341,33 @@ func TestUnsignedActions(t *testing.T) {
 	handler(&fake{}, identity.Caller{}, refuse).ServeHTTP(w, post("Action=GetCallerIdentity&Version=2011-06-15"))
 	if w.Code != 403 || !strings.Contains(w.Body.String(), "MissingAuthenticationToken") {
 		t.Fatalf("GetCallerIdentity without credentials: %d %s", w.Code, w.Body)
+	}
+}
+
+// TestSessionTagLimits checks session tags' lengths, counted in
+// characters, and their characters.
+func TestSessionTagLimits(t *testing.T) {
+	for _, tc := range []struct {
+		name, key, value string
+		ok               bool
+	}{
+		{"shortest key, empty value", "k", "", true},
+		{"128-character key", strings.Repeat("k", 128), "v", true},
+		{"129-character key", strings.Repeat("k", 129), "v", false},
+		{"empty key", "", "v", false},
+		{"256-character value", "k", strings.Repeat("v", 256), true},
+		{"257-character value", "k", strings.Repeat("v", 257), false},
+		{"128 two-byte letters", strings.Repeat("é", 128), "v", true},
+		{"spaces and punctuation allowed", "a b_.:/=+-@", "x y", true},
+		{"a character outside the set", "k", "v;", false},
+		{"a key outside the set", "k*", "v", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := url.Values{"Tags.member.1.Key": {tc.key}, "Tags.member.1.Value": {tc.value}}
+			_, err := sessionPolicies(p)
+			if (err == nil) != tc.ok {
+				t.Errorf("sessionPolicies(%q=%q) = %v, want ok=%v", tc.key, tc.value, err, tc.ok)
+			}
+		})
 	}
 }
