@@ -310,3 +310,25 @@ func TestViewPanicKeepsThePool(t *testing.T) {
 		t.Fatalf("View after panicking Views: %v", err)
 	}
 }
+
+// TestPlannerSettings: pgstore's connections plan with index scans only
+// (a sequential scan would lock the whole table against every writer),
+// unless the URL sets the planner's parameters itself.
+func TestPlannerSettings(t *testing.T) {
+	url := freshSchema(t)
+	for _, tc := range []struct {
+		url              string
+		seqscan, bitmaps string
+	}{
+		{url, "off", "off"},
+		{pgtest.WithParam(t, url, "enable_seqscan", "on"), "on", "off"},
+	} {
+		s := open(t, tc.url)
+		for name, want := range map[string]string{"enable_seqscan": tc.seqscan, "enable_bitmapscan": tc.bitmaps} {
+			if got, err := s.Setting(context.Background(), name); err != nil || got != want {
+				t.Errorf("%s = %q (%v), want %q", name, got, err, want)
+			}
+		}
+		s.Close()
+	}
+}
