@@ -620,6 +620,9 @@ func (s *Store) runBatch(sc *scope, batch []*queued) {
 		s.markContended(sc.name)
 	}
 	switch {
+	case err == nil:
+		// Committed, even if only just before the deadline.
+		deliver(errs, retries)
 	case ctx.Err() != nil:
 		deliver(all(fmt.Errorf("%w: %s's batch ran out of its %v: %w", store.ErrConflict, sc.name, maxWait, err)), retries)
 	case alone:
@@ -628,10 +631,8 @@ func (s *Store) runBatch(sc *scope, batch []*queued) {
 			r, err := s.retry(ctx, deadline, func() (bool, error) { return s.update(ctx, q.call, q.hint) }, false)
 			q.done <- outcome{err, retries + r}
 		}
-	case err != nil:
-		deliver(all(err), retries)
 	default:
-		deliver(errs, retries)
+		deliver(all(err), retries)
 	}
 }
 
@@ -1049,14 +1050,21 @@ func (t *tx) Delete(key string) error {
 	return nil
 }
 
+// commitTimeout bounds a commit once sent. Update's deadline does not:
+// a COMMIT cut off in flight may have happened or not, and its caller
+// would be told of a conflict for a write that was made.
+const commitTimeout = 10 * time.Second
+
 // commit sends the writes and COMMIT in one pipeline.
 func (t *tx) commit() error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(t.ctx), commitTimeout)
+	defer cancel()
 	if !t.begun && !t.pending && len(t.writes) == 0 {
 		return nil // nothing was read or written
 	}
 	if !t.begun && len(t.writes) == 0 {
 		// Only a parked View's COMMIT is due.
-		_, err := t.conn.Exec(t.ctx, "COMMIT")
+		_, err := t.conn.Exec(ctx, "COMMIT")
 		return err
 	}
 	b := &pgx.Batch{}
@@ -1084,7 +1092,7 @@ func (t *tx) commit() error {
 		b.Queue(`DELETE FROM kv WHERE key = ANY($1)`, delKeys)
 	}
 	b.Queue(`COMMIT`)
-	return t.conn.SendBatch(t.ctx, b).Close()
+	return t.conn.SendBatch(ctx, b).Close()
 }
 
 // scanSQL is indexed by [lower bound inclusive][upper bound present]. Range
