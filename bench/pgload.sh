@@ -9,6 +9,7 @@
 #   DURATION=5s WRITERS=8 bench/pgload.sh
 #   ROWS='DescribeAccount|bare' REPEAT=3 bench/pgload.sh   # some rows, repeated
 #   STORE_PARAMS='&pool_max_conns=8' bench/pgload.sh        # more URL parameters
+#   ORGD=/tmp/orgd-before bench/pgload.sh   # a binary built elsewhere, for A/B runs
 #
 # It needs PostgreSQL (PGURL, default postgres://postgres@127.0.0.1:5432)
 # and creates and drops the database orgd_pgload there.
@@ -29,7 +30,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-go build -o "$tmp/orgd" ./cmd/orgd
+if [ -n "${ORGD:-}" ]; then
+  cp "$ORGD" "$tmp/orgd"
+else
+  go build -o "$tmp/orgd" ./cmd/orgd
+fi
 go build -o "$tmp/pgload" ./bench/pgload
 
 psql -q "$PGURL/postgres?sslmode=disable" -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"

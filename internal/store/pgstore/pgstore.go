@@ -6,8 +6,10 @@
 // database's collation. Update runs in a SERIALIZABLE transaction and is
 // retried when PostgreSQL reports a serialization failure or a deadlock, so
 // concurrent Updates from any number of servers behave as if run one at a
-// time; one that keeps losing for longer than maxWait fails with
-// store.ErrConflict. View runs in a read-only REPEATABLE READ transaction:
+// time; one that keeps losing, or waiting for its turn, for longer than
+// maxWait fails with store.ErrConflict. A COMMIT once sent is waited for
+// (up to commitTimeout) whatever that deadline: cut off, its outcome would
+// be unknown, and a write made could be answered as a conflict. View runs in a read-only REPEATABLE READ transaction:
 // one snapshot of committed data, which never blocks or aborts.
 //
 // Round trips are what a transaction costs, so a transaction makes few.
