@@ -130,7 +130,11 @@ func (t *txn) putJSON(key string, v any) error {
 	if err != nil {
 		return err
 	}
-	return t.Put(key, b)
+	if err := t.Put(key, b); err != nil {
+		return err
+	}
+	t.s.records.refresh(key, b, v)
+	return nil
 }
 
 // has reports whether key exists.
@@ -312,7 +316,7 @@ func (t *txn) putTags(resource string, tags []api.Tag) error {
 		return t.Delete(keyTags(resource))
 	}
 	sort.Slice(tags, func(i, j int) bool { return tags[i].Key < tags[j].Key })
-	return t.putJSON(keyTags(resource), tags)
+	return t.putJSON(keyTags(resource), &tags) // a pointer, as the record cache keeps them
 }
 
 // --- defaults and formats -------------------------------------------------------
