@@ -126,9 +126,12 @@ func (t *txn) getJSON(key string, v any) (bool, error) {
 }
 
 func (t *txn) putJSON(key string, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
+	b, ok := encodeRecord(v)
+	if !ok {
+		var err error
+		if b, err = json.Marshal(v); err != nil {
+			return err
+		}
 	}
 	if err := t.Put(key, b); err != nil {
 		return err
