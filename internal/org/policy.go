@@ -218,7 +218,7 @@ func (t *txn) attachDefaults(o *organization, target string) error {
 // attach attaches a policy to a target. The attachment remembers when it
 // was made: policies attached to one target merge in that order.
 func (t *txn) attach(o *organization, target string, typ api.PolicyType, policy string) error {
-	if err := t.Put(keyAttach(o.ID, target, typ, policy), []byte(fmt.Sprintf("%020d", t.now.UnixNano()))); err != nil {
+	if err := t.Put(keyAttach(o.ID, target, typ, policy), fmt.Appendf(nil, "%020d", t.now.UnixNano())); err != nil {
 		return err
 	}
 	return t.Put(keyAttached(o.ID, policy, target), nil)

@@ -73,6 +73,32 @@ func (c *recordCache) decode(key string, b []byte, v any) error {
 	return nil
 }
 
+// refresh keeps v, a pointer to a record just stored under key as b, in
+// place of the entry key has, so that a record rewritten by every write
+// of its kind (an organization's counters, a resource's tags) is not
+// decoded again by the next one. A key without an entry is left alone:
+// new records need not displace ones being read. b must not change
+// afterwards. A write that is rolled back leaves an entry whose bytes
+// match nothing stored, which costs one decoding.
+func (c *recordCache) refresh(key string, b []byte, v any) {
+	sh := &c.shards[maphash.String(c.seed, key)%recordShards]
+	sh.mu.RLock()
+	_, ok := sh.m[key]
+	sh.mu.RUnlock()
+	if !ok {
+		return
+	}
+	kept := keepRecord(v)
+	if kept == nil {
+		return
+	}
+	sh.mu.Lock()
+	if _, ok := sh.m[key]; ok {
+		sh.m[key] = cachedRecord{raw: b, v: kept}
+	}
+	sh.mu.Unlock()
+}
+
 // keepRecord returns a copy of the record v points to, or nil when v's
 // type is not cached.
 func keepRecord(v any) any {

@@ -2,6 +2,7 @@ package org
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/orgd/orgd/internal/api"
@@ -107,5 +108,51 @@ func TestRecordCacheHandsOutCopies(t *testing.T) {
 	var r root
 	if err := c.decode("root/r-abcd", []byte(`{"ID":"r-abcd","Name":"Renamed"}`), &r); err != nil || r.Name != "Renamed" || r.PolicyTypes != nil {
 		t.Fatalf("new version decoded as %+v, %v", r, err)
+	}
+}
+
+// TestRecordCacheRefreshedByWrites has writes keep what they stored: the
+// next read sees it, a write that failed leaves the stored record seen,
+// and what the writer changes afterwards is not seen.
+func TestRecordCacheRefreshedByWrites(t *testing.T) {
+	f := newFixture(t)
+	f.newOrg(mgmtID, api.OrganizationFeatureSetAll)
+	ous := func() int { return f.orgRecord(mgmtID).OUs }
+	ous() // the organization's record is kept from here on
+	bump := func(fail error) error {
+		return f.svc.write(context.Background(), func(t *txn) error {
+			o, err := mgmtOrg(t, mgmtID)
+			if err != nil {
+				return err
+			}
+			o.OUs += 10
+			if err := t.putOrg(o); err != nil {
+				return err
+			}
+			o.OUs += 100 // after the write: not stored
+			return fail
+		})
+	}
+	if err := bump(nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := ous(); got != 10 {
+		t.Fatalf("after a write of 10 OUs, the organization has %d", got)
+	}
+	failed := errors.New("failed")
+	if err := bump(failed); err != failed {
+		t.Fatalf("write: %v, want %v", err, failed)
+	}
+	if got := ous(); got != 10 {
+		t.Fatalf("after a write that failed, the organization has %d OUs, want 10 still", got)
+	}
+
+	// A key the cache does not hold stays out of it.
+	c := newRecordCache()
+	c.refresh("ou/ou-new", []byte(`{"ID":"ou-new"}`), &ou{ID: "ou-new"})
+	for i := range c.shards {
+		if n := len(c.shards[i].m); n != 0 {
+			t.Fatalf("refresh of a record never read kept %d entries", n)
+		}
 	}
 }

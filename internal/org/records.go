@@ -126,11 +126,18 @@ func (t *txn) getJSON(key string, v any) (bool, error) {
 }
 
 func (t *txn) putJSON(key string, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
+	b, ok := encodeRecord(v)
+	if !ok {
+		var err error
+		if b, err = json.Marshal(v); err != nil {
+			return err
+		}
+	}
+	if err := t.Put(key, b); err != nil {
 		return err
 	}
-	return t.Put(key, b)
+	t.s.records.refresh(key, b, v)
+	return nil
 }
 
 // has reports whether key exists.
@@ -312,7 +319,7 @@ func (t *txn) putTags(resource string, tags []api.Tag) error {
 		return t.Delete(keyTags(resource))
 	}
 	sort.Slice(tags, func(i, j int) bool { return tags[i].Key < tags[j].Key })
-	return t.putJSON(keyTags(resource), tags)
+	return t.putJSON(keyTags(resource), &tags) // a pointer, as the record cache keeps them
 }
 
 // --- defaults and formats -------------------------------------------------------

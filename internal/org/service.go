@@ -14,7 +14,6 @@ package org
 import (
 	"context"
 	"crypto/rand"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"strconv"
@@ -364,9 +363,13 @@ func (t *txn) hasDue() (bool, error) {
 
 // settle runs every piece of work due by now, oldest first.
 func (t *txn) settle() error {
-	limit := fmt.Sprintf("due/%020d/\xff", t.now.UnixNano())
+	var limit string
 	var keys []string
 	if err := t.Scan("due/", "", func(k string, _ []byte) bool {
+		if limit == "" {
+			// Built only when something is scheduled, as in hasDue.
+			limit = fmt.Sprintf("due/%020d/\xff", t.now.UnixNano())
+		}
 		if k > limit {
 			return false
 		}
@@ -400,21 +403,32 @@ const (
 	digits     = "0123456789"
 )
 
-func randomString(alphabet string, n int) string {
-	b := make([]byte, n)
-	var buf [8]byte
-	for i := range b {
-		rand.Read(buf[:])
-		b[i] = alphabet[binary.LittleEndian.Uint64(buf[:])%uint64(len(alphabet))]
+// appendRandom appends n characters drawn uniformly from alphabet (at
+// most 256 of them), reading the system's randomness once for most IDs
+// rather than once per character. A random byte maps to a character only
+// below the largest multiple of len(alphabet) that fits in a byte, so
+// that none is likelier.
+func appendRandom(b []byte, alphabet string, n int) []byte {
+	limit := 256 - 256%len(alphabet)
+	var buf [64]byte
+	for n > 0 {
+		r := buf[:min(2*n, len(buf))]
+		rand.Read(r)
+		for _, c := range r {
+			if int(c) < limit && n > 0 {
+				b = append(b, alphabet[int(c)%len(alphabet)])
+				n--
+			}
+		}
 	}
-	return string(b)
+	return b
 }
 
 // newID returns prefix plus n random characters that no key keyOf(id)
 // uses yet.
 func (t *txn) newID(prefix, alphabet string, n int, keyOf func(string) string) (string, error) {
 	for {
-		id := prefix + randomString(alphabet, n)
+		id := string(appendRandom(append(make([]byte, 0, 64), prefix...), alphabet, n))
 		_, taken, err := t.Get(keyOf(id))
 		if err != nil {
 			return "", err

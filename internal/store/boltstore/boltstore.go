@@ -59,6 +59,9 @@ type Store struct {
 	// failed is set when a write panicked: bbolt's memory of the file
 	// may then be wrong, so no more writes are tried.
 	failed atomic.Pointer[error]
+	// commits counts the bbolt transactions run, for benchmarks to
+	// report the Updates each commit held.
+	commits atomic.Int64
 }
 
 // write is one queued Update: its function and what became of it.
@@ -206,37 +209,55 @@ func (s *Store) commit() {
 	defer close(s.committed)
 	batch := make([]*write, 0, maxBatch)
 	for w := range s.writes {
-		batch = append(batch[:0], w)
-	more:
-		for len(batch) < maxBatch {
-			select {
-			case w, ok := <-s.writes:
-				if !ok {
-					break more
-				}
-				batch = append(batch, w)
-			default:
-				break more
-			}
-		}
-		s.run(batch)
+		s.run(append(batch[:0], w))
 	}
+}
+
+// more appends to batch the Updates queued by now, up to maxBatch,
+// without waiting for any.
+func (s *Store) more(batch []*write) []*write {
+	for len(batch) < maxBatch {
+		select {
+		case w, ok := <-s.writes:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, w)
+		default:
+			return batch
+		}
+	}
+	return batch
 }
 
 // errNothing rolls back a bbolt transaction in which every Update failed.
 var errNothing = errors.New("boltstore: no update in the batch succeeded")
 
-// run runs batch in one bbolt transaction and tells each write its fate.
-// A write that fails, or whose own code panics, is undone alone. A panic
-// out of bbolt itself (a damaged page) rolls the whole commit back and
-// stops further writes, since bbolt's view of the file may then be wrong.
+// run runs batch, and the Updates that queue while it runs, in one bbolt
+// transaction, and tells each write its fate. A write that fails, or
+// whose own code panics, is undone alone. A panic out of bbolt itself (a
+// damaged page) rolls the whole commit back and stops further writes,
+// since bbolt's view of the file may then be wrong.
+//
+// Taking in the Updates that arrive while the batch's functions run,
+// not only those queued when it began, keeps the writers in one batch:
+// otherwise those acknowledged by one commit come back while the next
+// is fsyncing, and the writers settle into two half-size batches that
+// take turns.
 func (s *Store) run(batch []*write) {
+	s.commits.Add(1)
 	path := s.db.Path()
 	err := safely(path, func() error {
 		return s.db.Update(func(btx *bolt.Tx) error {
 			t := &tx{b: btx.Bucket(bucket), writable: true, path: path}
 			ok := 0
-			for _, w := range batch {
+			for i := 0; ; i++ {
+				if i == len(batch) {
+					if batch = s.more(batch); i == len(batch) {
+						break
+					}
+				}
+				w := batch[i]
 				t.undo = t.undo[:0]
 				w.err, w.panicked = call(w.fn, t)
 				if t.damage != nil {
@@ -311,13 +332,12 @@ type undo struct {
 	key, old []byte // old is nil when key was absent
 }
 
-// remember records key's value before a write changes it.
+// remember records key's value before a write changes it. The value is
+// not copied: it lies in the memory map or in a value an earlier Put
+// stored, and neither changes before the running Update ends, which is
+// as long as the undo log is kept.
 func (t *tx) remember(key []byte) {
-	var old []byte
-	if v := t.b.Get(key); v != nil {
-		old = append(make([]byte, 0, len(v)), v...)
-	}
-	t.undo = append(t.undo, undo{key: key, old: old})
+	t.undo = append(t.undo, undo{key: key, old: t.b.Get(key)})
 }
 
 // rollback takes back the running Update's writes, newest first.
@@ -338,26 +358,29 @@ func (t *tx) rollback() error {
 	return nil
 }
 
-// inBbolt, deferred as `defer t.inBbolt()()` by each method, records a
-// panic out of bbolt in a group commit, then lets it go on. A callback of
-// Scan is the caller's code again, even when it reads through t.
-func (t *tx) inBbolt() func() {
-	was := t.inCaller
+// enter and leave, deferred as `defer t.leave(t.enter())` by each
+// method, record a panic out of bbolt in a group commit, then let it go
+// on. A callback of Scan is the caller's code again, even when it reads
+// through t.
+func (t *tx) enter() (wasInCaller bool) {
+	wasInCaller = t.inCaller
 	t.inCaller = false
-	return func() {
-		if p := recover(); p != nil {
-			if t.path != "" && !t.inCaller && t.damage == nil {
-				t.damage = &panicError{path: t.path, value: p, stack: debug.Stack()}
-			}
-			t.inCaller = was
-			panic(p)
+	return wasInCaller
+}
+
+func (t *tx) leave(wasInCaller bool) {
+	if p := recover(); p != nil {
+		if t.path != "" && !t.inCaller && t.damage == nil {
+			t.damage = &panicError{path: t.path, value: p, stack: debug.Stack()}
 		}
-		t.inCaller = was
+		t.inCaller = wasInCaller
+		panic(p)
 	}
+	t.inCaller = wasInCaller
 }
 
 func (t *tx) Get(key string) ([]byte, bool, error) {
-	defer t.inBbolt()()
+	defer t.leave(t.enter())
 	v := t.b.Get([]byte(key))
 	if v == nil {
 		return nil, false, nil
@@ -367,15 +390,17 @@ func (t *tx) Get(key string) ([]byte, bool, error) {
 }
 
 func (t *tx) Put(key string, val []byte) error {
-	defer t.inBbolt()()
+	defer t.leave(t.enter())
 	if !t.writable {
 		return store.ErrReadOnly
 	}
-	// bbolt keeps val until commit, and a nil val would read back as absent
-	// inside this transaction, so store a non-nil copy.
-	v := make([]byte, len(val))
-	copy(v, val)
-	k := []byte(key)
+	// bbolt keeps key and val until commit, and a nil val would read back
+	// as absent inside this transaction, so store non-nil copies, made
+	// in one allocation.
+	kv := make([]byte, len(key)+len(val))
+	copy(kv, key)
+	copy(kv[len(key):], val)
+	k, v := kv[:len(key):len(key)], kv[len(key):]
 	t.remember(k)
 	if err := t.b.Put(k, v); err != nil {
 		return fmt.Errorf("boltstore: put %q: %w", key, err)
@@ -384,7 +409,7 @@ func (t *tx) Put(key string, val []byte) error {
 }
 
 func (t *tx) Delete(key string) error {
-	defer t.inBbolt()()
+	defer t.leave(t.enter())
 	if !t.writable {
 		return store.ErrReadOnly
 	}
@@ -397,7 +422,7 @@ func (t *tx) Delete(key string) error {
 }
 
 func (t *tx) Scan(prefix, after string, fn func(key string, val []byte) bool) error {
-	defer t.inBbolt()()
+	defer t.leave(t.enter())
 	start := prefix
 	if after != "" && after >= start {
 		start = after + "\x00" // the least key above after: after is exclusive

@@ -277,6 +277,7 @@ func BenchmarkUpdate16(b *testing.B) {
 	s := open(b)
 	defer s.Close()
 	ctx := context.Background()
+	boltstore.ResetCommits(s)
 	var n atomic.Int64
 	b.SetParallelism((16 + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
 	b.RunParallel(func(pb *testing.PB) {
@@ -289,4 +290,5 @@ func BenchmarkUpdate16(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "updates/s")
+	b.ReportMetric(float64(b.N)/float64(boltstore.Commits(s)), "updates/commit")
 }

@@ -24,11 +24,16 @@ func less(a, b item) bool { return a.key < b.key }
 type Store struct {
 	mu   sync.RWMutex
 	tree *btree.BTreeG[item]
+	// w is the writers' transaction, its undo log's memory reused from
+	// one to the next: they run one at a time, under mu.
+	w tx
 }
 
 // New returns an empty store.
 func New() *Store {
-	return &Store{tree: btree.NewG(32, less)}
+	s := &Store{tree: btree.NewG(32, less)}
+	s.w = tx{s: s, writable: true}
+	return s
 }
 
 func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
@@ -46,7 +51,8 @@ func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t := &tx{s: s, writable: true}
+	t := &s.w
+	defer t.forget()
 	err := fn(t)
 	if err != nil {
 		t.rollback()
@@ -119,6 +125,21 @@ func (t *tx) Scan(prefix, after string, fn func(key string, val []byte) bool) er
 	return nil
 }
 
+// forget empties the undo log at the end of an Update, dropping what
+// it holds so that the values overwritten can be collected, and the log
+// itself after an Update of many writes.
+func (t *tx) forget() {
+	if cap(t.undo) > maxKeptUndo {
+		t.undo = nil
+		return
+	}
+	clear(t.undo)
+	t.undo = t.undo[:0]
+}
+
+// maxKeptUndo bounds the undo log kept for the next Update.
+const maxKeptUndo = 1024
+
 func (t *tx) rollback() {
 	for i := len(t.undo) - 1; i >= 0; i-- {
 		u := t.undo[i]
@@ -128,5 +149,4 @@ func (t *tx) rollback() {
 			t.s.tree.Delete(item{key: u.key})
 		}
 	}
-	t.undo = nil
 }
