@@ -77,3 +77,28 @@ func TestCollectStateTwice(t *testing.T) {
 		t.Fatalf("%s", body)
 	}
 }
+
+// The series an operation's requests keep are the vector's own: counts
+// add up across requests, and an operation never called has none.
+func TestRequestSeriesKept(t *testing.T) {
+	m := New()
+	for range 3 {
+		m.Request("DescribeOrganization", "", time.Millisecond)
+	}
+	m.Request("DescribeOrganization", api.ErrAWSOrganizationsNotInUse, time.Millisecond)
+	m.Request("AssumeRole", "", time.Millisecond) // an STS action: not a model operation
+	_, body := scrape(t, m)
+	for _, want := range []string{
+		`orgd_requests_total{operation="DescribeOrganization",outcome="ok"} 3`,
+		`orgd_requests_total{operation="DescribeOrganization",outcome="AWSOrganizationsNotInUseException"} 1`,
+		`orgd_request_duration_seconds_count{operation="DescribeOrganization"} 4`,
+		`orgd_requests_total{operation="AssumeRole",outcome="ok"} 1`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("no %q in the scrape", want)
+		}
+	}
+	if strings.Contains(body, `operation="ListAccounts"`) {
+		t.Error("an operation never called has series")
+	}
+}

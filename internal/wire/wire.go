@@ -6,13 +6,14 @@ package wire
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"runtime/debug"
 	"strconv"
@@ -67,7 +68,8 @@ type Exchange struct {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	x := Exchange{RequestID: NewRequestID(), Status: http.StatusOK}
 	start := time.Now()
-	w.Header().Set(requestIDHeader, x.RequestID)
+	hv := &headerValues{x.RequestID}
+	w.Header()[requestIDKey] = hv[0:1:1]
 	var out any
 	var err error
 	x.Op, out, err = s.serve(r, &x)
@@ -80,13 +82,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		body, err = json.Marshal(out)
 	}
 	if err != nil {
-		s.writeError(w, &x, err)
+		s.writeError(w, &x, err, hv)
 	} else {
-		writeBody(w, http.StatusOK, body)
+		writeBody(w, http.StatusOK, body, hv)
 	}
-	if buf != nil && cap(body) <= maxPooledBody {
-		*buf = body
-		bodyBuffers.Put(buf)
+	if buf != nil {
+		putBody(buf, body)
 	}
 	if s.Observe != nil {
 		x.Duration = time.Since(start)
@@ -94,9 +95,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// bodyBuffers hold the bodies of the responses that append themselves
-// (api.JSONAppender: the hot read shapes), reused once written; a body
-// past maxPooledBody is left to the collector rather than kept.
+// bodyBuffers hold request bodies and the bodies of the responses that
+// append themselves (api.JSONAppender), reused once read or written; a
+// body past maxPooledBody is left to the collector rather than kept.
 var bodyBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 8<<10); return &b }}
 
 const maxPooledBody = 256 << 10
@@ -130,7 +131,11 @@ func (s *Server) serve(r *http.Request, x *Exchange) (op string, out any, err er
 	if max <= 0 {
 		max = DefaultMaxBodyBytes
 	}
-	raw, err := io.ReadAll(io.LimitReader(r.Body, max+1))
+	// The body is read into a pooled buffer: nothing keeps it past
+	// Dispatch, which decodes copies of its strings.
+	buf := bodyBuffers.Get().(*[]byte)
+	raw, err := readBody(r.Body, max+1, (*buf)[:0])
+	defer putBody(buf, raw)
 	if err != nil {
 		return op, nil, &api.Error{Type: ErrSerialization, Message: "Could not read the request body."}
 	}
@@ -146,12 +151,41 @@ func (s *Server) serve(r *http.Request, x *Exchange) (op string, out any, err er
 	return op, out, err
 }
 
+// readBody appends to b what body holds, up to limit bytes: io.ReadAll
+// into a buffer that is reused.
+func readBody(body io.Reader, limit int64, b []byte) ([]byte, error) {
+	lr := io.LimitedReader{R: body, N: limit}
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := lr.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
+}
+
+// putBody returns a body buffer to the pool, unless it grew past
+// maxPooledBody.
+func putBody(buf *[]byte, b []byte) {
+	if cap(b) <= maxPooledBody {
+		*buf = b[:0]
+		bodyBuffers.Put(buf)
+	}
+}
+
 // Decoder parses and validates the body of operation op and returns a
 // function that decodes it into the operation's input type.
 func Decoder(op string, raw []byte) (func(any) error, error) {
 	if len(bytes.TrimSpace(raw)) == 0 {
 		raw = []byte("{}")
 	}
+	empty := string(raw) == "{}"
 	doc, err := parseBody(raw)
 	if err != nil {
 		return nil, err
@@ -178,6 +212,10 @@ func Decoder(op string, raw []byte) (func(any) error, error) {
 			}
 		}
 	}
+	if empty {
+		// The input's zero value is what "{}" decodes to.
+		return decodeNothing, nil
+	}
 	return func(v any) error {
 		if err := json.Unmarshal(raw, v); err != nil {
 			return &api.Error{Type: ErrSerialization, Message: "The request body does not match the operation's input."}
@@ -186,11 +224,16 @@ func Decoder(op string, raw []byte) (func(any) error, error) {
 	}, nil
 }
 
+func decodeNothing(any) error { return nil }
+
+// emptyObject is the document of the body "{}"; validation only reads it.
+var emptyObject = map[string]any{}
+
 // parseBody parses a request body for validation, numbers kept as
 // written. "{}", the whole body of most reads without input, needs no parser.
 func parseBody(raw []byte) (any, error) {
 	if string(raw) == "{}" {
-		return map[string]any{}, nil
+		return emptyObject, nil
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
@@ -329,7 +372,7 @@ func Status(e *api.Error) int {
 	return http.StatusBadRequest
 }
 
-func (s *Server) writeError(w http.ResponseWriter, x *Exchange, err error) {
+func (s *Server) writeError(w http.ResponseWriter, x *Exchange, err error, hv *headerValues) {
 	var e *api.Error
 	if !errors.As(err, &e) {
 		if errors.Is(err, context.Canceled) {
@@ -348,7 +391,7 @@ func (s *Server) writeError(w http.ResponseWriter, x *Exchange, err error) {
 	}
 	b, _ := json.Marshal(body)
 	x.Status, x.Exception, x.Message = Status(e), e.Type, e.Message
-	writeBody(w, x.Status, b)
+	writeBody(w, x.Status, b, hv)
 }
 
 // internalMessage is the message of a ServiceException: the details go
@@ -362,7 +405,7 @@ func WriteServiceError(w http.ResponseWriter) {
 		w.Header().Set(requestIDHeader, NewRequestID())
 	}
 	b, _ := json.Marshal(map[string]string{"__type": api.ErrService, "Message": internalMessage})
-	writeBody(w, http.StatusInternalServerError, b)
+	writeBody(w, http.StatusInternalServerError, b, new(headerValues))
 }
 
 // maxEchoedTarget bounds how much of an unknown X-Amz-Target an error
@@ -378,11 +421,21 @@ func quoteTarget(target string) string {
 	return fmt.Sprintf("%q (cut from %d bytes)", target[:maxEchoedTarget], len(target))
 }
 
+// headerValues holds the values of the headers every answer carries, the
+// request ID, Content-Type and Content-Length, in one allocation where
+// a Header.Set each would allocate a slice.
+type headerValues [3]string
+
+// requestIDKey is requestIDHeader as net/http canonicalizes it.
+const requestIDKey = "X-Amzn-Requestid"
+
 // writeBody sends a JSON body with its length, as AWS does, rather than
 // chunked: clients then read exactly the body and keep the connection.
-func writeBody(w http.ResponseWriter, status int, body []byte) {
-	w.Header().Set("Content-Type", contentType)
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+// The values go into hv, whose first is the request ID.
+func writeBody(w http.ResponseWriter, status int, body []byte, hv *headerValues) {
+	hv[1], hv[2] = contentType, strconv.Itoa(len(body))
+	h := w.Header()
+	h["Content-Type"], h["Content-Length"] = hv[1:2:2], hv[2:3:3]
 	w.WriteHeader(status)
 	w.Write(body)
 }
@@ -395,9 +448,13 @@ func (s *Server) log() *slog.Logger {
 }
 
 // NewRequestID returns a random UUID for the x-amzn-RequestId header.
+// An ID needs to be unique, not secret: math/rand/v2's generator, which
+// the runtime seeds and keeps per thread, gives its 122 random bits
+// without crypto/rand's system call.
 func NewRequestID() string {
 	var b [16]byte
-	rand.Read(b[:])
+	binary.LittleEndian.PutUint64(b[0:8], rand.Uint64())
+	binary.LittleEndian.PutUint64(b[8:16], rand.Uint64())
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	// Hex by hand: fmt costs more than the rest of the ID on a point read.
