@@ -70,16 +70,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	hv := &headerValues{x.RequestID}
 	w.Header()[requestIDKey] = hv[0:1:1]
-	var out any
+	var out api.JSONAppender
 	var err error
 	x.Op, out, err = s.serve(r, &x)
 	body := []byte("{}")
 	var buf *[]byte
-	if a, ok := out.(api.JSONAppender); ok && err == nil {
+	if out != nil && err == nil {
 		buf = bodyBuffers.Get().(*[]byte)
-		body = a.AppendJSON((*buf)[:0])
-	} else if err == nil && out != nil {
-		body, err = json.Marshal(out)
+		body = out.AppendJSON((*buf)[:0])
 	}
 	if err != nil {
 		s.writeError(w, &x, err, hv)
@@ -102,7 +100,7 @@ var bodyBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 8<<10); retur
 
 const maxPooledBody = 256 << 10
 
-func (s *Server) serve(r *http.Request, x *Exchange) (op string, out any, err error) {
+func (s *Server) serve(r *http.Request, x *Exchange) (op string, out api.JSONAppender, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			s.log().Error("panic serving request", "op", op, "panic", p, "stack", string(debug.Stack()))
