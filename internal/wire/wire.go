@@ -183,12 +183,12 @@ func Decoder(op string, raw []byte) (func(any) error, error) {
 	if len(bytes.TrimSpace(raw)) == 0 {
 		raw = []byte("{}")
 	}
-	empty := string(raw) == "{}"
 	doc, err := parseBody(raw)
 	if err != nil {
 		return nil, err
 	}
-	if _, ok := doc.(map[string]any); !ok {
+	obj, ok := doc.(map[string]any)
+	if !ok {
 		return nil, &api.Error{Type: ErrSerialization, Message: "The request body must be a JSON object."}
 	}
 	if in := api.Operations[op].Input; in != "" {
@@ -198,24 +198,16 @@ func Decoder(op string, raw []byte) (func(any) error, error) {
 			}
 			return nil, validationError(v)
 		}
-		// Decode only what was validated: encoding/json matches member
-		// names case-insensitively, so "maxresults" would otherwise reach
-		// the handler unchecked. A body with only the model's names is
-		// decoded as it came.
-		if !onlyModelMembers(in, doc) {
-			members, _ := modelMembers(in, doc)
-			var err error
-			if raw, err = json.Marshal(members); err != nil {
-				return nil, &api.Error{Type: ErrSerialization, Message: "The request body does not match the operation's input."}
-			}
-		}
 	}
-	if empty {
+	if len(obj) == 0 {
 		// The input's zero value is what "{}" decodes to.
 		return decodeNothing, nil
 	}
+	// The input is set from the validated document, not parsed again;
+	// DecodeDoc reads only members spelt as the model spells them, where
+	// encoding/json would also fold "maxresults" onto MaxResults unchecked.
 	return func(v any) error {
-		if err := json.Unmarshal(raw, v); err != nil {
+		if d, ok := v.(api.DocDecoder); !ok || d.DecodeDoc(obj) != nil {
 			return &api.Error{Type: ErrSerialization, Message: "The request body does not match the operation's input."}
 		}
 		return nil
@@ -233,91 +225,14 @@ func parseBody(raw []byte) (any, error) {
 	if string(raw) == "{}" {
 		return emptyObject, nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var doc any
-	if err := dec.Decode(&doc); err != nil {
+	doc, why := parseDoc(raw)
+	switch why {
+	case bodyInvalid:
 		return nil, &api.Error{Type: ErrSerialization, Message: "The request body is not valid JSON."}
-	}
-	if _, err := dec.Token(); err != io.EOF {
+	case bodyTrailer:
 		return nil, &api.Error{Type: ErrSerialization, Message: "The request body has data after the JSON value."}
 	}
 	return doc, nil
-}
-
-// onlyModelMembers reports whether doc has only members the model names,
-// spelt as it spells them: whether modelMembers would drop nothing. It
-// copies nothing, for the common body that is already exact.
-func onlyModelMembers(shape string, doc any) bool {
-	s := api.Shapes[shape]
-	if s == nil {
-		return true
-	}
-	switch v := doc.(type) {
-	case map[string]any:
-		if s.Kind != shapes.Structure {
-			return true
-		}
-		n := 0
-		for _, m := range s.Members {
-			if mv, ok := v[m.Name]; ok {
-				n++
-				if !onlyModelMembers(m.Shape, mv) {
-					return false
-				}
-			}
-		}
-		return n == len(v)
-	case []any:
-		if s.Kind != shapes.List {
-			return true
-		}
-		for _, e := range v {
-			if !onlyModelMembers(s.Element, e) {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-// modelMembers returns doc with only the structure members the model
-// names, spelt exactly as it spells them, and whether that left anything
-// out.
-func modelMembers(shape string, doc any) (any, bool) {
-	s := api.Shapes[shape]
-	if s == nil {
-		return doc, false
-	}
-	switch v := doc.(type) {
-	case map[string]any:
-		if s.Kind != shapes.Structure {
-			return doc, false
-		}
-		out := make(map[string]any, len(s.Members))
-		dropped := false
-		for _, m := range s.Members {
-			if mv, ok := v[m.Name]; ok {
-				var d bool
-				out[m.Name], d = modelMembers(m.Shape, mv)
-				dropped = dropped || d
-			}
-		}
-		return out, dropped || len(out) != len(v)
-	case []any:
-		if s.Kind != shapes.List {
-			return doc, false
-		}
-		out := make([]any, len(v))
-		dropped := false
-		for i, e := range v {
-			var d bool
-			out[i], d = modelMembers(s.Element, e)
-			dropped = dropped || d
-		}
-		return out, dropped
-	}
-	return doc, false
 }
 
 // msgConstraint names a violated constraint: the path of the value and
