@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"reflect"
 	"testing"
@@ -161,4 +162,21 @@ func TestAppendString(t *testing.T) {
 			t.Fatalf("%q: got %s, want %s", s, got, want)
 		}
 	}
+}
+
+// BenchmarkAppendJSON appends a ListAccounts page of 20 accounts, the
+// largest answer bench/http loads.
+func BenchmarkAppendJSON(b *testing.B) {
+	page := &ListAccountsResponse{NextToken: "eyJhIjoiMTExMTExMTExMTExIn0"}
+	for i := range 20 {
+		id := fmt.Sprintf("1000000000%02d", i)
+		page.Accounts = append(page.Accounts, Account{Id: id, Arn: "arn:aws:organizations::100000000001:account/o-exampleorgid/" + id,
+			Email: "member" + id + "@example.com", Name: "member " + id, Status: AccountStatusActive, State: AccountStateActive,
+			JoinedMethod: AccountJoinedMethodCreated, JoinedTimestamp: NewTime(time.UnixMilli(1767225600123))})
+	}
+	buf := make([]byte, 0, 8<<10)
+	for b.Loop() {
+		buf = page.AppendJSON(buf[:0])
+	}
+	b.SetBytes(int64(len(buf)))
 }
