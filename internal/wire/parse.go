@@ -2,6 +2,8 @@ package wire
 
 import (
 	"encoding/json"
+
+	"github.com/orgd/orgd/internal/api"
 )
 
 // maxDepth is encoding/json's limit on nesting, which a body may reach
@@ -103,7 +105,7 @@ func (p *parser) object() (any, bool) {
 		if p.i >= len(p.s) || p.s[p.i] != '"' {
 			return nil, false
 		}
-		k, ok := p.string()
+		k, ok := p.key()
 		if !ok {
 			return nil, false
 		}
@@ -175,25 +177,35 @@ func (p *parser) array() (any, bool) {
 // invalid UTF-8 it then keeps exactly.
 func (p *parser) string() (string, bool) {
 	start := p.i
+	plain, ok := p.scanString()
+	switch {
+	case !ok:
+		return "", false
+	case plain:
+		return string(p.s[start+1 : p.i-1]), true
+	}
+	var s string
+	if json.Unmarshal(p.s[start:p.i], &s) != nil {
+		return "", false
+	}
+	return s, true
+}
+
+// scanString moves past a string token and reports whether it is plain:
+// printable ASCII without escapes, its bytes what it says.
+func (p *parser) scanString() (plain, ok bool) {
 	p.i++ // "
-	plain := true
+	plain = true
 	for p.i < len(p.s) {
 		switch c := p.s[p.i]; {
 		case c == '"':
 			p.i++
-			if plain {
-				return string(p.s[start+1 : p.i-1]), true
-			}
-			var s string
-			if json.Unmarshal(p.s[start:p.i], &s) != nil {
-				return "", false
-			}
-			return s, true
+			return plain, true
 		case c == '\\':
 			plain = false
 			p.i++
 			if p.i >= len(p.s) {
-				return "", false
+				return false, false
 			}
 			switch p.s[p.i] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
@@ -202,15 +214,15 @@ func (p *parser) string() (string, bool) {
 				p.i++
 				for range 4 {
 					if p.i >= len(p.s) || !isHex(p.s[p.i]) {
-						return "", false
+						return false, false
 					}
 					p.i++
 				}
 			default:
-				return "", false
+				return false, false
 			}
 		case c < 0x20:
-			return "", false
+			return false, false
 		default:
 			if c >= 0x80 {
 				plain = false
@@ -218,8 +230,33 @@ func (p *parser) string() (string, bool) {
 			p.i++
 		}
 	}
-	return "", false
+	return false, false
 }
+
+// key reads a member name: one the model names is its shared string,
+// not a copy (a lookup with a converted []byte does not allocate).
+func (p *parser) key() (string, bool) {
+	start := p.i
+	plain, ok := p.scanString()
+	if ok && plain {
+		if name, known := memberNames[string(p.s[start+1:p.i-1])]; known {
+			return name, true
+		}
+	}
+	p.i = start
+	return p.string()
+}
+
+// memberNames holds every member name of the model's structures.
+var memberNames = func() map[string]string {
+	names := map[string]string{}
+	for _, s := range api.Shapes {
+		for _, m := range s.Members {
+			names[m.Name] = m.Name
+		}
+	}
+	return names
+}()
 
 func isHex(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
