@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -100,5 +101,23 @@ func TestRequestSeriesKept(t *testing.T) {
 	}
 	if strings.Contains(body, `operation="ListAccounts"`) {
 		t.Error("an operation never called has series")
+	}
+}
+
+// Requests counted at once, the first ones racing to make the series,
+// all land in the one series (run with -race).
+func TestRequestSeriesConcurrent(t *testing.T) {
+	m := New()
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 100 {
+				m.Request("ListRoots", "", time.Millisecond)
+			}
+		})
+	}
+	wg.Wait()
+	if _, body := scrape(t, m); !strings.Contains(body, `orgd_requests_total{operation="ListRoots",outcome="ok"} 800`) {
+		t.Fatalf("%s", body)
 	}
 }
