@@ -1,110 +1,23 @@
 package api
 
 import (
-	"encoding/json"
+	"unicode/utf8"
 )
 
 // JSONAppender is a response that encodes itself without reflection. What
 // it appends is byte for byte what encoding/json's Marshal gives for it
-// (appendjson_test.go checks every field and edge); only the shapes that
-// dominate the read path's cost implement it: the accounts of
-// DescribeAccount, ListAccounts and ListAccountsForParent, and the
-// children of ListChildren.
+// (appendjson_test.go checks every output shape with filled and random
+// values). apigen writes the method of every output structure
+// (appendjson_gen.go); Empty's is here.
 type JSONAppender interface {
 	AppendJSON(b []byte) []byte
 }
 
-func (r *ListAccountsResponse) AppendJSON(b []byte) []byte {
-	if r == nil {
+func (e *Empty) AppendJSON(b []byte) []byte {
+	if e == nil {
 		return append(b, "null"...)
 	}
-	return appendAccountsPage(b, r.Accounts, r.NextToken)
-}
-
-func (r *ListAccountsForParentResponse) AppendJSON(b []byte) []byte {
-	if r == nil {
-		return append(b, "null"...)
-	}
-	return appendAccountsPage(b, r.Accounts, r.NextToken)
-}
-
-func appendAccountsPage(b []byte, accounts []Account, next string) []byte {
-	b = append(b, '{')
-	o := len(b)
-	if accounts != nil {
-		b = append(b, `"Accounts":[`...)
-		for i, a := range accounts {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = a.AppendJSON(b)
-		}
-		b = append(b, ']')
-	}
-	b = appendStringMember(b, o, "NextToken", next)
-	return append(b, '}')
-}
-
-func (r *DescribeAccountResponse) AppendJSON(b []byte) []byte {
-	if r == nil {
-		return append(b, "null"...)
-	}
-	if r.Account == nil {
-		return append(b, "{}"...)
-	}
-	return append(r.Account.AppendJSON(append(b, `{"Account":`...)), '}')
-}
-
-func (a Account) AppendJSON(b []byte) []byte {
-	b = append(b, '{')
-	o := len(b)
-	b = appendStringMember(b, o, "Id", a.Id)
-	b = appendStringMember(b, o, "Arn", a.Arn)
-	b = appendStringMember(b, o, "Email", a.Email)
-	b = appendStringMember(b, o, "Name", a.Name)
-	b = appendStringMember(b, o, "Status", string(a.Status))
-	b = appendStringMember(b, o, "State", string(a.State))
-	if a.Paths != nil {
-		b = appendMemberName(b, o, "Paths")
-		b = append(b, '[')
-		for i, p := range a.Paths {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendString(b, p)
-		}
-		b = append(b, ']')
-	}
-	b = appendStringMember(b, o, "JoinedMethod", string(a.JoinedMethod))
-	if !a.JoinedTimestamp.IsZero() {
-		b = appendMemberName(b, o, "JoinedTimestamp")
-		b = appendEpochMillis(b, a.JoinedTimestamp.UnixMilli())
-	}
-	return append(b, '}')
-}
-
-func (r *ListChildrenResponse) AppendJSON(b []byte) []byte {
-	if r == nil {
-		return append(b, "null"...)
-	}
-	b = append(b, '{')
-	o := len(b)
-	if r.Children != nil {
-		b = append(b, `"Children":[`...)
-		for i, c := range r.Children {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, '{')
-			co := len(b)
-			b = appendStringMember(b, co, "Id", c.Id)
-			b = appendStringMember(b, co, "Type", string(c.Type))
-			b = append(b, '}')
-		}
-		b = append(b, ']')
-	}
-	b = appendStringMember(b, o, "NextToken", r.NextToken)
-	return append(b, '}')
+	return append(b, "{}"...)
 }
 
 // appendMemberName appends "name": after a comma unless it is the first
@@ -126,18 +39,69 @@ func appendStringMember(b []byte, open int, name, v string) []byte {
 	return appendString(appendMemberName(b, open, name), v)
 }
 
-// appendString appends s as a JSON string. Printable ASCII that
-// encoding/json leaves alone (everything but control bytes, '"', '\\' and
-// its HTML escapes '<', '>', '&') is copied; anything else goes through
-// encoding/json so the escapes stay exactly its own.
-func appendString(b []byte, s string) []byte {
-	for i := range len(s) {
-		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			q, _ := json.Marshal(s)
-			return append(b, q...)
-		}
+const hex = "0123456789abcdef"
+
+// plain marks the bytes a JSON string holds as they are: printable ASCII
+// and DEL but for '"', '\\' and the HTML characters. One lookup a byte
+// is most of what appending an account costs.
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = true
 	}
+	for _, c := range `"\<>&` {
+		t[c] = false
+	}
+	return t
+}()
+
+// appendString appends s as a JSON string with encoding/json's escapes:
+// '"' and '\\' and the control bytes (\b, \f, \n, \r, \t short, the rest
+// as \u00XX), the HTML characters <, > and & as \u003c and so on, invalid
+// UTF-8 as \ufffd, and U+2028 and U+2029, which JavaScript reads as line
+// ends.
+func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
-	b = append(b, s...)
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if plain[c] {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(append(b, s[start:i]...), `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(append(b, s[start:i]...), '\\', 'u', '2', '0', '2', hex[r&0xf])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	b = append(b, s[start:]...)
 	return append(b, '"')
 }

@@ -88,8 +88,11 @@ func appendEpochMillis(b []byte, ms int64) []byte {
 	return b
 }
 
-func (t *Time) UnmarshalJSON(b []byte) error {
-	f, err := strconv.ParseFloat(string(b), 64)
+func (t *Time) UnmarshalJSON(b []byte) error { return t.parse(string(b)) }
+
+// parse sets t from epoch seconds written as a JSON number.
+func (t *Time) parse(s string) error {
+	f, err := strconv.ParseFloat(s, 64)
 	if err != nil {
 		return fmt.Errorf("timestamp: %w", err)
 	}

@@ -411,7 +411,7 @@ func (Unimplemented) UpdateResponsibilityTransfer(context.Context, *UpdateRespon
 
 // Dispatch decodes the input of operation op with decode, calls h, and
 // returns the output. ok is false for an operation the model lacks.
-func Dispatch(ctx context.Context, h Handler, op string, decode func(v any) error) (out any, ok bool, err error) {
+func Dispatch(ctx context.Context, h Handler, op string, decode func(v any) error) (out JSONAppender, ok bool, err error) {
 	switch op {
 	case "AcceptHandshake":
 		in := new(AcceptHandshakeRequest)

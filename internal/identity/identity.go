@@ -147,22 +147,31 @@ func (res *Resolver) Identify(r *http.Request) (Caller, error) {
 // IdentifyService is Identify for a request to the endpoint of service,
 // the signing name its credential scope must carry in strict mode.
 func (res *Resolver) IdentifyService(r *http.Request, service string) (Caller, error) {
-	c, err := res.identify(r, service)
+	if res.Strict() {
+		c, err := res.verify(r, service)
+		if err != nil {
+			return Caller{}, err
+		}
+		_, c.Region = CredentialScope(r)
+		return c, nil
+	}
+	// The permissive parser reads the credential CredentialScope would,
+	// so the region comes from the same parse.
+	key, region, err := accessKeyID(r)
 	if err != nil {
 		return Caller{}, err
 	}
-	_, c.Region = CredentialScope(r)
+	c, err := res.permissive(r, key)
+	if err != nil {
+		return Caller{}, err
+	}
+	c.Region = region
 	return c, nil
 }
 
-func (res *Resolver) identify(r *http.Request, service string) (Caller, error) {
-	if res.Strict() {
-		return res.verify(r, service)
-	}
-	key, err := accessKeyID(r)
-	if err != nil {
-		return Caller{}, err
-	}
+// permissive maps the access key of a request to its caller in
+// permissive mode.
+func (res *Resolver) permissive(r *http.Request, key string) (Caller, error) {
 	if c, ok := res.Credentials.Lookup(key); ok {
 		return c.caller(), nil
 	}
@@ -260,23 +269,38 @@ func CredentialScope(r *http.Request) (accessKeyID, region string) {
 			}
 		}
 	}
-	parts := strings.Split(cred, "/")
-	if len(parts) != 5 {
+	parts, ok := credentialParts(cred)
+	if !ok {
 		// Not a credential: whatever it is, a log must not repeat it.
 		return "", ""
 	}
 	return parts[0], parts[2]
 }
 
+// credentialParts splits a SigV4 credential, "AKID/date/region/service/
+// aws4_request", at its slashes without allocating; ok is false unless
+// it has five parts.
+func credentialParts(cred string) (parts [5]string, ok bool) {
+	for i := range 4 {
+		var found bool
+		if parts[i], cred, found = strings.Cut(cred, "/"); !found {
+			return parts, false
+		}
+	}
+	parts[4] = cred
+	return parts, !strings.Contains(cred, "/")
+}
+
 // accessKeyID reads the access key from the Authorization header
 // ("AWS4-HMAC-SHA256 Credential=AKID/date/region/service/aws4_request, ...")
-// or from a presigned query string (X-Amz-Credential). It is permissive
-// mode's parser: it checks only what it needs to find the key.
-func accessKeyID(r *http.Request) (string, error) {
+// or from a presigned query string (X-Amz-Credential), and the region
+// the credential is scoped to. It is permissive mode's parser: it checks
+// only what it needs to find the key.
+func accessKeyID(r *http.Request) (key, region string, err error) {
 	cred := ""
 	if h := r.Header.Get("Authorization"); h != "" {
 		if !strings.HasPrefix(h, "AWS4-HMAC-SHA256 ") {
-			return "", &api.Error{Type: ErrIncompleteSignature, Message: "Authorization header requires the AWS4-HMAC-SHA256 algorithm."}
+			return "", "", &api.Error{Type: ErrIncompleteSignature, Message: "Authorization header requires the AWS4-HMAC-SHA256 algorithm."}
 		}
 		for part := range strings.SplitSeq(strings.TrimPrefix(h, "AWS4-HMAC-SHA256 "), ",") {
 			part = strings.TrimSpace(part)
@@ -285,18 +309,18 @@ func accessKeyID(r *http.Request) (string, error) {
 			}
 		}
 		if cred == "" {
-			return "", &api.Error{Type: ErrIncompleteSignature, Message: "Authorization header requires 'Credential' parameter."}
+			return "", "", &api.Error{Type: ErrIncompleteSignature, Message: "Authorization header requires 'Credential' parameter."}
 		}
 	} else if v := r.URL.Query().Get("X-Amz-Credential"); v != "" {
 		cred = v
 	} else {
-		return "", errMissingToken()
+		return "", "", errMissingToken()
 	}
-	parts := strings.Split(cred, "/")
-	if len(parts) != 5 || parts[0] == "" || parts[4] != "aws4_request" {
-		return "", &api.Error{Type: ErrIncompleteSignature, Message: "Credential should be scoped to a valid region, service and aws4_request terminator."}
+	parts, ok := credentialParts(cred)
+	if !ok || parts[0] == "" || parts[4] != "aws4_request" {
+		return "", "", &api.Error{Type: ErrIncompleteSignature, Message: "Credential should be scoped to a valid region, service and aws4_request terminator."}
 	}
-	return parts[0], nil
+	return parts[0], parts[2], nil
 }
 
 func errMissingToken() error {

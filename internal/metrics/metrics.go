@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -33,6 +34,31 @@ type Metrics struct {
 	transactions *prometheus.HistogramVec
 	retries      prometheus.Counter
 	scp          *prometheus.CounterVec
+	// ops holds the series of every operation of the model, each made
+	// on its first request: WithLabelValues hashes its labels and takes a
+	// lock on every call, which a request should not pay twice.
+	ops map[string]*opSeries
+}
+
+// opSeries are one operation's series of successful requests and of
+// latency.
+type opSeries struct {
+	ok      lazy[prometheus.Counter]
+	latency lazy[prometheus.Observer]
+}
+
+// lazy is a series made on first use, as WithLabelValues would make it,
+// and then kept. Two first uses at once make it twice; WithLabelValues
+// gives both the same series.
+type lazy[T any] struct{ p atomic.Pointer[T] }
+
+func (l *lazy[T]) get(make func() T) T {
+	if p := l.p.Load(); p != nil {
+		return *p
+	}
+	v := make()
+	l.p.Store(&v)
+	return v
 }
 
 // New returns a registry with orgd's metrics and the Go runtime and
@@ -67,6 +93,10 @@ func New() *Metrics {
 			Help: "Service control policy decisions on member accounts' calls, by result (ALLOWED, EXPLICIT_DENY, NO_ALLOW, EXEMPT).",
 		}, []string{"result"}),
 	}
+	m.ops = make(map[string]*opSeries, len(api.Operations))
+	for op := range api.Operations {
+		m.ops[op] = new(opSeries)
+	}
 	m.reg.MustRegister(m.requests, m.latency, m.throttled, m.transactions, m.retries, m.scp,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -81,6 +111,15 @@ func (m *Metrics) Handler() http.Handler {
 func (m *Metrics) Request(operation, exception string, d time.Duration) {
 	if operation == "" {
 		operation = "unknown"
+	}
+	if s := m.ops[operation]; s != nil {
+		if exception == "" {
+			s.ok.get(func() prometheus.Counter { return m.requests.WithLabelValues(operation, OutcomeOK) }).Inc()
+		} else {
+			m.requests.WithLabelValues(operation, exception).Inc()
+		}
+		s.latency.get(func() prometheus.Observer { return m.latency.WithLabelValues(operation) }).Observe(d.Seconds())
+		return
 	}
 	outcome := exception
 	if outcome == "" {
@@ -110,21 +149,22 @@ func (m *Metrics) Store(st store.Store) store.Store {
 
 type timedStore struct {
 	store.Store
-	m *Metrics
+	m            *Metrics
+	view, update lazy[prometheus.Observer]
 }
 
 func (s *timedStore) View(ctx context.Context, fn func(store.Tx) error) error {
-	defer s.m.observeTxn("view", time.Now())
+	defer s.observe(&s.view, "view", time.Now())
 	return s.Store.View(ctx, fn)
 }
 
 func (s *timedStore) Update(ctx context.Context, fn func(store.Tx) error) error {
-	defer s.m.observeTxn("update", time.Now())
+	defer s.observe(&s.update, "update", time.Now())
 	return s.Store.Update(ctx, fn)
 }
 
-func (m *Metrics) observeTxn(kind string, start time.Time) {
-	m.transactions.WithLabelValues(kind).Observe(time.Since(start).Seconds())
+func (s *timedStore) observe(series *lazy[prometheus.Observer], kind string, start time.Time) {
+	series.get(func() prometheus.Observer { return s.m.transactions.WithLabelValues(kind) }).Observe(time.Since(start).Seconds())
 }
 
 // StatsSource is what the state gauges are counted from: org.Service.

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -74,6 +75,49 @@ func TestCollectStateTwice(t *testing.T) {
 	m.CollectState(&stats{st: org.Stats{Organizations: 1}})
 	m.CollectState(&stats{st: org.Stats{Organizations: 5}})
 	if _, body := scrape(t, m); !strings.Contains(body, "orgd_organizations 1\n") {
+		t.Fatalf("%s", body)
+	}
+}
+
+// The series an operation's requests keep are the vector's own: counts
+// add up across requests, and an operation never called has none.
+func TestRequestSeriesKept(t *testing.T) {
+	m := New()
+	for range 3 {
+		m.Request("DescribeOrganization", "", time.Millisecond)
+	}
+	m.Request("DescribeOrganization", api.ErrAWSOrganizationsNotInUse, time.Millisecond)
+	m.Request("AssumeRole", "", time.Millisecond) // an STS action: not a model operation
+	_, body := scrape(t, m)
+	for _, want := range []string{
+		`orgd_requests_total{operation="DescribeOrganization",outcome="ok"} 3`,
+		`orgd_requests_total{operation="DescribeOrganization",outcome="AWSOrganizationsNotInUseException"} 1`,
+		`orgd_request_duration_seconds_count{operation="DescribeOrganization"} 4`,
+		`orgd_requests_total{operation="AssumeRole",outcome="ok"} 1`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("no %q in the scrape", want)
+		}
+	}
+	if strings.Contains(body, `operation="ListAccounts"`) {
+		t.Error("an operation never called has series")
+	}
+}
+
+// Requests counted at once, the first ones racing to make the series,
+// all land in the one series (run with -race).
+func TestRequestSeriesConcurrent(t *testing.T) {
+	m := New()
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 100 {
+				m.Request("ListRoots", "", time.Millisecond)
+			}
+		})
+	}
+	wg.Wait()
+	if _, body := scrape(t, m); !strings.Contains(body, `orgd_requests_total{operation="ListRoots",outcome="ok"} 800`) {
 		t.Fatalf("%s", body)
 	}
 }

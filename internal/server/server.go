@@ -119,7 +119,7 @@ func New(svc *org.Service, ids *identity.Resolver, log *slog.Logger, opts ...Opt
 		Identify: func(r *http.Request) (identity.Caller, error) { return ids.IdentifyService(r, identity.ServiceSTS) }}
 	stsHandler := recoverPanics(tokens, log, stsInternalError)
 	apiHandler := func(w http.ResponseWriter, r *http.Request) {
-		if sts.Match(r) {
+		if !jsonRequest(r) && sts.Match(r) {
 			stsHandler.ServeHTTP(w, r)
 			return
 		}
@@ -134,6 +134,12 @@ func New(svc *org.Service, ids *identity.Resolver, log *slog.Logger, opts ...Opt
 	}
 	mux.HandleFunc("/", apiHandler)
 	return recoverPanics(obs.admin(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// POST /, every API call, is the mux's "/" and already clean:
+		// it needs neither the mux's matching nor cleanPath.
+		if r.URL.Path == "/" {
+			apiHandler(w, r)
+			return
+		}
 		// The mux would redirect a path such as "//" to its clean form,
 		// which no SDK follows for a POST: outside the admin API every
 		// path is the API's.
@@ -143,6 +149,14 @@ func New(svc *org.Service, ids *identity.Resolver, log *slog.Logger, opts ...Opt
 		}
 		mux.ServeHTTP(w, r)
 	})), log, internalError)
+}
+
+// jsonRequest reports whether r is an AWS JSON protocol request with no
+// query string, which sts.Match never takes for STS's query protocol (a
+// query string or a form body): the common case, answered without
+// sts.Match's media-type parse.
+func jsonRequest(r *http.Request) bool {
+	return r.URL.RawQuery == "" && r.Header.Get("Content-Type") == "application/x-amz-json-1.1"
 }
 
 // cleanPath is p as ServeMux cleans it: no empty, . or .. elements, and

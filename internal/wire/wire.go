@@ -6,13 +6,14 @@ package wire
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"runtime/debug"
 	"strconv"
@@ -67,26 +68,24 @@ type Exchange struct {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	x := Exchange{RequestID: NewRequestID(), Status: http.StatusOK}
 	start := time.Now()
-	w.Header().Set(requestIDHeader, x.RequestID)
-	var out any
+	hv := &headerValues{x.RequestID}
+	w.Header()[requestIDKey] = hv[0:1:1]
+	var out api.JSONAppender
 	var err error
 	x.Op, out, err = s.serve(r, &x)
 	body := []byte("{}")
 	var buf *[]byte
-	if a, ok := out.(api.JSONAppender); ok && err == nil {
+	if out != nil && err == nil {
 		buf = bodyBuffers.Get().(*[]byte)
-		body = a.AppendJSON((*buf)[:0])
-	} else if err == nil && out != nil {
-		body, err = json.Marshal(out)
+		body = out.AppendJSON((*buf)[:0])
 	}
 	if err != nil {
-		s.writeError(w, &x, err)
+		s.writeError(w, &x, err, hv)
 	} else {
-		writeBody(w, http.StatusOK, body)
+		writeBody(w, http.StatusOK, body, hv)
 	}
-	if buf != nil && cap(body) <= maxPooledBody {
-		*buf = body
-		bodyBuffers.Put(buf)
+	if buf != nil {
+		putBody(buf, body)
 	}
 	if s.Observe != nil {
 		x.Duration = time.Since(start)
@@ -94,14 +93,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// bodyBuffers hold the bodies of the responses that append themselves
-// (api.JSONAppender: the hot read shapes), reused once written; a body
-// past maxPooledBody is left to the collector rather than kept.
+// bodyBuffers hold request bodies and the bodies of the responses that
+// append themselves (api.JSONAppender), reused once read or written; a
+// body past maxPooledBody is left to the collector rather than kept.
 var bodyBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 8<<10); return &b }}
 
 const maxPooledBody = 256 << 10
 
-func (s *Server) serve(r *http.Request, x *Exchange) (op string, out any, err error) {
+func (s *Server) serve(r *http.Request, x *Exchange) (op string, out api.JSONAppender, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			s.log().Error("panic serving request", "op", op, "panic", p, "stack", string(debug.Stack()))
@@ -130,7 +129,11 @@ func (s *Server) serve(r *http.Request, x *Exchange) (op string, out any, err er
 	if max <= 0 {
 		max = DefaultMaxBodyBytes
 	}
-	raw, err := io.ReadAll(io.LimitReader(r.Body, max+1))
+	// The body is read into a pooled buffer: nothing keeps it past
+	// Dispatch, which decodes copies of its strings.
+	buf := bodyBuffers.Get().(*[]byte)
+	raw, err := readBody(r.Body, max+1, (*buf)[:0])
+	defer putBody(buf, raw)
 	if err != nil {
 		return op, nil, &api.Error{Type: ErrSerialization, Message: "Could not read the request body."}
 	}
@@ -146,6 +149,34 @@ func (s *Server) serve(r *http.Request, x *Exchange) (op string, out any, err er
 	return op, out, err
 }
 
+// readBody appends to b what body holds, up to limit bytes: io.ReadAll
+// into a buffer that is reused.
+func readBody(body io.Reader, limit int64, b []byte) ([]byte, error) {
+	lr := io.LimitedReader{R: body, N: limit}
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := lr.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
+}
+
+// putBody returns a body buffer to the pool, unless it grew past
+// maxPooledBody.
+func putBody(buf *[]byte, b []byte) {
+	if cap(b) <= maxPooledBody {
+		*buf = b[:0]
+		bodyBuffers.Put(buf)
+	}
+}
+
 // Decoder parses and validates the body of operation op and returns a
 // function that decodes it into the operation's input type.
 func Decoder(op string, raw []byte) (func(any) error, error) {
@@ -156,7 +187,8 @@ func Decoder(op string, raw []byte) (func(any) error, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, ok := doc.(map[string]any); !ok {
+	obj, ok := doc.(map[string]any)
+	if !ok {
 		return nil, &api.Error{Type: ErrSerialization, Message: "The request body must be a JSON object."}
 	}
 	if in := api.Operations[op].Input; in != "" {
@@ -166,117 +198,41 @@ func Decoder(op string, raw []byte) (func(any) error, error) {
 			}
 			return nil, validationError(v)
 		}
-		// Decode only what was validated: encoding/json matches member
-		// names case-insensitively, so "maxresults" would otherwise reach
-		// the handler unchecked. A body with only the model's names is
-		// decoded as it came.
-		if !onlyModelMembers(in, doc) {
-			members, _ := modelMembers(in, doc)
-			var err error
-			if raw, err = json.Marshal(members); err != nil {
-				return nil, &api.Error{Type: ErrSerialization, Message: "The request body does not match the operation's input."}
-			}
-		}
 	}
+	if len(obj) == 0 {
+		// The input's zero value is what "{}" decodes to.
+		return decodeNothing, nil
+	}
+	// The input is set from the validated document, not parsed again;
+	// DecodeDoc reads only members spelt as the model spells them, where
+	// encoding/json would also fold "maxresults" onto MaxResults unchecked.
 	return func(v any) error {
-		if err := json.Unmarshal(raw, v); err != nil {
+		if d, ok := v.(api.DocDecoder); !ok || d.DecodeDoc(obj) != nil {
 			return &api.Error{Type: ErrSerialization, Message: "The request body does not match the operation's input."}
 		}
 		return nil
 	}, nil
 }
 
+func decodeNothing(any) error { return nil }
+
+// emptyObject is the document of the body "{}"; validation only reads it.
+var emptyObject = map[string]any{}
+
 // parseBody parses a request body for validation, numbers kept as
 // written. "{}", the whole body of most reads without input, needs no parser.
 func parseBody(raw []byte) (any, error) {
 	if string(raw) == "{}" {
-		return map[string]any{}, nil
+		return emptyObject, nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var doc any
-	if err := dec.Decode(&doc); err != nil {
+	doc, why := parseDoc(raw)
+	switch why {
+	case bodyInvalid:
 		return nil, &api.Error{Type: ErrSerialization, Message: "The request body is not valid JSON."}
-	}
-	if _, err := dec.Token(); err != io.EOF {
+	case bodyTrailer:
 		return nil, &api.Error{Type: ErrSerialization, Message: "The request body has data after the JSON value."}
 	}
 	return doc, nil
-}
-
-// onlyModelMembers reports whether doc has only members the model names,
-// spelt as it spells them: whether modelMembers would drop nothing. It
-// copies nothing, for the common body that is already exact.
-func onlyModelMembers(shape string, doc any) bool {
-	s := api.Shapes[shape]
-	if s == nil {
-		return true
-	}
-	switch v := doc.(type) {
-	case map[string]any:
-		if s.Kind != shapes.Structure {
-			return true
-		}
-		n := 0
-		for _, m := range s.Members {
-			if mv, ok := v[m.Name]; ok {
-				n++
-				if !onlyModelMembers(m.Shape, mv) {
-					return false
-				}
-			}
-		}
-		return n == len(v)
-	case []any:
-		if s.Kind != shapes.List {
-			return true
-		}
-		for _, e := range v {
-			if !onlyModelMembers(s.Element, e) {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-// modelMembers returns doc with only the structure members the model
-// names, spelt exactly as it spells them, and whether that left anything
-// out.
-func modelMembers(shape string, doc any) (any, bool) {
-	s := api.Shapes[shape]
-	if s == nil {
-		return doc, false
-	}
-	switch v := doc.(type) {
-	case map[string]any:
-		if s.Kind != shapes.Structure {
-			return doc, false
-		}
-		out := make(map[string]any, len(s.Members))
-		dropped := false
-		for _, m := range s.Members {
-			if mv, ok := v[m.Name]; ok {
-				var d bool
-				out[m.Name], d = modelMembers(m.Shape, mv)
-				dropped = dropped || d
-			}
-		}
-		return out, dropped || len(out) != len(v)
-	case []any:
-		if s.Kind != shapes.List {
-			return doc, false
-		}
-		out := make([]any, len(v))
-		dropped := false
-		for i, e := range v {
-			var d bool
-			out[i], d = modelMembers(s.Element, e)
-			dropped = dropped || d
-		}
-		return out, dropped
-	}
-	return doc, false
 }
 
 // msgConstraint names a violated constraint: the path of the value and
@@ -329,7 +285,7 @@ func Status(e *api.Error) int {
 	return http.StatusBadRequest
 }
 
-func (s *Server) writeError(w http.ResponseWriter, x *Exchange, err error) {
+func (s *Server) writeError(w http.ResponseWriter, x *Exchange, err error, hv *headerValues) {
 	var e *api.Error
 	if !errors.As(err, &e) {
 		if errors.Is(err, context.Canceled) {
@@ -348,7 +304,7 @@ func (s *Server) writeError(w http.ResponseWriter, x *Exchange, err error) {
 	}
 	b, _ := json.Marshal(body)
 	x.Status, x.Exception, x.Message = Status(e), e.Type, e.Message
-	writeBody(w, x.Status, b)
+	writeBody(w, x.Status, b, hv)
 }
 
 // internalMessage is the message of a ServiceException: the details go
@@ -362,7 +318,7 @@ func WriteServiceError(w http.ResponseWriter) {
 		w.Header().Set(requestIDHeader, NewRequestID())
 	}
 	b, _ := json.Marshal(map[string]string{"__type": api.ErrService, "Message": internalMessage})
-	writeBody(w, http.StatusInternalServerError, b)
+	writeBody(w, http.StatusInternalServerError, b, new(headerValues))
 }
 
 // maxEchoedTarget bounds how much of an unknown X-Amz-Target an error
@@ -378,11 +334,21 @@ func quoteTarget(target string) string {
 	return fmt.Sprintf("%q (cut from %d bytes)", target[:maxEchoedTarget], len(target))
 }
 
+// headerValues holds the values of the headers every answer carries, the
+// request ID, Content-Type and Content-Length, in one allocation where
+// a Header.Set each would allocate a slice.
+type headerValues [3]string
+
+// requestIDKey is requestIDHeader as net/http canonicalizes it.
+const requestIDKey = "X-Amzn-Requestid"
+
 // writeBody sends a JSON body with its length, as AWS does, rather than
 // chunked: clients then read exactly the body and keep the connection.
-func writeBody(w http.ResponseWriter, status int, body []byte) {
-	w.Header().Set("Content-Type", contentType)
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+// The values go into hv, whose first is the request ID.
+func writeBody(w http.ResponseWriter, status int, body []byte, hv *headerValues) {
+	hv[1], hv[2] = contentType, strconv.Itoa(len(body))
+	h := w.Header()
+	h["Content-Type"], h["Content-Length"] = hv[1:2:2], hv[2:3:3]
 	w.WriteHeader(status)
 	w.Write(body)
 }
@@ -395,9 +361,13 @@ func (s *Server) log() *slog.Logger {
 }
 
 // NewRequestID returns a random UUID for the x-amzn-RequestId header.
+// An ID needs to be unique, not secret: math/rand/v2's generator, which
+// the runtime seeds and keeps per thread, gives its 122 random bits
+// without crypto/rand's system call.
 func NewRequestID() string {
 	var b [16]byte
-	rand.Read(b[:])
+	binary.LittleEndian.PutUint64(b[0:8], rand.Uint64())
+	binary.LittleEndian.PutUint64(b[8:16], rand.Uint64())
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	// Hex by hand: fmt costs more than the rest of the ID on a point read.

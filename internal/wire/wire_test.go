@@ -510,3 +510,11 @@ func TestNewRequestIDIsUUIDv4(t *testing.T) {
 		seen[id] = true
 	}
 }
+
+// requestIDKey is the header name net/http would store requestIDHeader
+// under, so that writing the map directly changes nothing on the wire.
+func TestRequestIDKeyCanonical(t *testing.T) {
+	if got := http.CanonicalHeaderKey(requestIDHeader); got != requestIDKey {
+		t.Fatalf("canonical %q, key %q", got, requestIDKey)
+	}
+}
