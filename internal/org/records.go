@@ -1,7 +1,6 @@
 package org
 
 import (
-	"encoding/json"
 	"regexp"
 	"sort"
 	"strings"
@@ -126,7 +125,7 @@ func (t *txn) getJSON(key string, v any) (bool, error) {
 }
 
 func (t *txn) putJSON(key string, v any) error {
-	b, err := json.Marshal(v)
+	b, err := encodeRecord(v)
 	if err != nil {
 		return err
 	}
