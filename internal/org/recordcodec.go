@@ -13,8 +13,10 @@ import (
 // Records are stored as JSON but for the two there is one of per account,
 // account and createStatus, which are stored compact: a version byte,
 // then each field in a fixed order, strings length-prefixed and times as
-// varints. They are most of the stored bytes (in JSON 264 and 354 bytes,
-// half of it field names; compact about 120 and 170), and they decode
+// varints, and the strings most records hold (the default role name,
+// the enumerations' values) as a byte that names them. They are most of
+// the stored bytes (in JSON 264 and 354 bytes, half of it field names;
+// compact about 80 and 125), and they decode
 // without a copy, so that they need no place in the record cache.
 // Readers take either form: what an earlier version stored as JSON stays
 // readable, and is stored compact when next written. Export shows them as
@@ -151,7 +153,7 @@ func (c *createStatus) readCompact(r *compactReader) {
 		IamBilling:  api.IAMUserAccessToBilling(r.string()),
 	}
 	if n := r.uvarint(); n > 0 {
-		if n-1 > uint64(len(r.s)) { // each tag takes at least two bytes
+		if n-1 > uint64(len(r.s)) { // each tag takes at least a byte
 			r.bad = true
 			return
 		}
@@ -167,8 +169,41 @@ func (c *createStatus) readCompact(r *compactReader) {
 	c.FailureReason = api.CreateAccountFailureReason(r.string())
 }
 
+// commonStrings are strings a compact record names by their place here
+// rather than holds. Stored records refer to them by index, so the list
+// only ever grows at its end.
+var commonStrings = [...]string{
+	"",
+	defaultRoleName,
+	string(api.AccountJoinedMethodInvited),
+	string(api.AccountJoinedMethodCreated),
+	string(api.AccountStatePendingActivation),
+	string(api.AccountStateActive),
+	string(api.AccountStateSuspended),
+	string(api.AccountStatePendingClosure),
+	string(api.AccountStateClosed),
+	string(api.IAMUserAccessToBillingAllow),
+	string(api.IAMUserAccessToBillingDeny),
+	string(api.CreateAccountStateInProgress),
+	string(api.CreateAccountStateSucceeded),
+	string(api.CreateAccountStateFailed),
+}
+
+var commonIndex = func() map[string]uint64 {
+	m := make(map[string]uint64, len(commonStrings))
+	for i, s := range commonStrings {
+		m[s] = uint64(i)
+	}
+	return m
+}()
+
+// appendString stores s as a uvarint, twice its length, then its bytes;
+// or, for one of commonStrings, as one more than twice its index.
 func appendString(b []byte, s string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(s)))
+	if i, ok := commonIndex[s]; ok {
+		return binary.AppendUvarint(b, 2*i+1)
+	}
+	b = binary.AppendUvarint(b, 2*uint64(len(s)))
 	return append(b, s...)
 }
 
@@ -218,6 +253,14 @@ func (r *compactReader) varint() int64 {
 
 func (r *compactReader) string() string {
 	n := r.uvarint()
+	if n&1 != 0 {
+		if n/2 >= uint64(len(commonStrings)) {
+			r.bad = true
+			return ""
+		}
+		return commonStrings[n/2]
+	}
+	n /= 2
 	if n > uint64(len(r.s)) {
 		r.bad = true
 		r.s = ""
