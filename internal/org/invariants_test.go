@@ -235,11 +235,11 @@ func editRecord[T any](t testing.TB, s *Service, key string, fn func(*T)) {
 			return errors.Join(err, errors.New("no record "+key))
 		}
 		var r T
-		if err := decodeRecord(v, &r); err != nil {
+		if err := decodeRecord(key, v, &r); err != nil {
 			return err
 		}
 		fn(&r)
-		b, err := encodeRecord(&r)
+		b, err := encodeRecord(key, &r)
 		if err != nil {
 			return err
 		}

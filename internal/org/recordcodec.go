@@ -12,11 +12,12 @@ import (
 
 // Records are stored as JSON but for the two there is one of per account,
 // account and createStatus, which are stored compact: a version byte,
-// then each field in a fixed order, strings length-prefixed and times as
-// varints, and the strings most records hold (the default role name,
-// the enumerations' values) as a byte that names them. They are most of
-// the stored bytes (in JSON 264 and 354 bytes, half of it field names;
-// compact about 80 and 125), and they decode
+// then each field in a fixed order but the ID, which their key holds,
+// strings length-prefixed and times as varints, and the strings most
+// records hold (the default role name, the enumerations' values) as a
+// byte that names them. They are most of the stored bytes (in JSON 264
+// and 354 bytes, half of it field names; compact about 70 and 85), and
+// they decode
 // without a copy, so that they need no place in the record cache.
 // Readers take either form: what an earlier version stored as JSON stays
 // readable, and is stored compact when next written. Export shows them as
@@ -26,22 +27,30 @@ const compactV1 = 0x01 // JSON text never starts with a control character
 
 func isCompact(b []byte) bool { return len(b) > 0 && b[0] == compactV1 }
 
-// encodeRecord returns the stored form of the record v points to.
-func encodeRecord(v any) ([]byte, error) {
+// encodeRecord returns the stored form of the record v points to, to be
+// stored under key. A record whose ID is not its key's, which only a
+// damaged state or document holds, stays JSON, so that CheckInvariants
+// still sees the mismatch.
+func encodeRecord(key string, v any) ([]byte, error) {
 	switch r := v.(type) {
 	case *account:
-		return r.appendCompact(make([]byte, 0, 160)), nil
+		if key == keyAccount(r.ID) {
+			return r.appendCompact(make([]byte, 0, 128)), nil
+		}
 	case *createStatus:
-		return r.appendCompact(make([]byte, 0, 224)), nil
+		if key == keyCreateStatus(r.ID) {
+			return r.appendCompact(make([]byte, 0, 160)), nil
+		}
 	}
 	return json.Marshal(v)
 }
 
-// decodeRecord sets the record v points to from b, either form. Strings
-// are copied (one allocation for all of them), so b may be reused.
-func decodeRecord(b []byte, v any) error {
+// decodeRecord sets the record v points to from b, the value of key, in
+// either form. Strings are copied (one allocation for all of them), so b
+// may be reused.
+func decodeRecord(key string, b []byte, v any) error {
 	if isCompact(b) {
-		return decodeCompact(string(b), v)
+		return decodeCompact(key, string(b), v)
 	}
 	return json.Unmarshal(b, v)
 }
@@ -49,11 +58,11 @@ func decodeRecord(b []byte, v any) error {
 // decodeShared is decodeRecord whose strings share b's bytes, which the
 // store promises are never modified, so that the decoding allocates
 // nothing. It reports false when b is not compact.
-func decodeShared(b []byte, v any) (bool, error) {
+func decodeShared(key string, b []byte, v any) (bool, error) {
 	if !isCompact(b) {
 		return false, nil
 	}
-	return true, decodeCompact(unsafe.String(unsafe.SliceData(b), len(b)), v)
+	return true, decodeCompact(key, unsafe.String(unsafe.SliceData(b), len(b)), v)
 }
 
 // compactAsJSON is a compact record as JSON storage would hold it.
@@ -63,7 +72,7 @@ func compactAsJSON(key string, b []byte) ([]byte, error) {
 		return nil, errors.New(key + ": a compact value of a kind without records")
 	}
 	v := kind.record()
-	if err := decodeRecord(b, v); err != nil {
+	if err := decodeRecord(key, b, v); err != nil {
 		return nil, err
 	}
 	return json.Marshal(v)
@@ -71,13 +80,15 @@ func compactAsJSON(key string, b []byte) ([]byte, error) {
 
 var errCompact = errors.New("malformed compact record")
 
-func decodeCompact(s string, v any) error {
+// decodeCompact decodes s, a compact record stored under key.
+func decodeCompact(key, s string, v any) error {
 	r := compactReader{s: s[1:]}
+	id := lastSegment(key)
 	switch d := v.(type) {
 	case *account:
-		d.readCompact(&r)
+		d.readCompact(id, &r)
 	case *createStatus:
-		d.readCompact(&r)
+		d.readCompact(id, &r)
 	default:
 		return errors.New("a compact record of a kind that is stored as JSON")
 	}
@@ -89,7 +100,6 @@ func decodeCompact(s string, v any) error {
 
 func (a *account) appendCompact(b []byte) []byte {
 	b = append(b, compactV1)
-	b = appendString(b, a.ID)
 	b = appendString(b, a.Email)
 	b = appendString(b, a.Name)
 	b = appendString(b, a.Org)
@@ -102,9 +112,9 @@ func (a *account) appendCompact(b []byte) []byte {
 	return appendString(b, a.RoleName)
 }
 
-func (a *account) readCompact(r *compactReader) {
+func (a *account) readCompact(id string, r *compactReader) {
 	*a = account{
-		ID:             r.string(),
+		ID:             id,
 		Email:          r.string(),
 		Name:           r.string(),
 		Org:            r.string(),
@@ -120,7 +130,6 @@ func (a *account) readCompact(r *compactReader) {
 
 func (c *createStatus) appendCompact(b []byte) []byte {
 	b = append(b, compactV1)
-	b = appendString(b, c.ID)
 	b = appendString(b, c.Org)
 	b = appendString(b, c.AccountName)
 	b = appendString(b, c.Email)
@@ -143,9 +152,9 @@ func (c *createStatus) appendCompact(b []byte) []byte {
 	return appendString(b, string(c.FailureReason))
 }
 
-func (c *createStatus) readCompact(r *compactReader) {
+func (c *createStatus) readCompact(id string, r *compactReader) {
 	*c = createStatus{
-		ID:          r.string(),
+		ID:          id,
 		Org:         r.string(),
 		AccountName: r.string(),
 		Email:       r.string(),

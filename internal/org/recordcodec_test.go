@@ -42,9 +42,21 @@ func filled[T any](t *testing.T) *T {
 	return v
 }
 
+// recordKey is the key the record v points to is stored under.
+func recordKey(v any) string {
+	switch r := v.(type) {
+	case *account:
+		return keyAccount(r.ID)
+	case *createStatus:
+		return keyCreateStatus(r.ID)
+	}
+	panic("not a compact kind")
+}
+
 func roundTrip[T any](t *testing.T, in *T) {
 	t.Helper()
-	b, err := encodeRecord(in)
+	key := recordKey(in)
+	b, err := encodeRecord(key, in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,10 +64,10 @@ func roundTrip[T any](t *testing.T, in *T) {
 		t.Fatalf("%T stored as %q, not compact", in, b)
 	}
 	var copied, shared T
-	if err := decodeRecord(b, &copied); err != nil {
+	if err := decodeRecord(key, b, &copied); err != nil {
 		t.Fatal(err)
 	}
-	if ok, err := decodeShared(b, &shared); !ok || err != nil {
+	if ok, err := decodeShared(key, b, &shared); !ok || err != nil {
 		t.Fatalf("decodeShared: %v, %v", ok, err)
 	}
 	for _, out := range []*T{&copied, &shared} {
@@ -65,19 +77,29 @@ func roundTrip[T any](t *testing.T, in *T) {
 	}
 	// What JSON storage would hold, for export.
 	want, _ := json.Marshal(in)
-	key := map[any]string{reflect.TypeFor[account](): "acct/x", reflect.TypeFor[createStatus](): "car/x"}[reflect.TypeFor[T]()]
 	if got, err := compactAsJSON(key, b); err != nil || !bytes.Equal(got, want) {
 		t.Errorf("compactAsJSON = %s, %v; want %s", got, err, want)
 	}
 	// Every truncation is an error, never a panic or a partial record.
 	for n := 1; n < len(b); n++ {
 		var v T
-		if err := decodeRecord(b[:n], &v); err == nil {
+		if err := decodeRecord(key, b[:n], &v); err == nil {
 			t.Errorf("%T cut to %d of %d bytes decoded", in, n, len(b))
 		}
 	}
-	if err := decodeRecord(append(b, 0), new(T)); err == nil {
+	if err := decodeRecord(key, append(b, 0), new(T)); err == nil {
 		t.Errorf("%T with a byte after it decoded", in)
+	}
+}
+
+// A record whose ID is not its key's stays JSON, where CheckInvariants
+// sees the mismatch: the compact form takes the ID from the key.
+func TestCompactNeedsItsKey(t *testing.T) {
+	for _, v := range []any{&account{ID: "111111111111"}, &createStatus{ID: "car-1"}} {
+		b, err := encodeRecord("acct/222222222222", v)
+		if err != nil || isCompact(b) {
+			t.Errorf("%T under another ID's key stored as %q, %v", v, b, err)
+		}
 	}
 }
 
@@ -118,12 +140,20 @@ func TestRecordsStoredAsJSON(t *testing.T) {
 			}
 		}
 		got := reflect.New(reflect.TypeOf(tc.want).Elem()).Interface()
-		if err := decodeRecord([]byte(tc.raw), got); err != nil || !reflect.DeepEqual(got, tc.want) {
+		key := recordKey(tc.want)
+		if err := c.decode(key, []byte(tc.raw), got); err != nil || !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("cache decode under %s = %+v, %v", key, got, err)
+		}
+		got = reflect.New(reflect.TypeOf(tc.want).Elem()).Interface()
+		if err := decodeRecord(key, []byte(tc.raw), got); err != nil || !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("decodeRecord(%s) = %+v, %v", tc.raw, got, err)
 		}
 		// Written again, the record is compact and exports as it was.
-		b, _ := encodeRecord(got)
-		if j, err := compactAsJSON(map[bool]string{true: "acct/k", false: "car/k"}[reflect.TypeOf(got) == reflect.TypeFor[*account]()], b); err != nil || string(j) != tc.raw {
+		b, _ := encodeRecord(key, got)
+		if !isCompact(b) {
+			t.Errorf("%s written again as %s", key, b)
+		}
+		if j, err := compactAsJSON(key, b); err != nil || string(j) != tc.raw {
 			t.Errorf("exported as %s, %v; want %s", j, err, tc.raw)
 		}
 	}

@@ -125,7 +125,7 @@ func (t *txn) getJSON(key string, v any) (bool, error) {
 }
 
 func (t *txn) putJSON(key string, v any) error {
-	b, err := encodeRecord(v)
+	b, err := encodeRecord(key, v)
 	if err != nil {
 		return err
 	}

@@ -366,7 +366,7 @@ func parseState(data []byte) ([]stateRecord, error) {
 				return nil, invalid("%s: malformed record: %v", where, err)
 			}
 			// Stored as the domain would store it.
-			b, err := encodeRecord(v)
+			b, err := encodeRecord(r.Key, v)
 			if err != nil {
 				return nil, invalid("%s: %v", where, err)
 			}
