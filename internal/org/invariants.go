@@ -2,7 +2,6 @@ package org
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strconv"
@@ -155,7 +154,7 @@ func checkInvariants(tx store.Tx) ([]string, error) {
 
 // decode decodes the record at key into v, failing when it does not.
 func (c *checker) decode(key string, v any) bool {
-	if err := json.Unmarshal(c.kv[key], v); err != nil {
+	if err := decodeRecord(key, c.kv[key], v); err != nil {
 		c.fail("%s: record does not decode: %v", key, err)
 		return false
 	}

@@ -2,7 +2,6 @@ package org
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -236,11 +235,11 @@ func editRecord[T any](t testing.TB, s *Service, key string, fn func(*T)) {
 			return errors.Join(err, errors.New("no record "+key))
 		}
 		var r T
-		if err := json.Unmarshal(v, &r); err != nil {
+		if err := decodeRecord(key, v, &r); err != nil {
 			return err
 		}
 		fn(&r)
-		b, err := json.Marshal(&r)
+		b, err := encodeRecord(key, &r)
 		if err != nil {
 			return err
 		}

@@ -44,6 +44,9 @@ func newRecordCache() *recordCache { return &recordCache{seed: maphash.MakeSeed(
 // The store's contract that values are never modified lets the cache keep
 // b itself.
 func (c *recordCache) decode(key string, b []byte, v any) error {
+	if ok, err := decodeShared(key, b, v); ok {
+		return err // as cheap as a cached copy
+	}
 	sh := &c.shards[maphash.String(c.seed, key)%recordShards]
 	sh.mu.RLock()
 	e, ok := sh.m[key]

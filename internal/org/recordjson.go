@@ -80,9 +80,9 @@ func appendJSONTime(b []byte, t time.Time) ([]byte, bool) {
 	return append(b, '"'), true
 }
 
-// encodeRecord returns v encoded as json.Marshal would, without
+// recordJSON returns v encoded as json.Marshal would, without
 // reflection for the records above.
-func encodeRecord(v any) ([]byte, bool) {
+func recordJSON(v any) ([]byte, bool) {
 	switch r := v.(type) {
 	case *organization:
 		return r.appendJSON(make([]byte, 0, 320))

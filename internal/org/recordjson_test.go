@@ -54,18 +54,18 @@ func TestEncodeRecordIsJSONMarshal(t *testing.T) {
 	}
 	for _, v := range records {
 		want, wantErr := json.Marshal(v)
-		got, ok := encodeRecord(v)
+		got, ok := recordJSON(v)
 		if wantErr != nil {
 			if ok {
-				t.Errorf("encodeRecord(%+v) = %s; json.Marshal fails: %v", v, got, wantErr)
+				t.Errorf("recordJSON(%+v) = %s; json.Marshal fails: %v", v, got, wantErr)
 			}
 			continue
 		}
 		if !ok || !bytes.Equal(got, want) {
-			t.Errorf("encodeRecord(%+v) = %s, %v\njson.Marshal gives %s", v, got, ok, want)
+			t.Errorf("recordJSON(%+v) = %s, %v\njson.Marshal gives %s", v, got, ok, want)
 		}
 	}
-	if _, ok := encodeRecord(&root{}); ok {
+	if _, ok := recordJSON(&root{}); ok {
 		t.Error("encodeRecord encoded a root, which it has no encoder for")
 	}
 }

@@ -1,7 +1,6 @@
 package org
 
 import (
-	"encoding/json"
 	"regexp"
 	"sort"
 	"strings"
@@ -126,12 +125,9 @@ func (t *txn) getJSON(key string, v any) (bool, error) {
 }
 
 func (t *txn) putJSON(key string, v any) error {
-	b, ok := encodeRecord(v)
-	if !ok {
-		var err error
-		if b, err = json.Marshal(v); err != nil {
-			return err
-		}
+	b, err := encodeRecord(key, v)
+	if err != nil {
+		return err
 	}
 	if err := t.Put(key, b); err != nil {
 		return err

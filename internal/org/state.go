@@ -162,6 +162,13 @@ type stateRecord struct {
 func exportValue(key string, v []byte) (json.RawMessage, error) {
 	kind, known := kindOf(key)
 	str := known && kind.value == stringIndex
+	if isCompact(v) && !str {
+		j, err := compactAsJSON(key, v)
+		if err != nil {
+			return nil, err
+		}
+		v = j
+	}
 	switch {
 	case len(v) == 0 && !str:
 		return json.RawMessage("null"), nil
@@ -359,7 +366,7 @@ func parseState(data []byte) ([]stateRecord, error) {
 				return nil, invalid("%s: malformed record: %v", where, err)
 			}
 			// Stored as the domain would store it.
-			b, err := json.Marshal(v)
+			b, err := encodeRecord(r.Key, v)
 			if err != nil {
 				return nil, invalid("%s: %v", where, err)
 			}

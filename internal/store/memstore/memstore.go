@@ -7,18 +7,50 @@ import (
 	"context"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"github.com/google/btree"
 
 	"github.com/orgd/orgd/internal/store"
 )
 
+// item is one key and its value, held in a single allocation (the key's
+// bytes then the value's), so that an entry costs one allocation rather
+// than two and a slot of the tree 16 bytes rather than 40: at 100,000
+// accounts the tree holds about 800,000 entries. The bytes are never
+// modified once stored, which is what lets Get hand out the value itself.
 type item struct {
-	key string
-	val []byte
+	p    unsafe.Pointer // the first byte of the key; a pivot's key is borrowed
+	klen uint32
+	vlen uint32
 }
 
-func less(a, b item) bool { return a.key < b.key }
+func newItem(key string, val []byte) item {
+	b := make([]byte, len(key)+len(val))
+	copy(b, key)
+	copy(b[len(key):], val)
+	return item{p: unsafe.Pointer(unsafe.SliceData(b)), klen: uint32(len(key)), vlen: uint32(len(val))}
+}
+
+// pivot is an item to search for key with; it stores nothing.
+func pivot(key string) item {
+	return item{p: unsafe.Pointer(unsafe.StringData(key)), klen: uint32(len(key))}
+}
+
+func (it item) key() string { return unsafe.String((*byte)(it.p), it.klen) }
+
+// emptyVal is every empty value: a value past the end of its key would
+// point past the end of the allocation, which the garbage collector forbids.
+var emptyVal = []byte{}
+
+func (it item) val() []byte {
+	if it.vlen == 0 {
+		return emptyVal
+	}
+	return unsafe.Slice((*byte)(unsafe.Add(it.p, it.klen)), it.vlen)
+}
+
+func less(a, b item) bool { return a.key() < b.key() }
 
 // Store is an in-memory store.Store.
 type Store struct {
@@ -69,9 +101,11 @@ func (s *Store) Len() int {
 	return s.tree.Len()
 }
 
+// undo is how to take back one write: put old back, or delete key when
+// there was no old.
 type undo struct {
 	key     string
-	old     []byte
+	old     item
 	existed bool
 }
 
@@ -82,21 +116,20 @@ type tx struct {
 }
 
 func (t *tx) Get(key string) ([]byte, bool, error) {
-	it, ok := t.s.tree.Get(item{key: key})
+	it, ok := t.s.tree.Get(pivot(key))
 	if !ok {
 		return nil, false, nil
 	}
-	return it.val, true, nil
+	return it.val(), true, nil
 }
 
 func (t *tx) Put(key string, val []byte) error {
 	if !t.writable {
 		return store.ErrReadOnly
 	}
-	v := make([]byte, len(val))
-	copy(v, val)
-	old, existed := t.s.tree.ReplaceOrInsert(item{key: key, val: v})
-	t.undo = append(t.undo, undo{key: key, old: old.val, existed: existed})
+	it := newItem(key, val)
+	old, existed := t.s.tree.ReplaceOrInsert(it)
+	t.undo = append(t.undo, undo{key: it.key(), old: old, existed: existed})
 	return nil
 }
 
@@ -104,9 +137,9 @@ func (t *tx) Delete(key string) error {
 	if !t.writable {
 		return store.ErrReadOnly
 	}
-	old, existed := t.s.tree.Delete(item{key: key})
+	old, existed := t.s.tree.Delete(pivot(key))
 	if existed {
-		t.undo = append(t.undo, undo{key: key, old: old.val, existed: true})
+		t.undo = append(t.undo, undo{key: old.key(), old: old, existed: true})
 	}
 	return nil
 }
@@ -116,11 +149,12 @@ func (t *tx) Scan(prefix, after string, fn func(key string, val []byte) bool) er
 	if after != "" && after >= start {
 		start = after + "\x00" // the least key above after: after is exclusive
 	}
-	t.s.tree.AscendGreaterOrEqual(item{key: start}, func(it item) bool {
-		if !strings.HasPrefix(it.key, prefix) {
+	t.s.tree.AscendGreaterOrEqual(pivot(start), func(it item) bool {
+		k := it.key()
+		if !strings.HasPrefix(k, prefix) {
 			return false
 		}
-		return fn(it.key, it.val)
+		return fn(k, it.val())
 	})
 	return nil
 }
@@ -144,9 +178,9 @@ func (t *tx) rollback() {
 	for i := len(t.undo) - 1; i >= 0; i-- {
 		u := t.undo[i]
 		if u.existed {
-			t.s.tree.ReplaceOrInsert(item{key: u.key, val: u.old})
+			t.s.tree.ReplaceOrInsert(u.old)
 		} else {
-			t.s.tree.Delete(item{key: u.key})
+			t.s.tree.Delete(pivot(u.key))
 		}
 	}
 }
