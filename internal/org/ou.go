@@ -87,7 +87,14 @@ func (t *txn) ouInOrFail(o *organization, id string) (*ou, error) {
 
 func (s *Service) CreateOrganizationalUnit(ctx context.Context, in *api.CreateOrganizationalUnitRequest) (*api.CreateOrganizationalUnitResponse, error) {
 	var out api.CreateOrganizationalUnitResponse
-	ctx = prefetch(ctx, keyOUName(in.ParentId, in.Name), keyRoot(in.ParentId), keyOU(in.ParentId))
+	// Only the parent's own kind of key: a read of a key that cannot exist
+	// (ou/r-…) lands on the index page every organization inserts OUs
+	// next to, and PostgreSQL's SSI then makes organizations conflict.
+	parent := keyOU(in.ParentId)
+	if strings.HasPrefix(in.ParentId, "r-") {
+		parent = keyRoot(in.ParentId)
+	}
+	ctx = prefetch(ctx, keyOUName(in.ParentId, in.Name), parent)
 	return reply(&out, s.write(ctx, func(t *txn) error {
 		// Tag rules are input validation, which comes before the caller
 		// checks (spec section 6.3), as the wire layer's does.
