@@ -113,6 +113,8 @@ type timedStore struct {
 	m *Metrics
 }
 
+func (s *timedStore) UsesHints() bool { return store.UsesHints(s.Store) }
+
 func (s *timedStore) View(ctx context.Context, fn func(store.Tx) error) error {
 	defer s.m.observeTxn("view", time.Now())
 	return s.Store.View(ctx, fn)

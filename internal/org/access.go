@@ -109,12 +109,10 @@ func (t *txn) caller(op string, in any) (*caller, error) {
 		return nil, err
 	}
 	c := &caller{ID: id, Account: a}
-	if a.Org == "" {
-		t.s.orgOf.Delete(id)
-	} else {
-		if known, _ := t.s.orgOf.Load(id); known != a.Org {
-			t.s.orgOf.Store(id, a.Org)
-		}
+	if t.s.hints {
+		t.s.noteOrgOf(id, a.Org)
+	}
+	if a.Org != "" {
 		o, ok, err := t.org(a.Org)
 		if err != nil {
 			return nil, err

@@ -87,7 +87,7 @@ func (t *txn) ouInOrFail(o *organization, id string) (*ou, error) {
 
 func (s *Service) CreateOrganizationalUnit(ctx context.Context, in *api.CreateOrganizationalUnitRequest) (*api.CreateOrganizationalUnitResponse, error) {
 	var out api.CreateOrganizationalUnitResponse
-	ctx = prefetch(ctx, keyOUName(in.ParentId, in.Name), keyRoot(in.ParentId), keyOU(in.ParentId))
+	ctx = s.prefetch(ctx, keyOUName(in.ParentId, in.Name), keyRoot(in.ParentId), keyOU(in.ParentId))
 	return reply(&out, s.write(ctx, func(t *txn) error {
 		// Tag rules are input validation, which comes before the caller
 		// checks (spec section 6.3), as the wire layer's does.
