@@ -108,7 +108,15 @@ func (t *txn) caller(op string, in any) (*caller, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &caller{ID: id, Account: a}
+	// The first caller of the transaction lives in it; a second one, rare,
+	// gets its own, so that neither changes the other.
+	var c *caller
+	if t.hasWho {
+		c = new(caller)
+	} else {
+		c, t.hasWho = &t.who, true
+	}
+	*c = caller{ID: id, Account: a}
 	if t.s.hints {
 		t.s.noteOrgOf(id, a.Org)
 	}

@@ -337,17 +337,57 @@ func (s *Service) DescribeAccount(ctx context.Context, in *api.DescribeAccountRe
 	}))
 }
 
+func (t *txn) accountView(o *organization, a *account) (api.Account, error) {
+	return (&accountViews{t: t, o: o}).view(a)
+}
+
+// accountViews renders accounts of organization o, a page of them at a
+// time: it finds each parent's path once, for the run of accounts that
+// share it, and keeps the page's Paths in one array.
+type accountViews struct {
+	t            *txn
+	o            *organization
+	parent, path string   // the last parent and its path
+	paths        []string // room for the page's Paths
+}
+
+func (v *accountViews) view(a *account) (api.Account, error) {
+	if v.path == "" || a.Parent != v.parent {
+		p, err := v.t.path(v.o, a.Parent)
+		if err != nil {
+			return api.Account{}, err
+		}
+		v.parent, v.path = a.Parent, p
+	}
+	v.paths = append(v.paths, v.path+a.ID+"/")
+	n := len(v.paths)
+	return api.Account{
+		Id:              a.ID,
+		Arn:             v.t.s.accountARN(v.o, a.ID),
+		Email:           a.Email,
+		Name:            a.Name,
+		Status:          accountStatus(a.State),
+		State:           a.State,
+		Paths:           v.paths[n-1 : n : n], // capped: an append must not reach the next account's
+		JoinedMethod:    a.Joined,
+		JoinedTimestamp: api.NewTime(a.JoinedAt),
+	}, nil
+}
+
 // listAccounts pages through an index whose keys end in account IDs.
 func (t *txn) listAccounts(op string, c *caller, scope []string, prefix, token string, max int32, into *[]api.Account) (string, error) {
-	// A page holds at most 20 (the model's maximum): room for it up front
-	// instead of growing the slice of large structs five times.
-	*into = slices.Grow(*into, defaultPageSize)
+	// Room for the page up front instead of growing the slice of large
+	// structs five times.
+	n := pageSize(max)
+	*into = slices.Grow(*into, n)
+	views := accountViews{t: t, o: c.Org, paths: make([]string, 0, n)}
+	var a account // each account of the page read into the same record
 	return t.list(op, c, scope, prefix, token, max, nil, func(k string, _ []byte) error {
-		a, ok, err := t.storedAccount(lastSegment(k))
-		if err != nil || !ok {
+		a = account{}
+		if ok, err := t.getJSON(keyAccount(lastSegment(k)), &a); err != nil || !ok {
 			return err
 		}
-		v, err := t.accountView(c.Org, a)
+		v, err := views.view(&a)
 		if err != nil {
 			return err
 		}

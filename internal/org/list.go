@@ -33,10 +33,7 @@ func (t *txn) list(op string, c *caller, scopeParts []string, prefix string, tok
 			return "", errInvalidNextToken()
 		}
 	}
-	n := int(max)
-	if n <= 0 {
-		n = defaultPageSize
-	}
+	n := pageSize(max)
 	type kv struct {
 		k string
 		v []byte
@@ -74,6 +71,14 @@ func (t *txn) list(op string, c *caller, scopeParts []string, prefix string, tok
 		}
 	}
 	return next, nil
+}
+
+// pageSize is how many items a page with MaxResults max holds at most.
+func pageSize(max int32) int {
+	if max <= 0 {
+		return defaultPageSize
+	}
+	return int(max)
 }
 
 func errInvalidNextToken() error {

@@ -161,6 +161,10 @@ type txn struct {
 	s   *Service
 	ctx context.Context
 	now time.Time
+	// who is the caller the transaction resolved first (access.go), held
+	// here so that it needs no allocation of its own.
+	who    caller
+	hasWho bool
 }
 
 // read runs fn in a read-only transaction, first settling any work that
