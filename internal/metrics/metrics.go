@@ -153,6 +153,8 @@ type timedStore struct {
 	view, update lazy[prometheus.Observer]
 }
 
+func (s *timedStore) UsesHints() bool { return store.UsesHints(s.Store) }
+
 func (s *timedStore) View(ctx context.Context, fn func(store.Tx) error) error {
 	defer s.observe(&s.view, "view", time.Now())
 	return s.Store.View(ctx, fn)

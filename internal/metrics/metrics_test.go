@@ -12,6 +12,8 @@ import (
 
 	"github.com/orgd/orgd/internal/api"
 	"github.com/orgd/orgd/internal/org"
+	"github.com/orgd/orgd/internal/store"
+	"github.com/orgd/orgd/internal/store/memstore"
 )
 
 type stats struct {
@@ -119,5 +121,22 @@ func TestRequestSeriesConcurrent(t *testing.T) {
 	wg.Wait()
 	if _, body := scrape(t, m); !strings.Contains(body, `orgd_requests_total{operation="ListRoots",outcome="ok"} 800`) {
 		t.Fatalf("%s", body)
+	}
+}
+
+// hinted is a store that uses hints, as a PostgreSQL one does.
+type hinted struct{ store.Store }
+
+func (hinted) UsesHints() bool { return true }
+
+// The timed store passes on whether what it wraps uses hints, so that the
+// service builds them for PostgreSQL and skips them for memory.
+func TestStoreUsesHints(t *testing.T) {
+	m := New()
+	if store.UsesHints(m.Store(memstore.New())) {
+		t.Error("timed memory store uses hints")
+	}
+	if !store.UsesHints(m.Store(hinted{memstore.New()})) {
+		t.Error("timed store hides that what it wraps uses hints")
 	}
 }

@@ -108,13 +108,19 @@ func (t *txn) caller(op string, in any) (*caller, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &caller{ID: id, Account: a}
-	if a.Org == "" {
-		t.s.orgOf.Delete(id)
+	// The first caller of the transaction lives in it; a second one, rare,
+	// gets its own, so that neither changes the other.
+	var c *caller
+	if t.hasWho {
+		c = new(caller)
 	} else {
-		if known, _ := t.s.orgOf.Load(id); known != a.Org {
-			t.s.orgOf.Store(id, a.Org)
-		}
+		c, t.hasWho = &t.who, true
+	}
+	*c = caller{ID: id, Account: a}
+	if t.s.hints {
+		t.s.noteOrgOf(id, a.Org)
+	}
+	if a.Org != "" {
 		o, ok, err := t.org(a.Org)
 		if err != nil {
 			return nil, err

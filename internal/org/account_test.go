@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"regexp"
 	"slices"
 	"testing"
@@ -959,5 +960,49 @@ func TestAccountOperationCallers(t *testing.T) {
 				t.Errorf("management account: %v", err)
 			}
 		})
+	}
+}
+
+// A listed account is shown as DescribeAccount shows it, whatever the
+// parents of the accounts listed before it on the page, and its Paths
+// are its own: appending to them changes no other account's.
+func TestListAccountsShowsEachAsDescribed(t *testing.T) {
+	f := newFixture(t)
+	f.newOrg(mgmtID, "")
+	root := f.rootID(mgmtID)
+	ids := f.seedAccounts(mgmtID, 9)
+	dev := f.newOU(mgmtID, root, "dev")
+	deep := f.newOU(mgmtID, dev, "deep")
+	for i, id := range ids {
+		to := []string{root, dev, deep}[i%3]
+		if to != root {
+			must[*api.Empty](t)(f.svc.MoveAccount(as(mgmtID), &api.MoveAccountRequest{AccountId: id, SourceParentId: root, DestinationParentId: to}))
+		}
+	}
+	for _, max := range []int32{1, 4, 20} {
+		got, _ := walkPages(f, max, func(token string) ([]api.Account, string, error) {
+			out, err := f.svc.ListAccounts(as(mgmtID), &api.ListAccountsRequest{MaxResults: max, NextToken: token})
+			if err != nil {
+				return nil, "", err
+			}
+			for i := range out.Accounts {
+				if i+1 < len(out.Accounts) {
+					next := out.Accounts[i+1].Paths[0]
+					_ = append(out.Accounts[i].Paths, "appended")
+					if out.Accounts[i+1].Paths[0] != next {
+						t.Errorf("appending to %s's Paths changed %s's", out.Accounts[i].Id, out.Accounts[i+1].Id)
+					}
+				}
+			}
+			return out.Accounts, out.NextToken, nil
+		})
+		if len(got) != len(ids)+1 {
+			t.Fatalf("max %d: listed %d accounts, want %d", max, len(got), len(ids)+1)
+		}
+		for _, a := range got {
+			if want := f.describeAccount(mgmtID, a.Id); !reflect.DeepEqual(a, *want) {
+				t.Errorf("max %d: listed %+v, described %+v", max, a, *want)
+			}
+		}
 	}
 }

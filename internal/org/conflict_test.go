@@ -20,6 +20,10 @@ type conflicting struct {
 	hint store.Hint // the last Update's
 }
 
+// UsesHints says that the store reads hints, as a PostgreSQL store does,
+// so that the service builds them.
+func (c *conflicting) UsesHints() bool { return true }
+
 func (c *conflicting) Update(ctx context.Context, fn func(store.Tx) error) error {
 	c.hint = store.HintFrom(ctx)
 	if c.fail.Load() {
@@ -61,5 +65,47 @@ func TestStoreConflictIsConcurrentModification(t *testing.T) {
 	var e *api.Error
 	if !errors.As(err, &e) || e.Type != api.ErrConcurrentModification {
 		t.Fatalf("CreateOrganizationalUnit on a store that gave up = %v, want ConcurrentModificationException", err)
+	}
+}
+
+// hintless records the hints its transactions carry, and uses none.
+type hintless struct {
+	store.Store
+	hints int
+}
+
+func (h *hintless) View(ctx context.Context, fn func(store.Tx) error) error {
+	if hint := store.HintFrom(ctx); hint.Scope != "" || hint.Keys != nil || hint.Prefixes != nil {
+		h.hints++
+	}
+	return h.Store.View(ctx, fn)
+}
+
+func (h *hintless) Update(ctx context.Context, fn func(store.Tx) error) error {
+	if hint := store.HintFrom(ctx); hint.Scope != "" || hint.Keys != nil || hint.Prefixes != nil {
+		h.hints++
+	}
+	return h.Store.Update(ctx, fn)
+}
+
+// A store that does not use hints is given none: building one costs a
+// request several allocations.
+func TestNoHintsForStoreWithoutUse(t *testing.T) {
+	st := &hintless{Store: memstore.New()}
+	svc, err := New(context.Background(), st, DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.CreateOrganization(as(mgmtID), &api.CreateOrganizationRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.DescribeAccount(as(mgmtID), &api.DescribeAccountRequest{AccountId: mgmtID}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.DescribeOrganization(as(mgmtID), &api.Empty{}); err != nil {
+		t.Fatal(err)
+	}
+	if st.hints != 0 {
+		t.Errorf("%d transactions carried a hint", st.hints)
 	}
 }

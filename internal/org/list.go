@@ -24,6 +24,8 @@ type listing struct {
 // list reads one page of l and calls add for each key in it. It returns
 // the NextToken of the following page, or "" when there is none. Its cost
 // is proportional to the page (plus skipped keys when keep filters).
+// keep and add run during the scan, so they may read through t but not
+// write, and val is valid only during the call.
 func (t *txn) list(op string, c *caller, scopeParts []string, prefix string, token string, max int32, keep func(string, []byte) (bool, error), add func(key string, val []byte) error) (string, error) {
 	scope := op + "\x00" + c.ID + "\x00" + strings.Join(scopeParts, "\x00")
 	after := ""
@@ -33,47 +35,53 @@ func (t *txn) list(op string, c *caller, scopeParts []string, prefix string, tok
 			return "", errInvalidNextToken()
 		}
 	}
-	n := int(max)
-	if n <= 0 {
-		n = defaultPageSize
+	n := pageSize(max)
+	// One variable for what the scan finds: each captured one would be an
+	// allocation of its own.
+	var page struct {
+		count int
+		last  string // the key of the page's last item
+		more  bool   // an item follows the page
+		err   error
 	}
-	type kv struct {
-		k string
-		v []byte
-	}
-	items := make([]kv, 0, min(n+1, 1001))
-	var scanErr error
 	err := t.Scan(prefix, after, func(k string, v []byte) bool {
 		if keep != nil {
 			ok, err := keep(k, v)
 			if err != nil {
-				scanErr = err
+				page.err = err
 				return false
 			}
 			if !ok {
 				return true
 			}
 		}
-		items = append(items, kv{k, append([]byte(nil), v...)})
-		return len(items) <= n
+		if page.count == n {
+			page.more = true
+			return false
+		}
+		if err := add(k, v); err != nil {
+			page.err = err
+			return false
+		}
+		page.count++
+		page.last = k
+		return true
 	})
 	if err == nil {
-		err = scanErr
+		err = page.err
 	}
-	if err != nil {
+	if err != nil || !page.more {
 		return "", err
 	}
-	next := ""
-	if len(items) > n {
-		items = items[:n]
-		next = t.s.tokens.Token(scope, items[n-1].k)
+	return t.s.tokens.Token(scope, page.last), nil
+}
+
+// pageSize is how many items a page with MaxResults max holds at most.
+func pageSize(max int32) int {
+	if max <= 0 {
+		return defaultPageSize
 	}
-	for _, it := range items {
-		if err := add(it.k, it.v); err != nil {
-			return "", err
-		}
-	}
-	return next, nil
+	return int(max)
 }
 
 func errInvalidNextToken() error {

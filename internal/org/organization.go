@@ -95,6 +95,15 @@ func (t *txn) dropMember(a *account) error {
 	return t.putAccount(a)
 }
 
+// managementAccount returns o's management account; the caller's account
+// serves when the caller is it, as it is for most calls that show o.
+func (t *txn) managementAccount(o *organization) (*account, error) {
+	if t.hasWho && t.who.ID == o.Management {
+		return t.who.Account, nil
+	}
+	return t.account(o.Management)
+}
+
 func (s *Service) DescribeOrganization(ctx context.Context, _ *api.Empty) (*api.DescribeOrganizationResponse, error) {
 	var out api.DescribeOrganizationResponse
 	return reply(&out, s.read(ctx, func(t *txn) error {

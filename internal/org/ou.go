@@ -94,7 +94,7 @@ func (s *Service) CreateOrganizationalUnit(ctx context.Context, in *api.CreateOr
 	if strings.HasPrefix(in.ParentId, "r-") {
 		parent = keyRoot(in.ParentId)
 	}
-	ctx = prefetch(ctx, keyOUName(in.ParentId, in.Name), parent)
+	ctx = s.prefetch(ctx, keyOUName(in.ParentId, in.Name), parent)
 	return reply(&out, s.write(ctx, func(t *txn) error {
 		// Tag rules are input validation, which comes before the caller
 		// checks (spec section 6.3), as the wire layer's does.

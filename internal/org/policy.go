@@ -155,12 +155,31 @@ func (t *txn) policyOrNotFound(o *organization, id string) (*policy, error) {
 }
 
 func (s *Service) policyARN(o *organization, p *policy) string {
-	typ := strings.ToLower(string(p.Type))
+	typ := lowerPolicyType(p.Type)
 	if isAWSManaged(p) {
 		return "arn:" + s.cfg.Partition + ":organizations::aws:policy/" + typ + "/" + p.ID
 	}
-	return s.arn(o.Management, "policy/"+o.ID+"/"+typ+"/"+p.ID)
+	// s.arn's form in one concatenation: every listed policy has one.
+	return "arn:" + s.cfg.Partition + ":organizations::" + o.Management + ":policy/" + o.ID + "/" + typ + "/" + p.ID
 }
+
+// lowerPolicyType is a policy type as ARNs write it, lower case.
+func lowerPolicyType(typ api.PolicyType) string {
+	if l, ok := lowerPolicyTypes[typ]; ok {
+		return l
+	}
+	return strings.ToLower(string(typ))
+}
+
+// lowerPolicyTypes holds the lower-case form of every policy type, made
+// once rather than on each ARN.
+var lowerPolicyTypes = func() map[api.PolicyType]string {
+	m := map[api.PolicyType]string{}
+	for _, t := range api.PolicyType("").Values() {
+		m[t] = strings.ToLower(string(t))
+	}
+	return m
+}()
 
 func (t *txn) policySummary(o *organization, p *policy) api.PolicySummary {
 	return api.PolicySummary{Id: p.ID, Arn: t.s.policyARN(o, p), Name: p.Name, Description: p.Description, Type: p.Type, AwsManaged: isAWSManaged(p)}

@@ -381,7 +381,7 @@ func (s *Service) ouARN(o *organization, u string) string {
 }
 
 func (t *txn) orgView(o *organization) (*api.Organization, error) {
-	m, err := t.account(o.Management)
+	m, err := t.managementAccount(o)
 	if err != nil {
 		return nil, err
 	}
@@ -421,24 +421,6 @@ func accountStatus(s api.AccountState) api.AccountStatus {
 		return api.AccountStatusSuspended
 	}
 	return api.AccountStatusActive
-}
-
-func (t *txn) accountView(o *organization, a *account) (api.Account, error) {
-	path, err := t.path(o, a.Parent)
-	if err != nil {
-		return api.Account{}, err
-	}
-	return api.Account{
-		Id:              a.ID,
-		Arn:             t.s.accountARN(o, a.ID),
-		Email:           a.Email,
-		Name:            a.Name,
-		Status:          accountStatus(a.State),
-		State:           a.State,
-		Paths:           []string{path + a.ID + "/"},
-		JoinedMethod:    a.Joined,
-		JoinedTimestamp: api.NewTime(a.JoinedAt),
-	}, nil
 }
 
 // path returns "o-…/r-…/ou-…/…/" down to and including parent.

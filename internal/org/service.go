@@ -103,6 +103,9 @@ type Service struct {
 	docs sync.Map
 	// scpDecided hears of SCP decisions (stats.go OnSCPDecision).
 	scpDecided atomic.Pointer[func(string)]
+	// hints is whether the store uses hints (store.UsesHints): only then
+	// does a transaction carry one.
+	hints bool
 	// orgOf remembers each caller's organization ID as last seen, for the
 	// store hint (hint); a stale entry costs only speed.
 	orgOf sync.Map
@@ -123,7 +126,7 @@ func New(ctx context.Context, st store.Store, cfg Config) (*Service, error) {
 	if cfg.Quotas.InvitationsPerDay == 0 {
 		cfg.Quotas.InvitationsPerDay = max(20, cfg.Quotas.AccountsPerOrganization)
 	}
-	s := &Service{store: st, cfg: cfg, records: newRecordCache()}
+	s := &Service{store: st, cfg: cfg, records: newRecordCache(), hints: store.UsesHints(st)}
 	var key []byte
 	err := st.Update(ctx, func(tx store.Tx) error {
 		v, ok, err := tx.Get(keyTokenSecret)
@@ -157,6 +160,10 @@ type txn struct {
 	s   *Service
 	ctx context.Context
 	now time.Time
+	// who is the caller the transaction resolved first (access.go), held
+	// here so that it needs no allocation of its own.
+	who    caller
+	hasWho bool
 }
 
 // read runs fn in a read-only transaction, first settling any work that
@@ -201,7 +208,11 @@ func (s *Service) write(ctx context.Context, fn func(*txn) error) error {
 // (begin, settle, caller) and, when the caller's organization is known
 // from earlier calls, that it is about that organization, so that a store
 // can queue the organization's writers instead of letting them conflict.
+// A store that uses no hints gets ctx as it is.
 func (s *Service) hint(ctx context.Context) context.Context {
+	if !s.hints {
+		return ctx
+	}
 	id := callerOf(ctx).AccountID
 	h := store.HintFrom(ctx)
 	h.Keys = append(h.Keys[:len(h.Keys):len(h.Keys)], keyClock, keyAccount(id))
@@ -211,6 +222,16 @@ func (s *Service) hint(ctx context.Context) context.Context {
 		h.Keys = append(h.Keys, h.Scope)
 	}
 	return store.WithHint(ctx, h)
+}
+
+// noteOrgOf remembers that account id is in organization org ("" for
+// none), for hint.
+func (s *Service) noteOrgOf(id, org string) {
+	if org == "" {
+		s.orgOf.Delete(id)
+	} else if known, _ := s.orgOf.Load(id); known != org {
+		s.orgOf.Store(id, org)
+	}
 }
 
 func (s *Service) begin(ctx context.Context, tx store.Tx) (*txn, error) {
@@ -322,7 +343,10 @@ func (s *Service) RegisterAccount(ctx context.Context, id, email, name string) e
 
 // prefetch adds keys that an operation will read to the store hint of its
 // transaction (hint), for its busiest operations.
-func prefetch(ctx context.Context, keys ...string) context.Context {
+func (s *Service) prefetch(ctx context.Context, keys ...string) context.Context {
+	if !s.hints {
+		return ctx
+	}
 	h := store.HintFrom(ctx)
 	h.Keys = append(h.Keys[:len(h.Keys):len(h.Keys)], keys...)
 	return store.WithHint(ctx, h)

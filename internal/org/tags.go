@@ -92,7 +92,7 @@ func (t *txn) resourceTags(op string, in any, id string) (*caller, []api.Tag, er
 }
 
 func (s *Service) TagResource(ctx context.Context, in *api.TagResourceRequest) (*api.Empty, error) {
-	ctx = prefetch(ctx, keyTags(in.ResourceId))
+	ctx = s.prefetch(ctx, keyTags(in.ResourceId))
 	return reply(&api.Empty{}, s.write(ctx, func(t *txn) error {
 		max := s.cfg.Quotas.TagsPerResource
 		// Input validation comes before the caller checks (spec 6.3).
@@ -122,7 +122,7 @@ func (s *Service) TagResource(ctx context.Context, in *api.TagResourceRequest) (
 }
 
 func (s *Service) UntagResource(ctx context.Context, in *api.UntagResourceRequest) (*api.Empty, error) {
-	ctx = prefetch(ctx, keyTags(in.ResourceId))
+	ctx = s.prefetch(ctx, keyTags(in.ResourceId))
 	return reply(&api.Empty{}, s.write(ctx, func(t *txn) error {
 		_, old, err := t.resourceTags("UntagResource", in, in.ResourceId)
 		if err != nil {

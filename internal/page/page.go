@@ -11,7 +11,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"hash"
-	"io"
 	"strings"
 	"sync"
 )
@@ -24,43 +23,53 @@ const macLen = 16
 // Signer makes and checks tokens with one secret key.
 type Signer struct {
 	key []byte
-	// macs keeps keyed HMACs: keying one costs two SHA-256 blocks and
-	// most List pages make or check a token.
+	// macs keeps keyed HMACs with scratch space: keying one costs two
+	// SHA-256 blocks and most List pages make or check a token.
 	macs sync.Pool
+}
+
+type mac struct {
+	h   hash.Hash
+	buf []byte // what is signed, then the sum
 }
 
 // NewSigner returns a Signer; servers that share a store must share the key.
 func NewSigner(key []byte) *Signer {
 	s := &Signer{key: key}
-	s.macs.New = func() any { return hmac.New(sha256.New, s.key) }
+	s.macs.New = func() any { return &mac{h: hmac.New(sha256.New, s.key)} }
 	return s
 }
 
-func (s *Signer) mac(scope, after string) []byte {
-	h := s.macs.Get().(hash.Hash)
-	h.Reset()
-	io.WriteString(h, scope)
-	h.Write([]byte{0})
-	io.WriteString(h, after)
-	sum := h.Sum(make([]byte, 0, sha256.Size+len(after)))[:macLen]
-	s.macs.Put(h)
-	return sum
+// sign appends the MAC of after in scope to dst.
+func (s *Signer) sign(dst []byte, scope, after string) []byte {
+	m := s.macs.Get().(*mac)
+	m.h.Reset()
+	m.buf = append(append(append(m.buf[:0], scope...), 0), after...)
+	m.h.Write(m.buf)
+	m.buf = m.h.Sum(m.buf[:0])
+	dst = append(dst, m.buf[:macLen]...)
+	s.macs.Put(m)
+	return dst
 }
 
 // Token returns the token that resumes the listing scope after key after.
 func (s *Signer) Token(scope, after string) string {
-	b := append(s.mac(scope, after), after...)
-	return base64.RawURLEncoding.EncodeToString(b)
+	var raw [128]byte
+	b := append(s.sign(raw[:0], scope, after), after...)
+	var enc [172]byte // 128 bytes in base64
+	return string(base64.RawURLEncoding.AppendEncode(enc[:0], b))
 }
 
 // After returns the key a token resumes after, or ErrInvalid.
 func (s *Signer) After(scope, token string) (string, error) {
-	b, err := base64.RawURLEncoding.DecodeString(strings.TrimSpace(token))
+	var raw [128]byte
+	b, err := base64.RawURLEncoding.AppendDecode(raw[:0], []byte(strings.TrimSpace(token)))
 	if err != nil || len(b) < macLen {
 		return "", ErrInvalid
 	}
 	after := string(b[macLen:])
-	if !hmac.Equal(b[:macLen], s.mac(scope, after)) {
+	var sum [macLen]byte
+	if !hmac.Equal(b[:macLen], s.sign(sum[:0], scope, after)) {
 		return "", ErrInvalid
 	}
 	return after, nil

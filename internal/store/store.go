@@ -60,7 +60,8 @@ var ErrConflict = errors.New("store: the transaction kept conflicting with concu
 // Hint tells a backend what a transaction is about, so that it can prepare.
 // A hint never changes what a transaction reads or writes, nor whether it
 // succeeds: a wrong or stale hint only costs speed. Backends that have no
-// use for one ignore it.
+// use for one ignore it, and callers need not build one for them
+// (UsesHints).
 type Hint struct {
 	// Scope names the part of the state an Update is about, such as one
 	// organization. A backend may run Updates of one scope one at a time,
@@ -83,4 +84,17 @@ func WithHint(ctx context.Context, h Hint) context.Context {
 func HintFrom(ctx context.Context) Hint {
 	h, _ := ctx.Value(hintKey{}).(Hint)
 	return h
+}
+
+// HintUser is implemented by a backend that makes use of hints, and by a
+// wrapper of a Store, which asks what it wraps.
+type HintUser interface {
+	UsesHints() bool
+}
+
+// UsesHints reports whether st makes use of hints. Building one costs a
+// request several allocations, worth it only for a backend that reads it.
+func UsesHints(st Store) bool {
+	u, ok := st.(HintUser)
+	return ok && u.UsesHints()
 }

@@ -59,12 +59,16 @@ type Store struct {
 	// w is the writers' transaction, its undo log's memory reused from
 	// one to the next: they run one at a time, under mu.
 	w tx
+	// r is every View's transaction: a read-only tx holds no state of
+	// its own, so readers share it rather than allocate one each.
+	r tx
 }
 
 // New returns an empty store.
 func New() *Store {
 	s := &Store{tree: btree.NewG(32, less)}
 	s.w = tx{s: s, writable: true}
+	s.r = tx{s: s}
 	return s
 }
 
@@ -74,7 +78,7 @@ func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return fn(&tx{s: s})
+	return fn(&s.r)
 }
 
 func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {

@@ -235,6 +235,10 @@ func (s *Store) Close() error {
 	return nil
 }
 
+// UsesHints reports that the store reads hints: it prefetches their keys
+// and queues the Updates of one scope.
+func (s *Store) UsesHints() bool { return true }
+
 func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
