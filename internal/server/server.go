@@ -119,7 +119,7 @@ func New(svc *org.Service, ids *identity.Resolver, log *slog.Logger, opts ...Opt
 		Identify: func(r *http.Request) (identity.Caller, error) { return ids.IdentifyService(r, identity.ServiceSTS) }}
 	stsHandler := recoverPanics(tokens, log, stsInternalError)
 	apiHandler := func(w http.ResponseWriter, r *http.Request) {
-		if !jsonRequest(r) && sts.Match(r) {
+		if sts.Match(r) {
 			stsHandler.ServeHTTP(w, r)
 			return
 		}
@@ -149,14 +149,6 @@ func New(svc *org.Service, ids *identity.Resolver, log *slog.Logger, opts ...Opt
 		}
 		mux.ServeHTTP(w, r)
 	})), log, internalError)
-}
-
-// jsonRequest reports whether r is an AWS JSON protocol request with no
-// query string, which sts.Match never takes for STS's query protocol (a
-// query string or a form body): the common case, answered without
-// sts.Match's media-type parse.
-func jsonRequest(r *http.Request) bool {
-	return r.URL.RawQuery == "" && r.Header.Get("Content-Type") == "application/x-amz-json-1.1"
 }
 
 // cleanPath is p as ServeMux cleans it: no empty, . or .. elements, and

@@ -101,7 +101,11 @@ func isForm(r *http.Request) bool {
 	if r.Method != http.MethodPost || r.Body == nil {
 		return false
 	}
-	ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	h := r.Header.Get("Content-Type")
+	if h == "application/x-amz-json-1.1" {
+		return false // every Organizations call: no media-type parse
+	}
+	ct, _, err := mime.ParseMediaType(h)
 	return err == nil && ct == "application/x-www-form-urlencoded"
 }
 
