@@ -3,7 +3,10 @@
 # writers through both against one organization and then four, point reads
 # on one server, and a bare net/http handler's figure beside them. Prints a
 # table; the rollbacks column is PostgreSQL's xact_rollback during the row,
-# which counts the serialization failures a store retried.
+# which counts the serialization failures a store retried. The CPU columns
+# say whether the machine was the limit: how busy its cores were during the
+# row, and the CPU time per request spent in the two orgd servers and in
+# PostgreSQL's processes.
 #
 #   bench/pgload.sh            # 10 s per row, 8 writers per server
 #   DURATION=5s WRITERS=8 bench/pgload.sh
@@ -56,16 +59,40 @@ done
 rollbacks() {
   psql -qtA "$PGURL/postgres?sslmode=disable" -c "SELECT xact_rollback FROM pg_stat_database WHERE datname = '$DB'"
 }
+# ticks PID... prints the user and system clock ticks the processes used.
+ticks() {
+  local t=0 p f
+  for p in "$@"; do
+    f=$(cut -d')' -f2 "/proc/$p/stat" 2>/dev/null) || continue
+    set -- $f
+    t=$((t + ${12} + ${13}))
+  done
+  echo $t
+}
+# machine prints the busy and the total ticks of all cores.
+machine() { awk '/^cpu /{print $2+$3+$4+$7+$8, $2+$3+$4+$5+$6+$7+$8}' /proc/stat; }
+hz=$(getconf CLK_TCK)
 two=http://127.0.0.1:4601,http://127.0.0.1:4602
 row() { # label, pgload flags...
-  local label=$1 before after line
+  local label=$1 before after line n o0 o1 p0 p1 m0 m1
   shift
   [[ $label =~ $ROWS ]] || return 0
   before=$(rollbacks)
+  o0=$(ticks "${pids[0]}" "${pids[1]}")
+  p0=$(ticks $(pgrep -x postgres))
+  m0=$(machine)
   line=$("$tmp/pgload" -label "$label" -duration "$DURATION" "$@")
+  m1=$(machine)
+  o1=$(ticks "${pids[0]}" "${pids[1]}")
+  p1=$(ticks $(pgrep -x postgres))
   sleep 0.5 # let the stats collector catch up
   after=$(rollbacks)
-  printf '%s\trollbacks %d\n' "$line" $((after - before))
+  # The request count is the rate times the duration pgload reports.
+  n=$(awk -F'\t' -v d="$DURATION" '{sub("/s","",$2); sub("s$","",d); print int($2*d)}' <<<"$line")
+  [ "$n" -gt 0 ] || n=1
+  printf '%s\trollbacks %d\tcpu busy %d%%\torgd %dµs/req\tpostgres %dµs/req\n' "$line" $((after - before)) \
+    "$(awk -v a="$m0" -v b="$m1" 'BEGIN{split(a,x," "); split(b,y," "); print int(100*(y[1]-x[1])/(y[2]-x[2]))}')" \
+    $(((o1 - o0) * 1000000 / hz / n)) $(((p1 - p0) * 1000000 / hz / n))
 }
 
 echo "# $(date -u +%FT%TZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), ${WRITERS} writers per server per organization, $DURATION per row"
