@@ -13,6 +13,7 @@
 #   ROWS='DescribeAccount|bare' REPEAT=3 bench/pgload.sh   # some rows, repeated
 #   STORE_PARAMS='&pool_max_conns=8' bench/pgload.sh        # more URL parameters
 #   ORGD=/tmp/orgd-before bench/pgload.sh   # a binary built elsewhere, for A/B runs
+#   RATE=1000 bench/pgload.sh   # the calls a second offered per organization in the "offered" rows
 #
 # It needs PostgreSQL (PGURL, default postgres://postgres@127.0.0.1:5432)
 # and creates and drops the database orgd_pgload there.
@@ -23,6 +24,7 @@ DURATION=${DURATION:-10s}
 WRITERS=${WRITERS:-8}
 ROWS=${ROWS:-.}
 REPEAT=${REPEAT:-1}
+RATE=${RATE:-800}
 DB=orgd_pgload
 tmp=$(mktemp -d)
 pids=()
@@ -105,6 +107,12 @@ for _ in $(seq "$REPEAT"); do
   # organizations wait for each other.
   row "CreateOrganizationalUnit, 1 org, 2 servers, 1 writer each" -targets $two -writers 1 -first-account 300000000001 -op ou
   row "CreateOrganizationalUnit, 4 orgs, 2 servers, 1 writer each" -targets $two -writers 1 -orgs 4 -first-account 300000000001 -op ou
+  # Offered a fixed rate each, which one organization's writers take a
+  # fraction of the machine to serve, organizations should each get it
+  # whether one is written or four: a shared database, not the machine,
+  # would be what slowed them.
+  row "CreateOrganizationalUnit, 1 org, 2 servers, ${RATE}/s offered" -targets $two -writers "$WRITERS" -rate "$RATE" -first-account 400000000001 -op ou
+  row "CreateOrganizationalUnit, 4 orgs, 2 servers, ${RATE}/s offered each" -targets $two -writers "$WRITERS" -rate "$RATE" -orgs 4 -first-account 400000000001 -op ou
   row "DescribeAccount, 1 server" -targets http://127.0.0.1:4601 -writers 16 -op describe
   row "bare net/http handler" -targets http://127.0.0.1:4603 -writers 16 -op describe -setup=false
 done | column -t -s $'\t'

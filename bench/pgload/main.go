@@ -5,6 +5,11 @@
 // DescribeAccount, the yardstick that orgd's point reads are compared with.
 //
 //	pgload -targets http://127.0.0.1:4601,http://127.0.0.1:4602 -orgs 1 -writers 8 -op ou -duration 10s
+//
+// With -rate each organization is offered that many calls a second, spread
+// evenly over its writers, and a call's latency counts from when it was
+// due, so that a server falling behind shows as latency rather than as
+// calls never sent.
 package main
 
 import (
@@ -41,6 +46,7 @@ func run() error {
 	bare := flag.String("bare", "", "serve the bare handler on this address instead of loading servers")
 	label := flag.String("label", "", "the row's label (default: the operation)")
 	setup := flag.Bool("setup", true, "create the organizations first (false for the bare handler)")
+	rate := flag.Float64("rate", 0, "calls a second offered per organization (0: each writer calls again as soon as answered)")
 	flag.Parse()
 	if *bare != "" {
 		return serveBare(*bare)
@@ -48,6 +54,16 @@ func run() error {
 	urls := strings.Split(*targets, ",")
 	if *orgs < 1 || *writers < 1 {
 		return errors.New("-orgs and -writers must be at least 1")
+	}
+	if *rate < 0 {
+		return errors.New("-rate must not be negative")
+	}
+	// Each of an organization's writers calls once per interval, the
+	// writers evenly staggered.
+	perOrg := len(urls) * *writers
+	var interval time.Duration
+	if *rate > 0 {
+		interval = time.Duration(float64(time.Second) * float64(perOrg) / *rate)
 	}
 	call, ok := ops[*op]
 	if !ok {
@@ -82,8 +98,13 @@ func run() error {
 					defer wg.Done()
 					me := worker{c: c, url: u, acct: fmt.Sprint(*first + o), root: roots[o], name: fmt.Sprintf("s%dw%d", ti, w)}
 					var lat []time.Duration
+					due := start.Add(interval * time.Duration(ti**writers+w) / time.Duration(perOrg))
 					for n := 0; !stop.Load(); n++ {
 						t0 := time.Now()
+						if interval > 0 {
+							time.Sleep(time.Until(due))
+							t0, due = due, due.Add(interval)
+						}
 						err := call(&me, n)
 						d := time.Since(t0)
 						if err != nil {

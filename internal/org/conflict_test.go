@@ -109,3 +109,69 @@ func TestNoHintsForStoreWithoutUse(t *testing.T) {
 		t.Errorf("%d transactions carried a hint", st.hints)
 	}
 }
+
+// A store that reads hints learns whether a new OU's ID is free with the
+// transaction's first read: the ID is drawn before it and its key hinted.
+func TestCreateOUDrawsItsIDWithTheHint(t *testing.T) {
+	st := &conflicting{Store: memstore.New()}
+	svc, err := New(context.Background(), st, DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.CreateOrganization(as(mgmtID), &api.CreateOrganizationRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	root := must[*api.ListRootsResponse](t)(svc.ListRoots(as(mgmtID), &api.ListRootsRequest{})).Roots[0].Id
+	parent := root
+	for _, name := range []string{"under-root", "under-ou"} {
+		out, err := svc.CreateOrganizationalUnit(as(mgmtID), &api.CreateOrganizationalUnitRequest{ParentId: parent, Name: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := out.OrganizationalUnit.Id
+		found := false
+		for _, k := range st.hint.Keys {
+			found = found || k == keyOU(id)
+		}
+		if !found {
+			t.Errorf("OU %s under %s: hint keys %q lack its key", id, parent, st.hint.Keys)
+		}
+		parent = id
+	}
+}
+
+// newID tries a drawn ID first, and only when it fits and is free.
+func TestNewIDTriesTheDrawnID(t *testing.T) {
+	svc, err := New(context.Background(), memstore.New(), DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	taken := "ou-abcd-takentak"
+	if err := svc.store.Update(context.Background(), func(tx store.Tx) error { return tx.Put(keyOU(taken), []byte("{}")) }); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		drawn   string
+		useIt   bool
+		comment string
+	}{
+		{"ou-abcd-freefree", true, "free and fitting"},
+		{taken, false, "taken"},
+		{"ou-wxyz-freefree", false, "another root's prefix"},
+		{"ou-abcd-short", false, "too short"},
+	} {
+		ctx := context.WithValue(context.Background(), drawnIDKey{}, tc.drawn)
+		var id string
+		err := svc.store.Update(ctx, func(tx store.Tx) error {
+			var err error
+			id, err = (&txn{Tx: tx, s: svc, ctx: ctx}).newID("ou-abcd-", lowerAlnum, 8, keyOU)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (id == tc.drawn) != tc.useIt || len(id) != len("ou-abcd-")+8 || id[:8] != "ou-abcd-" {
+			t.Errorf("%s: drawn %q gave %q", tc.comment, tc.drawn, id)
+		}
+	}
+}

@@ -95,6 +95,7 @@ func (s *Service) CreateOrganizationalUnit(ctx context.Context, in *api.CreateOr
 		parent = keyRoot(in.ParentId)
 	}
 	ctx = s.prefetch(ctx, keyOUName(in.ParentId, in.Name), parent)
+	ctx = s.drawID(ctx, ouIDPrefix(rootSuffix(in.ParentId)), lowerAlnum, 8, keyOU)
 	return reply(&out, s.write(ctx, func(t *txn) error {
 		// Tag rules are input validation, which comes before the caller
 		// checks (spec section 6.3), as the wire layer's does.
@@ -123,7 +124,7 @@ func (s *Service) CreateOrganizationalUnit(ctx context.Context, in *api.CreateOr
 			return api.NewConstraintViolation(api.ConstraintViolationExceptionReasonOuNumberLimitExceeded,
 				"An organization can have at most %d OUs.", s.cfg.Quotas.OUsPerOrganization)
 		}
-		id, err := t.newID("ou-"+strings.TrimPrefix(o.Root, "r-")+"-", lowerAlnum, 8, keyOU)
+		id, err := t.newID(ouIDPrefix(strings.TrimPrefix(o.Root, "r-")), lowerAlnum, 8, keyOU)
 		if err != nil {
 			return err
 		}
@@ -153,6 +154,22 @@ func (s *Service) CreateOrganizationalUnit(ctx context.Context, in *api.CreateOr
 		out.OrganizationalUnit = &view
 		return err
 	}))
+}
+
+// ouIDPrefix is what the IDs of OUs under the root r-suffix begin with.
+func ouIDPrefix(suffix string) string { return "ou-" + suffix + "-" }
+
+// rootSuffix is the part of its root's ID, after "r-", that a root's or an
+// OU's ID carries ("" for any other).
+func rootSuffix(parent string) string {
+	if root, ok := strings.CutPrefix(parent, "r-"); ok {
+		return root
+	}
+	if rest, ok := strings.CutPrefix(parent, "ou-"); ok {
+		root, _, _ := strings.Cut(rest, "-")
+		return root
+	}
+	return ""
 }
 
 func (s *Service) UpdateOrganizationalUnit(ctx context.Context, in *api.UpdateOrganizationalUnitRequest) (*api.UpdateOrganizationalUnitResponse, error) {

@@ -352,6 +352,22 @@ func (s *Service) prefetch(ctx context.Context, keys ...string) context.Context 
 	return store.WithHint(ctx, h)
 }
 
+// drawnIDKey is the context key of an ID drawn by drawID.
+type drawnIDKey struct{}
+
+// drawID draws, before its transaction, the ID that the transaction's
+// newID(prefix, alphabet, n, keyOf) tries first, and adds its key to the
+// hint: a store that reads hints then learns whether it is taken with the
+// transaction's first read rather than in a round trip of its own, which
+// in a batch of queued writers would come one after another.
+func (s *Service) drawID(ctx context.Context, prefix, alphabet string, n int, keyOf func(string) string) context.Context {
+	if !s.hints {
+		return ctx
+	}
+	id := string(appendRandom(append(make([]byte, 0, 64), prefix...), alphabet, n))
+	return s.prefetch(context.WithValue(ctx, drawnIDKey{}, id), keyOf(id))
+}
+
 // --- due work ---------------------------------------------------------------
 
 // dueWork runs scheduled work of one kind for one ID when it falls due.
@@ -451,8 +467,13 @@ func appendRandom(b []byte, alphabet string, n int) []byte {
 // newID returns prefix plus n random characters that no key keyOf(id)
 // uses yet.
 func (t *txn) newID(prefix, alphabet string, n int, keyOf func(string) string) (string, error) {
+	drawn, _ := t.ctx.Value(drawnIDKey{}).(string)
 	for {
-		id := string(appendRandom(append(make([]byte, 0, 64), prefix...), alphabet, n))
+		id := drawn
+		if len(drawn) != len(prefix)+n || !strings.HasPrefix(drawn, prefix) {
+			id = string(appendRandom(append(make([]byte, 0, 64), prefix...), alphabet, n))
+		}
+		drawn = ""
 		_, taken, err := t.Get(keyOf(id))
 		if err != nil {
 			return "", err

@@ -709,7 +709,10 @@ func (s *Store) lock(ctx context.Context, name string, deadline time.Time) (*pgx
 	wait := max(time.Until(deadline), time.Millisecond)
 	b := &pgx.Batch{}
 	b.Queue(`BEGIN ISOLATION LEVEL READ COMMITTED`)
-	b.Queue(`SELECT set_config('lock_timeout', $1, true)`, strconv.FormatInt(wait.Milliseconds()+1, 10))
+	// Its COMMIT keeps nothing, so it need not wait for the WAL to reach
+	// the disk: a lock transaction lost in a crash has released its lock.
+	b.Queue(`SELECT set_config('lock_timeout', $1, true), set_config('synchronous_commit', 'off', true)`,
+		strconv.FormatInt(wait.Milliseconds()+1, 10))
 	if !known {
 		b.Queue(`INSERT INTO scope_lock (scope) VALUES ($1) ON CONFLICT DO NOTHING`, name)
 	}
