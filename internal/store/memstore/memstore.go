@@ -9,8 +9,6 @@ import (
 	"sync"
 	"unsafe"
 
-	"github.com/google/btree"
-
 	"github.com/orgd/orgd/internal/store"
 )
 
@@ -20,7 +18,7 @@ import (
 // accounts the tree holds about 800,000 entries. The bytes are never
 // modified once stored, which is what lets Get hand out the value itself.
 type item struct {
-	p    unsafe.Pointer // the first byte of the key; a pivot's key is borrowed
+	p    unsafe.Pointer // the first byte of the key
 	klen uint32
 	vlen uint32
 }
@@ -30,11 +28,6 @@ func newItem(key string, val []byte) item {
 	copy(b, key)
 	copy(b[len(key):], val)
 	return item{p: unsafe.Pointer(unsafe.SliceData(b)), klen: uint32(len(key)), vlen: uint32(len(val))}
-}
-
-// pivot is an item to search for key with; it stores nothing.
-func pivot(key string) item {
-	return item{p: unsafe.Pointer(unsafe.StringData(key)), klen: uint32(len(key))}
 }
 
 func (it item) key() string { return unsafe.String((*byte)(it.p), it.klen) }
@@ -50,12 +43,10 @@ func (it item) val() []byte {
 	return unsafe.Slice((*byte)(unsafe.Add(it.p, it.klen)), it.vlen)
 }
 
-func less(a, b item) bool { return a.key() < b.key() }
-
 // Store is an in-memory store.Store.
 type Store struct {
 	mu   sync.RWMutex
-	tree *btree.BTreeG[item]
+	tree btree
 	// w is the writers' transaction, its undo log's memory reused from
 	// one to the next: they run one at a time, under mu.
 	w tx
@@ -66,7 +57,7 @@ type Store struct {
 
 // New returns an empty store.
 func New() *Store {
-	s := &Store{tree: btree.NewG(32, less)}
+	s := &Store{}
 	s.w = tx{s: s, writable: true}
 	s.r = tx{s: s}
 	return s
@@ -102,7 +93,7 @@ func (s *Store) Close() error { return nil }
 func (s *Store) Len() int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.tree.Len()
+	return s.tree.len
 }
 
 // undo is how to take back one write: put old back, or delete key when
@@ -120,7 +111,7 @@ type tx struct {
 }
 
 func (t *tx) Get(key string) ([]byte, bool, error) {
-	it, ok := t.s.tree.Get(pivot(key))
+	it, ok := t.s.tree.get(key)
 	if !ok {
 		return nil, false, nil
 	}
@@ -132,7 +123,7 @@ func (t *tx) Put(key string, val []byte) error {
 		return store.ErrReadOnly
 	}
 	it := newItem(key, val)
-	old, existed := t.s.tree.ReplaceOrInsert(it)
+	old, existed := t.s.tree.replaceOrInsert(it)
 	t.undo = append(t.undo, undo{key: it.key(), old: old, existed: existed})
 	return nil
 }
@@ -141,7 +132,7 @@ func (t *tx) Delete(key string) error {
 	if !t.writable {
 		return store.ErrReadOnly
 	}
-	old, existed := t.s.tree.Delete(pivot(key))
+	old, existed := t.s.tree.delete(key)
 	if existed {
 		t.undo = append(t.undo, undo{key: old.key(), old: old, existed: true})
 	}
@@ -153,7 +144,7 @@ func (t *tx) Scan(prefix, after string, fn func(key string, val []byte) bool) er
 	if after != "" && after >= start {
 		start = after + "\x00" // the least key above after: after is exclusive
 	}
-	t.s.tree.AscendGreaterOrEqual(pivot(start), func(it item) bool {
+	t.s.tree.ascend(start, func(it item) bool {
 		k := it.key()
 		if !strings.HasPrefix(k, prefix) {
 			return false
@@ -182,9 +173,9 @@ func (t *tx) rollback() {
 	for i := len(t.undo) - 1; i >= 0; i-- {
 		u := t.undo[i]
 		if u.existed {
-			t.s.tree.ReplaceOrInsert(u.old)
+			t.s.tree.replaceOrInsert(u.old)
 		} else {
-			t.s.tree.Delete(pivot(u.key))
+			t.s.tree.delete(u.key)
 		}
 	}
 }
