@@ -18,29 +18,64 @@ import (
 // accounts the tree holds about 800,000 entries. The bytes are never
 // modified once stored, which is what lets Get hand out the value itself.
 type item struct {
-	p    unsafe.Pointer // the first byte of the key
-	klen uint32
-	vlen uint32
+	p unsafe.Pointer // the first byte of the key
+	// n is the key's length, 12 bits, then the value's, 20; or, for the
+	// rare entry too long for those, bigEntry, and both lengths are in
+	// the 8 bytes before the key.
+	n uint32
+	// inl is four bytes of the key, at the offset of the node that holds
+	// the item (btree.go), which settle most comparisons in a search
+	// without reading the key itself, most often not in cache.
+	inl uint32
 }
+
+const (
+	bigEntry  = ^uint32(0)
+	smallKey  = 1<<12 - 1 // what bigEntry's key length would be
+	smallVal  = 1 << 20
+	valLenBit = 20
+)
 
 func newItem(key string, val []byte) item {
-	b := make([]byte, len(key)+len(val))
-	copy(b, key)
-	copy(b[len(key):], val)
-	return item{p: unsafe.Pointer(unsafe.SliceData(b)), klen: uint32(len(key)), vlen: uint32(len(val))}
+	if len(key) < smallKey && len(val) < smallVal {
+		b := make([]byte, len(key)+len(val))
+		copy(b, key)
+		copy(b[len(key):], val)
+		return item{p: unsafe.Pointer(unsafe.SliceData(b)), n: uint32(len(key))<<valLenBit | uint32(len(val))}
+	}
+	// The lengths then the key and value; p points inside the allocation,
+	// which keeps all of it alive.
+	b := make([]uint32, 2+(len(key)+len(val)+3)/4)
+	b[0], b[1] = uint32(len(key)), uint32(len(val))
+	kv := unsafe.Slice((*byte)(unsafe.Pointer(&b[2])), len(key)+len(val))
+	copy(kv, key)
+	copy(kv[len(key):], val)
+	return item{p: unsafe.Pointer(&b[2]), n: bigEntry}
 }
 
-func (it item) key() string { return unsafe.String((*byte)(it.p), it.klen) }
+func (it item) lens() (k, v uint32) {
+	if it.n != bigEntry {
+		return it.n >> valLenBit, it.n & (smallVal - 1)
+	}
+	h := (*[2]uint32)(unsafe.Add(it.p, -8))
+	return h[0], h[1]
+}
+
+func (it item) key() string {
+	k, _ := it.lens()
+	return unsafe.String((*byte)(it.p), k)
+}
 
 // emptyVal is every empty value: a value past the end of its key would
 // point past the end of the allocation, which the garbage collector forbids.
 var emptyVal = []byte{}
 
 func (it item) val() []byte {
-	if it.vlen == 0 {
+	k, v := it.lens()
+	if v == 0 {
 		return emptyVal
 	}
-	return unsafe.Slice((*byte)(unsafe.Add(it.p, it.klen)), it.vlen)
+	return unsafe.Slice((*byte)(unsafe.Add(it.p, k)), v)
 }
 
 // Store is an in-memory store.Store.
