@@ -86,8 +86,15 @@ func (n *node) childBounds(i int, lo, hi bound) (bound, bound) {
 // is less, and equal inlines decide nothing.
 func inline(key string, off int) uint32 {
 	if off+4 <= len(key) {
-		return uint32(key[off])<<24 | uint32(key[off+1])<<16 | uint32(key[off+2])<<8 | uint32(key[off+3])
+		k := key[off:]
+		return uint32(k[3]) | uint32(k[2])<<8 | uint32(k[1])<<16 | uint32(k[0])<<24
 	}
+	return inlineShort(key, off)
+}
+
+// inlineShort is inline for a key that ends within four bytes of off,
+// apart so that inline's usual case is inlined.
+func inlineShort(key string, off int) uint32 {
 	var x uint32
 	for i := off; i < off+4; i++ {
 		x <<= 8
@@ -189,7 +196,7 @@ func (n *node) split(i int) (item, *node) {
 	return mid, right
 }
 
-// insert stores it in n's subtree; n is not full.
+// insert stores it in the tree under n, the root, which is not full.
 func (n *node) insert(it item) (item, bool) {
 	key := it.key()
 	var lo, hi bound // n's
