@@ -325,7 +325,9 @@ func (s *Service) ListCreateAccountStatus(ctx context.Context, in *api.ListCreat
 
 func (s *Service) DescribeAccount(ctx context.Context, in *api.DescribeAccountRequest) (*api.DescribeAccountResponse, error) {
 	var out api.DescribeAccountResponse
-	ctx = s.prefetch(ctx, keyAccount(in.AccountId))
+	if s.hints {
+		ctx = s.prefetch(ctx, keyAccount(in.AccountId))
+	}
 	return reply(&out, s.read(ctx, func(t *txn) error {
 		c, a, err := t.memberFor("DescribeAccount", in, in.AccountId)
 		if err != nil {

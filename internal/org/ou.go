@@ -60,8 +60,8 @@ func (t *txn) parentIn(o *organization, id string) (int, error) {
 // the OU, as in an account's Paths ("o-…/r-…/ou-…/").
 func (t *txn) ouViewWithPath(o *organization, u *ou) (api.OrganizationalUnit, error) {
 	v := t.ouView(o, u)
-	p, err := t.path(o, u.Parent)
-	v.Path = p + u.ID + "/"
+	p, err := t.appendPath(make([]byte, 0, 64), o, u.Parent)
+	v.Path = string(append(append(p, u.ID...), '/'))
 	return v, err
 }
 
@@ -87,15 +87,18 @@ func (t *txn) ouInOrFail(o *organization, id string) (*ou, error) {
 
 func (s *Service) CreateOrganizationalUnit(ctx context.Context, in *api.CreateOrganizationalUnitRequest) (*api.CreateOrganizationalUnitResponse, error) {
 	var out api.CreateOrganizationalUnitResponse
-	// Only the parent's own kind of key: a read of a key that cannot exist
-	// (ou/r-…) lands on the index page every organization inserts OUs
-	// next to, and PostgreSQL's SSI then makes organizations conflict.
-	parent := keyOU(in.ParentId)
-	if strings.HasPrefix(in.ParentId, "r-") {
-		parent = keyRoot(in.ParentId)
+	nameKey := keyOUName(in.ParentId, in.Name)
+	if s.hints {
+		// Only the parent's own kind of key: a read of a key that cannot
+		// exist (ou/r-…) lands on the index page every organization inserts
+		// OUs next to, and PostgreSQL's SSI then makes organizations conflict.
+		parent := keyOU(in.ParentId)
+		if strings.HasPrefix(in.ParentId, "r-") {
+			parent = keyRoot(in.ParentId)
+		}
+		ctx = s.prefetch(ctx, nameKey, parent)
+		ctx = s.drawID(ctx, ouIDPrefix(rootSuffix(in.ParentId)), lowerAlnum, 8, keyOU)
 	}
-	ctx = s.prefetch(ctx, keyOUName(in.ParentId, in.Name), parent)
-	ctx = s.drawID(ctx, ouIDPrefix(rootSuffix(in.ParentId)), lowerAlnum, 8, keyOU)
 	return reply(&out, s.write(ctx, func(t *txn) error {
 		// Tag rules are input validation, which comes before the caller
 		// checks (spec section 6.3), as the wire layer's does.
@@ -111,7 +114,7 @@ func (s *Service) CreateOrganizationalUnit(ctx context.Context, in *api.CreateOr
 		if err != nil {
 			return err
 		}
-		if taken, err := t.has(keyOUName(in.ParentId, in.Name)); err != nil {
+		if taken, err := t.has(nameKey); err != nil {
 			return err
 		} else if taken {
 			return errDuplicateOU(in.Name)
@@ -132,14 +135,17 @@ func (s *Service) CreateOrganizationalUnit(ctx context.Context, in *api.CreateOr
 		if err := t.putOU(u); err != nil {
 			return err
 		}
-		if err := t.Put(keyOUName(u.Parent, u.Name), []byte(u.ID)); err != nil {
+		if err := t.Put(nameKey, []byte(u.ID)); err != nil {
 			return err
 		}
 		if err := t.Put(keyChildOU(u.Parent, u.ID), nil); err != nil {
 			return err
 		}
-		if err := t.putTags(u.ID, append([]api.Tag(nil), in.Tags...)); err != nil {
-			return err
+		// A new ID has no tags to delete.
+		if len(in.Tags) > 0 {
+			if err := t.putTags(u.ID, append([]api.Tag(nil), in.Tags...)); err != nil {
+				return err
+			}
 		}
 		o.OUs++
 		if err := t.putOrg(o); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -237,10 +238,24 @@ func (t *txn) attachDefaults(o *organization, target string) error {
 // attach attaches a policy to a target. The attachment remembers when it
 // was made: policies attached to one target merge in that order.
 func (t *txn) attach(o *organization, target string, typ api.PolicyType, policy string) error {
-	if err := t.Put(keyAttach(o.ID, target, typ, policy), fmt.Appendf(nil, "%020d", t.now.UnixNano())); err != nil {
+	if err := t.Put(keyAttach(o.ID, target, typ, policy), appendNanos(make([]byte, 0, 20), t.now.UnixNano())); err != nil {
 		return err
 	}
 	return t.Put(keyAttached(o.ID, policy, target), nil)
+}
+
+// appendNanos appends n as fmt's "%020d" does, without fmt's cost: every
+// new OU and account is attached a policy.
+func appendNanos(b []byte, n int64) []byte {
+	if n < 0 {
+		return fmt.Appendf(b, "%020d", n)
+	}
+	var d [20]byte
+	digits := strconv.AppendInt(d[:0], n, 10)
+	for range 20 - len(digits) {
+		b = append(b, '0')
+	}
+	return append(b, digits...)
 }
 
 func (t *txn) detach(o *organization, target string, typ api.PolicyType, policy string) error {

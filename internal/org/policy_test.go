@@ -1,6 +1,8 @@
 package org
 
 import (
+	"fmt"
+	"math"
 	"strings"
 	"testing"
 
@@ -184,5 +186,14 @@ func TestSCPsApplyToHandshakeOperations(t *testing.T) {
 	}
 	if _, err := f.svc.ListHandshakesForAccount(as(thirdID), &api.ListHandshakesForAccountRequest{}); err != nil {
 		t.Errorf("standalone account: %v", err)
+	}
+}
+
+// TestAppendNanos checks appendNanos against the fmt verb it stands in for.
+func TestAppendNanos(t *testing.T) {
+	for _, n := range []int64{0, 1, 9, 10, 1764601543123456789, math.MaxInt64, -1, math.MinInt64} {
+		if got, want := string(appendNanos([]byte("x"), n)), fmt.Sprintf("x%020d", n); got != want {
+			t.Errorf("appendNanos(%d) = %q, want %q", n, got, want)
+		}
 	}
 }

@@ -2,7 +2,7 @@ package org
 
 import (
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -314,7 +314,8 @@ func (t *txn) putTags(resource string, tags []api.Tag) error {
 	if len(tags) == 0 {
 		return t.Delete(keyTags(resource))
 	}
-	sort.Slice(tags, func(i, j int) bool { return tags[i].Key < tags[j].Key })
+	// slices.SortFunc, unlike sort.Slice, allocates nothing.
+	slices.SortFunc(tags, func(a, b api.Tag) int { return strings.Compare(a.Key, b.Key) })
 	return t.putJSON(keyTags(resource), &tags) // a pointer, as the record cache keeps them
 }
 
@@ -425,24 +426,30 @@ func accountStatus(s api.AccountState) api.AccountStatus {
 
 // path returns "o-…/r-…/ou-…/…/" down to and including parent.
 func (t *txn) path(o *organization, parent string) (string, error) {
-	var chain []string
+	b, err := t.appendPath(make([]byte, 0, 128), o, parent)
+	return string(b), err
+}
+
+// appendPath appends path's answer to b.
+func (t *txn) appendPath(b []byte, o *organization, parent string) ([]byte, error) {
+	var buf [8]string // room for the default depth's chain without allocating
+	chain := buf[:0]
+	n := len(o.ID) + len(o.Root) + 2
 	for id := parent; strings.HasPrefix(id, "ou-"); {
 		u, ok, err := t.ou(id)
 		if err != nil || !ok {
-			return "", err
+			return b, err
 		}
 		chain = append(chain, u.ID)
+		n += len(u.ID) + 1
 		id = u.Parent
 	}
-	if len(chain) == 0 {
-		return o.ID + "/" + o.Root + "/", nil
-	}
-	var b strings.Builder
-	b.WriteString(o.ID + "/" + o.Root + "/")
+	b = slices.Grow(b, n)
+	b = append(append(append(append(b, o.ID...), '/'), o.Root...), '/')
 	for i := len(chain) - 1; i >= 0; i-- {
-		b.WriteString(chain[i] + "/")
+		b = append(append(b, chain[i]...), '/')
 	}
-	return b.String(), nil
+	return b, nil
 }
 
 var timeZero time.Time

@@ -164,6 +164,8 @@ type txn struct {
 	// here so that it needs no allocation of its own.
 	who    caller
 	hasWho bool
+	// due is hasDue's answer.
+	due bool
 }
 
 // read runs fn in a read-only transaction, first settling any work that
@@ -342,7 +344,8 @@ func (s *Service) RegisterAccount(ctx context.Context, id, email, name string) e
 }
 
 // prefetch adds keys that an operation will read to the store hint of its
-// transaction (hint), for its busiest operations.
+// transaction (hint), for its busiest operations. Callers check s.hints
+// first, so that a store without hints does not pay for building keys.
 func (s *Service) prefetch(ctx context.Context, keys ...string) context.Context {
 	if !s.hints {
 		return ctx
@@ -392,17 +395,24 @@ func (t *txn) unschedule(at time.Time, kind, id string) error {
 }
 
 func (t *txn) hasDue() (bool, error) {
-	due := false
+	t.due = false
+	// The callback sets a field of t rather than a variable of its own, so
+	// that only the callback is allocated: every transaction asks.
 	err := t.Scan("due/", "", func(k string, _ []byte) bool {
 		// Built only when something is scheduled: most reads find nothing.
-		due = k < fmt.Sprintf("due/%020d/\xff", t.now.UnixNano())
+		t.due = k < fmt.Sprintf("due/%020d/\xff", t.now.UnixNano())
 		return false
 	})
-	return due, err
+	return t.due, err
 }
 
 // settle runs every piece of work due by now, oldest first.
 func (t *txn) settle() error {
+	// Most writes find nothing due; asking first spares them the scan's
+	// allocations below.
+	if due, err := t.hasDue(); err != nil || !due {
+		return err
+	}
 	var limit string
 	var keys []string
 	if err := t.Scan("due/", "", func(k string, _ []byte) bool {

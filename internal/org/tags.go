@@ -2,6 +2,7 @@ package org
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"strings"
 
@@ -92,7 +93,9 @@ func (t *txn) resourceTags(op string, in any, id string) (*caller, []api.Tag, er
 }
 
 func (s *Service) TagResource(ctx context.Context, in *api.TagResourceRequest) (*api.Empty, error) {
-	ctx = s.prefetch(ctx, keyTags(in.ResourceId))
+	if s.hints {
+		ctx = s.prefetch(ctx, keyTags(in.ResourceId))
+	}
 	return reply(&api.Empty{}, s.write(ctx, func(t *txn) error {
 		max := s.cfg.Quotas.TagsPerResource
 		// Input validation comes before the caller checks (spec 6.3).
@@ -103,26 +106,28 @@ func (s *Service) TagResource(ctx context.Context, in *api.TagResourceRequest) (
 		if err != nil {
 			return err
 		}
-		merged := make(map[string]string, len(old)+len(in.Tags))
-		for _, tag := range old {
-			merged[tag.Key] = tag.Value
-		}
+		// old is this transaction's copy, so the new tags merge into it in
+		// place; with at most max tags on either side, a linear search
+		// costs less than a map.
+		tags := old
 		for _, tag := range in.Tags {
-			merged[tag.Key] = tag.Value
+			if i := slices.IndexFunc(tags, func(o api.Tag) bool { return o.Key == tag.Key }); i >= 0 {
+				tags[i].Value = tag.Value
+			} else {
+				tags = append(tags, tag)
+			}
 		}
-		if len(merged) > max {
+		if len(tags) > max {
 			return errTooManyTags(max)
-		}
-		tags := make([]api.Tag, 0, len(merged))
-		for k, v := range merged {
-			tags = append(tags, api.Tag{Key: k, Value: v})
 		}
 		return t.putTags(in.ResourceId, tags)
 	}))
 }
 
 func (s *Service) UntagResource(ctx context.Context, in *api.UntagResourceRequest) (*api.Empty, error) {
-	ctx = s.prefetch(ctx, keyTags(in.ResourceId))
+	if s.hints {
+		ctx = s.prefetch(ctx, keyTags(in.ResourceId))
+	}
 	return reply(&api.Empty{}, s.write(ctx, func(t *txn) error {
 		_, old, err := t.resourceTags("UntagResource", in, in.ResourceId)
 		if err != nil {

@@ -9,8 +9,6 @@ import (
 	"sync"
 	"unsafe"
 
-	"github.com/google/btree"
-
 	"github.com/orgd/orgd/internal/store"
 )
 
@@ -20,42 +18,70 @@ import (
 // accounts the tree holds about 800,000 entries. The bytes are never
 // modified once stored, which is what lets Get hand out the value itself.
 type item struct {
-	p    unsafe.Pointer // the first byte of the key; a pivot's key is borrowed
-	klen uint32
-	vlen uint32
+	p unsafe.Pointer // the first byte of the key
+	// n is the key's length, 12 bits, then the value's, 20; or, for the
+	// rare entry too long for those, bigEntry, and both lengths are in
+	// the 8 bytes before the key.
+	n uint32
+	// inl is four bytes of the key, at the offset of the node that holds
+	// the item (btree.go), which settle most comparisons in a search
+	// without reading the key itself, most often not in cache.
+	inl uint32
 }
+
+const (
+	bigEntry  = ^uint32(0)
+	smallKey  = 1<<12 - 1 // what bigEntry's key length would be
+	smallVal  = 1 << 20
+	valLenBit = 20
+)
 
 func newItem(key string, val []byte) item {
-	b := make([]byte, len(key)+len(val))
-	copy(b, key)
-	copy(b[len(key):], val)
-	return item{p: unsafe.Pointer(unsafe.SliceData(b)), klen: uint32(len(key)), vlen: uint32(len(val))}
+	if len(key) < smallKey && len(val) < smallVal {
+		b := make([]byte, len(key)+len(val))
+		copy(b, key)
+		copy(b[len(key):], val)
+		return item{p: unsafe.Pointer(unsafe.SliceData(b)), n: uint32(len(key))<<valLenBit | uint32(len(val))}
+	}
+	// The lengths then the key and value; p points inside the allocation,
+	// which keeps all of it alive.
+	b := make([]uint32, 2+(len(key)+len(val)+3)/4)
+	b[0], b[1] = uint32(len(key)), uint32(len(val))
+	kv := unsafe.Slice((*byte)(unsafe.Pointer(&b[2])), len(key)+len(val))
+	copy(kv, key)
+	copy(kv[len(key):], val)
+	return item{p: unsafe.Pointer(&b[2]), n: bigEntry}
 }
 
-// pivot is an item to search for key with; it stores nothing.
-func pivot(key string) item {
-	return item{p: unsafe.Pointer(unsafe.StringData(key)), klen: uint32(len(key))}
+func (it item) lens() (k, v uint32) {
+	if it.n != bigEntry {
+		return it.n >> valLenBit, it.n & (smallVal - 1)
+	}
+	h := (*[2]uint32)(unsafe.Add(it.p, -8))
+	return h[0], h[1]
 }
 
-func (it item) key() string { return unsafe.String((*byte)(it.p), it.klen) }
+func (it item) key() string {
+	k, _ := it.lens()
+	return unsafe.String((*byte)(it.p), k)
+}
 
 // emptyVal is every empty value: a value past the end of its key would
 // point past the end of the allocation, which the garbage collector forbids.
 var emptyVal = []byte{}
 
 func (it item) val() []byte {
-	if it.vlen == 0 {
+	k, v := it.lens()
+	if v == 0 {
 		return emptyVal
 	}
-	return unsafe.Slice((*byte)(unsafe.Add(it.p, it.klen)), it.vlen)
+	return unsafe.Slice((*byte)(unsafe.Add(it.p, k)), v)
 }
-
-func less(a, b item) bool { return a.key() < b.key() }
 
 // Store is an in-memory store.Store.
 type Store struct {
 	mu   sync.RWMutex
-	tree *btree.BTreeG[item]
+	tree btree
 	// w is the writers' transaction, its undo log's memory reused from
 	// one to the next: they run one at a time, under mu.
 	w tx
@@ -66,7 +92,7 @@ type Store struct {
 
 // New returns an empty store.
 func New() *Store {
-	s := &Store{tree: btree.NewG(32, less)}
+	s := &Store{}
 	s.w = tx{s: s, writable: true}
 	s.r = tx{s: s}
 	return s
@@ -102,7 +128,7 @@ func (s *Store) Close() error { return nil }
 func (s *Store) Len() int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.tree.Len()
+	return s.tree.len
 }
 
 // undo is how to take back one write: put old back, or delete key when
@@ -120,7 +146,7 @@ type tx struct {
 }
 
 func (t *tx) Get(key string) ([]byte, bool, error) {
-	it, ok := t.s.tree.Get(pivot(key))
+	it, ok := t.s.tree.get(key)
 	if !ok {
 		return nil, false, nil
 	}
@@ -132,7 +158,7 @@ func (t *tx) Put(key string, val []byte) error {
 		return store.ErrReadOnly
 	}
 	it := newItem(key, val)
-	old, existed := t.s.tree.ReplaceOrInsert(it)
+	old, existed := t.s.tree.replaceOrInsert(it)
 	t.undo = append(t.undo, undo{key: it.key(), old: old, existed: existed})
 	return nil
 }
@@ -141,7 +167,7 @@ func (t *tx) Delete(key string) error {
 	if !t.writable {
 		return store.ErrReadOnly
 	}
-	old, existed := t.s.tree.Delete(pivot(key))
+	old, existed := t.s.tree.delete(key)
 	if existed {
 		t.undo = append(t.undo, undo{key: old.key(), old: old, existed: true})
 	}
@@ -153,7 +179,7 @@ func (t *tx) Scan(prefix, after string, fn func(key string, val []byte) bool) er
 	if after != "" && after >= start {
 		start = after + "\x00" // the least key above after: after is exclusive
 	}
-	t.s.tree.AscendGreaterOrEqual(pivot(start), func(it item) bool {
+	t.s.tree.ascend(start, func(it item) bool {
 		k := it.key()
 		if !strings.HasPrefix(k, prefix) {
 			return false
@@ -182,9 +208,9 @@ func (t *tx) rollback() {
 	for i := len(t.undo) - 1; i >= 0; i-- {
 		u := t.undo[i]
 		if u.existed {
-			t.s.tree.ReplaceOrInsert(u.old)
+			t.s.tree.replaceOrInsert(u.old)
 		} else {
-			t.s.tree.Delete(pivot(u.key))
+			t.s.tree.delete(u.key)
 		}
 	}
 }

@@ -1,0 +1,200 @@
+package memstore
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestBTree runs random inserts, replacements and deletes against the
+// tree and a map side by side, in key spaces small enough that nodes
+// split, borrow and merge often, and after each round checks the tree's
+// shape and that lookups and ordered walks answer what the map does.
+func TestBTree(t *testing.T) {
+	for _, c := range []struct {
+		name          string
+		keys, ops     int
+		deletePercent int
+	}{
+		{"few keys", 10, 2000, 50},
+		{"two levels", 500, 20000, 40},
+		{"three levels", 20000, 200000, 30},
+		{"grow then drain", 5000, 60000, 90},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := rand.New(rand.NewPCG(1, uint64(c.keys)))
+			pool := keyPool(r, c.keys)
+			var tr btree
+			ref := map[string]string{}
+			for op := range c.ops {
+				k := pool[r.IntN(len(pool))]
+				if c.name == "grow then drain" && op < c.ops/3 {
+					v := fmt.Sprint(op)
+					old, replaced := tr.replaceOrInsert(newItem(k, []byte(v)))
+					if want, ok := ref[k]; ok != replaced || (ok && string(old.val()) != want) {
+						t.Fatalf("replaceOrInsert(%s) = %q, %v; want %q, %v", k, old.val(), replaced, want, ok)
+					}
+					ref[k] = v
+					continue
+				}
+				if r.IntN(100) < c.deletePercent {
+					old, found := tr.delete(k)
+					if want, ok := ref[k]; ok != found || (ok && string(old.val()) != want) {
+						t.Fatalf("delete(%s) = %q, %v; want %q, %v", k, old.val(), found, want, ok)
+					}
+					delete(ref, k)
+				} else {
+					v := fmt.Sprint(op)
+					old, replaced := tr.replaceOrInsert(newItem(k, []byte(v)))
+					if want, ok := ref[k]; ok != replaced || (ok && string(old.val()) != want) {
+						t.Fatalf("replaceOrInsert(%s) = %q, %v; want %q, %v", k, old.val(), replaced, want, ok)
+					}
+					ref[k] = v
+				}
+				if op%(c.ops/20) == 0 || op == c.ops-1 {
+					checkTree(t, &tr, ref, pool, r)
+				}
+			}
+		})
+	}
+}
+
+// keyPool returns n distinct keys like the store's: short ones, and long
+// ones that share long prefixes and differ in random bytes (a zero byte
+// among them) at several depths and lengths, so that nodes' offsets and
+// the inline bytes past a key's end all come into play.
+func keyPool(r *rand.Rand, n int) []string {
+	const alphabet = "ab\x00z019"
+	seen := map[string]bool{}
+	var pool []string
+	for len(pool) < n {
+		var k string
+		switch r.IntN(4) {
+		case 0:
+			k = fmt.Sprintf("k/%x", r.IntN(4*n))
+		case 1:
+			k = fmt.Sprintf("attach/o-abcdefghij/ou-ab12-%08x/SERVICE_CONTROL_POLICY/p-FullAWSAccess", r.IntN(4*n))
+		default:
+			b := []byte("attached/o-abcdefghij/p-FullAWSAccess/ou-")[:30+r.IntN(12)]
+			for range r.IntN(8) {
+				b = append(b, alphabet[r.IntN(len(alphabet))])
+			}
+			k = string(b)
+		}
+		if !seen[k] {
+			seen[k] = true
+			pool = append(pool, k)
+		}
+	}
+	return pool
+}
+
+func checkTree(t *testing.T, tr *btree, ref map[string]string, pool []string, r *rand.Rand) {
+	t.Helper()
+	if tr.len != len(ref) {
+		t.Fatalf("len = %d, want %d", tr.len, len(ref))
+	}
+	if tr.root != nil {
+		checkNode(t, tr.root, true, nil, nil)
+	}
+	keys := make([]string, 0, len(ref))
+	for k, v := range ref {
+		keys = append(keys, k)
+		if it, ok := tr.get(k); !ok || string(it.val()) != v {
+			t.Fatalf("get(%s) = %q, %v; want %q", k, it.val(), ok, v)
+		}
+	}
+	slices.Sort(keys)
+	p := pool[r.IntN(len(pool))]
+	for _, from := range []string{"", "\x00", "attach", "attached/o-abcdefghij/p-Full", "k/", "k/8", "k/80", "l", p, p + "\x00", p[:len(p)-1]} {
+		var got []string
+		tr.ascend(from, func(it item) bool {
+			got = append(got, it.key())
+			return true
+		})
+		i, _ := slices.BinarySearch(keys, from)
+		if !slices.Equal(got, keys[i:]) {
+			t.Fatalf("ascend(%q) = %d keys, want %d", from, len(got), len(keys)-i)
+		}
+	}
+	if _, ok := tr.get("absent"); ok {
+		t.Fatal("get(absent) found something")
+	}
+}
+
+// checkNode checks that n's items are ordered and within (lo, hi), that
+// every node but the root holds minItems to maxItems items and that all
+// leaves are at one depth; it returns the depth of n's leaves below n.
+func checkNode(t *testing.T, n *node, root bool, lo, hi *string) int {
+	t.Helper()
+	if len(n.items) > maxItems || (!root && len(n.items) < minItems) {
+		t.Fatalf("a node holds %d items", len(n.items))
+	}
+	if n.off < 0 || (lo == nil || hi == nil) && n.off != 0 || lo != nil && hi != nil && n.off > commonPrefix(*lo, *hi) {
+		t.Fatalf("a node between %q and %q has offset %d", deref(lo), deref(hi), n.off)
+	}
+	for i, it := range n.items {
+		k := it.key()
+		if (i > 0 && n.items[i-1].key() >= k) || (lo != nil && k <= *lo) || (hi != nil && k >= *hi) {
+			t.Fatalf("item %q out of order", k)
+		}
+		if it.inl != inline(k, n.off) {
+			t.Fatalf("item %q at offset %d has inline %x", k, n.off, it.inl)
+		}
+	}
+	if n.children == nil {
+		return 0
+	}
+	if len(n.children) != len(n.items)+1 {
+		t.Fatalf("%d children for %d items", len(n.children), len(n.items))
+	}
+	depth := -1
+	for i, c := range n.children {
+		clo, chi := lo, hi
+		if i > 0 {
+			k := n.items[i-1].key()
+			clo = &k
+		}
+		if i < len(n.items) {
+			k := n.items[i].key()
+			chi = &k
+		}
+		d := checkNode(t, c, false, clo, chi)
+		if depth >= 0 && d != depth {
+			t.Fatalf("leaves at depths %d and %d", depth, d)
+		}
+		depth = d
+	}
+	return depth + 1
+}
+
+func commonPrefix(a, b string) int {
+	i := 0
+	for i < len(a) && i < len(b) && a[i] == b[i] {
+		i++
+	}
+	return i
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return "(edge)"
+	}
+	return *s
+}
+
+// TestBigEntry stores keys and values too long for an item's packed
+// lengths beside short ones.
+func TestBigEntry(t *testing.T) {
+	for _, c := range []struct{ key, val int }{{0, 0}, {10, 0}, {smallKey - 1, smallVal - 1}, {smallKey, 0}, {3, smallVal}, {smallKey + 5, smallVal + 7}} {
+		key := strings.Repeat("k", c.key)
+		val := bytes.Repeat([]byte("v"), c.val)
+		it := newItem(key, val)
+		if it.key() != key || !bytes.Equal(it.val(), val) {
+			t.Errorf("newItem(%d-byte key, %d-byte value) holds %d and %d bytes", c.key, c.val, len(it.key()), len(it.val()))
+		}
+	}
+}
