@@ -62,6 +62,9 @@ type Store struct {
 	// commits counts the bbolt transactions run, for benchmarks to
 	// report the Updates each commit held.
 	commits atomic.Int64
+	// Owned by the committer: the size of the last batch and linger's timer.
+	lastBatch   int
+	lingerTimer *time.Timer
 }
 
 // write is one queued Update: its function and what became of it.
@@ -230,6 +233,37 @@ func (s *Store) more(batch []*write) []*write {
 	return batch
 }
 
+// lingerFor is how long a commit waits for one more Update before its
+// fsync, while Updates keep coming and the batch is smaller than the last.
+const lingerFor = 150 * time.Microsecond
+
+// linger waits briefly for one more Update, appending it to batch, when
+// the batch is smaller than the one before: writers answered by the last
+// commit are on their way back, and each that misses this fsync waits
+// for a whole other one. With one writer, or once the batch is as large
+// as the last, it does not wait.
+func (s *Store) linger(batch *[]*write) bool {
+	if len(*batch) >= s.lastBatch || len(*batch) >= maxBatch {
+		return false
+	}
+	if s.lingerTimer == nil {
+		s.lingerTimer = time.NewTimer(lingerFor)
+	} else {
+		s.lingerTimer.Reset(lingerFor)
+	}
+	select {
+	case w, ok := <-s.writes:
+		s.lingerTimer.Stop()
+		if !ok {
+			return false
+		}
+		*batch = append(*batch, w)
+		return true
+	case <-s.lingerTimer.C:
+		return false
+	}
+}
+
 // errNothing rolls back a bbolt transaction in which every Update failed.
 var errNothing = errors.New("boltstore: no update in the batch succeeded")
 
@@ -253,7 +287,7 @@ func (s *Store) run(batch []*write) {
 			ok := 0
 			for i := 0; ; i++ {
 				if i == len(batch) {
-					if batch = s.more(batch); i == len(batch) {
+					if batch = s.more(batch); i == len(batch) && !s.linger(&batch) {
 						break
 					}
 				}
@@ -282,6 +316,7 @@ func (s *Store) run(batch []*write) {
 		failed := fmt.Errorf("boltstore: %s: an earlier write failed reading a damaged page; no more writes until orgd restarts on a sound file (orgd check-store %s): %w", path, path, err)
 		s.failed.Store(&failed)
 	}
+	s.lastBatch = len(batch)
 	for _, w := range batch {
 		if pe != nil {
 			w.err, w.panicked = err, nil // nothing of the batch is stored
