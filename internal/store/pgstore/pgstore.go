@@ -42,14 +42,22 @@
 // REPEATABLE READ or SERIALIZABLE transaction takes its snapshot at its
 // first statement, not at BEGIN; SELECT ... FOR UPDATE in a READ COMMITTED
 // transaction waits for the holder and then locks the row, waiting at most
-// lock_timeout (set_config, SQLSTATE 55P03 past it), while SKIP LOCKED
+// lock_timeout (set_config, SQLSTATE 55P03 past it; the same transaction
+// sets synchronous_commit off, since its COMMIT keeps nothing and need not
+// wait for the WAL), while SKIP LOCKED
 // passes a held row by instead of waiting, and locks end with
 // their transaction or connection; an extended-protocol pipeline may hold
 // BEGIN, statements and COMMIT, the first error skipping the rest; and
 // INSERT ... ON CONFLICT upserts. For speed only: SSI's predicate locks on
 // a btree index are per page, so an index entry written into a page that
 // another transaction read is a conflict; kv's fillfactor leaves room for
-// HOT updates, which write no index entry. A sequential scan locks the
+// HOT updates, which write no index entry. A transaction that reads more
+// than max_pred_locks_per_page rows of one heap page (2 by default) locks
+// the whole page, so that organizations created together, whose records
+// share a page, conflict when each updates its own; raising it (a reload,
+// no restart) removes those conflicts, though under orgd's load most
+// conflicts between organizations are on index pages that their key
+// ranges share where they meet. A sequential scan locks the
 // whole table, against every insert, and the planner picks one while kv
 // is small, so sessions turn sequential and bitmap scans off
 // (enable_seqscan, enable_bitmapscan; an engine without them is left to
