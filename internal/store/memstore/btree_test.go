@@ -3,6 +3,7 @@ package memstore
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -197,4 +198,67 @@ func TestBigEntry(t *testing.T) {
 			t.Errorf("newItem(%d-byte key, %d-byte value) holds %d and %d bytes", c.key, c.val, len(it.key()), len(it.val()))
 		}
 	}
+}
+
+// FuzzBTree runs operations that the input spells against the tree and a
+// map: each step is an operation byte and a key, drawn from a small
+// alphabet after one of a few long shared prefixes so that keys collide,
+// nest (one a prefix of another) and differ far in.
+func FuzzBTree(f *testing.F) {
+	f.Add([]byte("\x00\x03abc\x01\x03abc\x02\x00"))
+	f.Add(bytes.Repeat([]byte("\x00\x05ab\x00zy\x01\x02ab"), 200))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		prefixes := []string{"", "attached/o-abcdefghij/p-FullAWSAccess/ou-ab12-", "attach/o-abcdefghij/ou-ab12-"}
+		const alphabet = "ab\x00\xffz"
+		var tr btree
+		ref := map[string]string{}
+		for i := 0; i+1 < len(in); {
+			op, n := in[i], int(in[i+1])%24
+			i += 2
+			b := []byte(prefixes[int(op>>2)%len(prefixes)])
+			for ; n > 0 && i < len(in); n-- {
+				b = append(b, alphabet[int(in[i])%len(alphabet)])
+				i++
+			}
+			k := string(b)
+			switch op % 4 {
+			case 0, 1:
+				v := fmt.Sprint(i)
+				old, replaced := tr.replaceOrInsert(newItem(k, []byte(v)))
+				if want, ok := ref[k]; ok != replaced || (ok && string(old.val()) != want) {
+					t.Fatalf("replaceOrInsert(%q) = %q, %v; want %q, %v", k, old.val(), replaced, want, ok)
+				}
+				ref[k] = v
+			case 2:
+				old, found := tr.delete(k)
+				if want, ok := ref[k]; ok != found || (ok && string(old.val()) != want) {
+					t.Fatalf("delete(%q) = %q, %v; want %q, %v", k, old.val(), found, want, ok)
+				}
+				delete(ref, k)
+			case 3:
+				it, found := tr.get(k)
+				if want, ok := ref[k]; ok != found || (ok && string(it.val()) != want) {
+					t.Fatalf("get(%q) = %q, %v; want %q, %v", k, it.val(), found, want, ok)
+				}
+			}
+		}
+		if tr.len != len(ref) {
+			t.Fatalf("len = %d, want %d", tr.len, len(ref))
+		}
+		if tr.root != nil {
+			checkNode(t, tr.root, true, nil, nil)
+		}
+		keys := slices.Sorted(maps.Keys(ref))
+		for _, from := range append([]string{"", "\xff"}, keys...) {
+			var got []string
+			tr.ascend(from, func(it item) bool {
+				got = append(got, it.key())
+				return true
+			})
+			i, _ := slices.BinarySearch(keys, from)
+			if !slices.Equal(got, keys[i:]) {
+				t.Fatalf("ascend(%q) = %q, want %q", from, got, keys[i:])
+			}
+		}
+	})
 }
