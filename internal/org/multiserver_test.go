@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -331,5 +332,73 @@ func TestTwoServersUnderConcurrentLoad(t *testing.T) {
 		if err := s.CheckInvariants(context.Background()); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// On PostgreSQL one organization's writes are queued and run in batches,
+// each in its own txn within one store transaction: a member's write
+// batched with its management account's must still be refused, and leave
+// nothing behind, while the management account's go through.
+func TestBatchedMemberWritesStillRefused(t *testing.T) {
+	a, b := twoServers(t)
+	if _, err := a.CreateOrganization(as(mgmtID), &api.CreateOrganizationRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	inv, err := a.InviteAccountToOrganization(as(mgmtID), &api.InviteAccountToOrganizationRequest{Target: &api.HandshakeParty{Id: otherID, Type: api.HandshakePartyTypeAccount}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.AcceptHandshake(as(otherID), &api.AcceptHandshakeRequest{HandshakeId: inv.Handshake.Id}); err != nil {
+		t.Fatal(err)
+	}
+	root := must[*api.ListRootsResponse](t)(a.ListRoots(as(mgmtID), &api.ListRootsRequest{})).Roots[0].Id
+	// Both callers' organization is known to both servers now, so their
+	// writes share the organization's queue.
+	for _, s := range []*Service{a, b} {
+		if _, err := s.DescribeOrganization(as(otherID), &api.Empty{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const n = 40
+	errs := race(n, a, b, func(s *Service, i int) error {
+		caller := mgmtID
+		if i%4 >= 2 {
+			caller = otherID
+		}
+		_, err := s.CreateOrganizationalUnit(as(caller), &api.CreateOrganizationalUnitRequest{ParentId: root, Name: fmt.Sprintf("%s-%d", caller, i)})
+		return err
+	})
+	made := 0
+	for i, err := range errs {
+		if i%4 >= 2 {
+			var e *api.Error
+			if !errors.As(err, &e) || e.Type != api.ErrAccessDenied {
+				t.Errorf("member's CreateOrganizationalUnit %d = %v, want AccessDeniedException", i, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("management's CreateOrganizationalUnit %d: %v", i, err)
+		} else {
+			made++
+		}
+	}
+	count := 0
+	for token, first := "", true; first || token != ""; first = false {
+		page := must[*api.ListOrganizationalUnitsForParentResponse](t)(b.ListOrganizationalUnitsForParent(as(mgmtID),
+			&api.ListOrganizationalUnitsForParentRequest{ParentId: root, MaxResults: 20, NextToken: token}))
+		for _, u := range page.OrganizationalUnits {
+			if strings.HasPrefix(u.Name, otherID) {
+				t.Errorf("the member's refused write left OU %s (%s)", u.Id, u.Name)
+			}
+		}
+		count += len(page.OrganizationalUnits)
+		token = page.NextToken
+	}
+	if count != made {
+		t.Errorf("%d OUs under the root, want the management account's %d", count, made)
+	}
+	if err := a.CheckInvariants(context.Background()); err != nil {
+		t.Fatal(err)
 	}
 }
