@@ -31,6 +31,7 @@ const (
 )
 
 type node struct {
+	a        *arena // the tree's, which holds the items' keys
 	items    []item
 	children []*node // nil in a leaf, else len(items)+1
 	// off is how many leading bytes all the keys that can be under the
@@ -44,6 +45,7 @@ type node struct {
 type btree struct {
 	root *node
 	len  int
+	a    arena
 }
 
 // bound is one side of the key range a node covers, an item whose key
@@ -56,14 +58,14 @@ type bound struct {
 
 // offsetFor is the offset of a node between lo and hi: the length of
 // their common prefix, which every key between them has.
-func offsetFor(lo, hi bound) int {
+func (n *node) offsetFor(lo, hi bound) int {
 	if !lo.ok || !hi.ok {
 		return 0
 	}
-	a, b := lo.it.key(), hi.it.key()
-	n := min(len(a), len(b))
+	a, b := n.a.key(lo.it), n.a.key(hi.it)
+	m := min(len(a), len(b))
 	i := 0
-	for i < n && a[i] == b[i] {
+	for i < m && a[i] == b[i] {
 		i++
 	}
 	return i
@@ -112,13 +114,13 @@ func (n *node) setOff(off int) {
 	}
 	n.off = off
 	for i := range n.items {
-		n.items[i].inl = inline(n.items[i].key(), off)
+		n.items[i].inl = inline(n.a.key(n.items[i]), off)
 	}
 }
 
 // place returns it as n holds it.
 func (n *node) place(it item) item {
-	it.inl = inline(it.key(), n.off)
+	it.inl = inline(n.a.key(it), n.off)
 	return it
 }
 
@@ -137,7 +139,7 @@ func (n *node) find(key string) (int, bool) {
 		case it.inl > kin:
 			c = 1
 		default:
-			c = strings.Compare(it.key(), key)
+			c = strings.Compare(n.a.key(it), key)
 		}
 		switch {
 		case c < 0:
@@ -165,14 +167,35 @@ func (t *btree) get(key string) (item, bool) {
 	return item{}, false
 }
 
+// put stores key and val, and returns the item it replaced, if any,
+// which has left the tree (its bytes stay until compact: see restore).
+func (t *btree) put(key string, val []byte) (item, bool) {
+	old, replaced := t.replaceOrInsert(t.a.alloc(key, val))
+	if replaced {
+		t.a.drop(old)
+	}
+	return old, replaced
+}
+
+// restore puts back an item that put or delete took out of the tree,
+// which compact has not run since.
+func (t *btree) restore(it item) {
+	size := t.a.size(it)
+	t.a.live[it.c] += size
+	t.a.inTree += size
+	if cur, replaced := t.replaceOrInsert(it); replaced {
+		t.a.drop(cur)
+	}
+}
+
 // replaceOrInsert stores it, and returns the item it replaced, if any.
 func (t *btree) replaceOrInsert(it item) (item, bool) {
 	if t.root == nil {
-		t.root = &node{}
+		t.root = &node{a: &t.a}
 	} else if len(t.root.items) >= maxItems {
 		// The root's bounds are the tree's edges: both halves keep offset 0.
 		mid, right := t.root.split(maxItems / 2)
-		t.root = &node{items: []item{mid}, children: []*node{t.root, right}}
+		t.root = &node{a: &t.a, items: []item{mid}, children: []*node{t.root, right}}
 	}
 	old, replaced := t.root.insert(it)
 	if !replaced {
@@ -181,13 +204,35 @@ func (t *btree) replaceOrInsert(it item) (item, bool) {
 	return old, replaced
 }
 
+// Nodes' item slices grow by itemStep slots, not by append's doubling,
+// and a split gives each half only the slots it holds: a node's memory
+// is its slots, and with doubling a node of 33 to 63 items held 64 and
+// one just split kept all 64 for 31, which made the slots a quarter of
+// the store's memory. Steps of 8 slots (128 bytes) are the allocator's
+// size classes up to a full node.
+const itemStep = 8
+
+// insertItem is slices.Insert(items, i, it), growing by itemStep.
+func insertItem(items []item, i int, it item) []item {
+	if len(items) == cap(items) {
+		grown := make([]item, len(items), (len(items)/itemStep+1)*itemStep)
+		copy(grown, items)
+		items = grown
+	}
+	return slices.Insert(items, i, it)
+}
+
+// fitItems returns items in a slice with the slots they need and no more.
+func fitItems(items []item) []item {
+	return append(make([]item, 0, (len(items)+itemStep-1)/itemStep*itemStep), items...)
+}
+
 // split moves the items after i, and their children, to a new node at
 // n's offset, and returns it with the item at i, which leaves n too.
 func (n *node) split(i int) (item, *node) {
 	mid := n.items[i]
-	right := &node{items: append([]item(nil), n.items[i+1:]...), off: n.off}
-	clear(n.items[i:])
-	n.items = n.items[:i]
+	right := &node{a: n.a, items: fitItems(n.items[i+1:]), off: n.off}
+	n.items = fitItems(n.items[:i])
 	if n.children != nil {
 		right.children = append([]*node(nil), n.children[i+1:]...)
 		clear(n.children[i+1:])
@@ -198,7 +243,7 @@ func (n *node) split(i int) (item, *node) {
 
 // insert stores it in the tree under n, the root, which is not full.
 func (n *node) insert(it item) (item, bool) {
-	key := it.key()
+	key := n.a.key(it)
 	var lo, hi bound // n's
 	for {
 		i, found := n.find(key)
@@ -208,19 +253,19 @@ func (n *node) insert(it item) (item, bool) {
 			return old, true
 		}
 		if n.children == nil {
-			n.items = slices.Insert(n.items, i, n.place(it))
+			n.items = insertItem(n.items, i, n.place(it))
 			return item{}, false
 		}
 		clo, chi := n.childBounds(i, lo, hi)
 		if c := n.children[i]; len(c.items) >= maxItems {
 			mid, right := c.split(maxItems / 2)
-			n.items = slices.Insert(n.items, i, n.place(mid))
+			n.items = insertItem(n.items, i, n.place(mid))
 			n.children = slices.Insert(n.children, i+1, right)
 			// Each half covers less than c did: their keys may share more.
 			m := bound{mid, true}
-			c.setOff(offsetFor(clo, m))
-			right.setOff(offsetFor(m, chi))
-			switch c := strings.Compare(key, mid.key()); {
+			c.setOff(n.offsetFor(clo, m))
+			right.setOff(n.offsetFor(m, chi))
+			switch c := strings.Compare(key, n.a.key(mid)); {
 			case c == 0:
 				n.items[i] = n.place(it)
 				return mid, true
@@ -246,6 +291,7 @@ func (t *btree) delete(key string) (item, bool) {
 	}
 	if found {
 		t.len--
+		t.a.drop(old)
 	}
 	return old, found
 }
@@ -290,7 +336,7 @@ func (n *node) remove(key string, max bool, lo, hi bound) (item, bool) {
 		elo := bound{pred, true}
 		_, ehi := n.childBounds(i+1, lo, hi)
 		for c := n.children[i+1]; ; c = c.children[0] {
-			c.setOff(min(c.off, offsetFor(elo, ehi)))
+			c.setOff(min(c.off, n.offsetFor(elo, ehi)))
 			if c.children == nil {
 				break
 			}
@@ -311,7 +357,7 @@ func (n *node) grow(i int, lo, hi bound) {
 	case i > 0 && len(n.children[i-1].items) > minItems:
 		left := n.children[i-1]
 		last := len(left.items) - 1
-		child.items = slices.Insert(child.items, 0, child.place(n.items[i-1]))
+		child.items = insertItem(child.items, 0, child.place(n.items[i-1]))
 		n.items[i-1] = n.place(left.items[last])
 		left.items = slices.Delete(left.items, last, last+1)
 		if left.children != nil {
@@ -320,7 +366,7 @@ func (n *node) grow(i int, lo, hi bound) {
 		}
 	case i < len(n.items) && len(n.children[i+1].items) > minItems:
 		right := n.children[i+1]
-		child.items = append(child.items, child.place(n.items[i]))
+		child.items = insertItem(child.items, len(child.items), child.place(n.items[i]))
 		n.items[i] = n.place(right.items[0])
 		right.items = slices.Delete(right.items, 0, 1)
 		if right.children != nil {
@@ -333,7 +379,7 @@ func (n *node) grow(i int, lo, hi bound) {
 			child = n.children[i]
 		}
 		right := n.children[i+1]
-		child.items = append(append(child.items, n.items[i]), right.items...)
+		child.items = fitItems(append(append(child.items, n.items[i]), right.items...))
 		child.children = append(child.children, right.children...)
 		n.items = slices.Delete(n.items, i, i+1)
 		n.children = slices.Delete(n.children, i+1, i+2)
@@ -341,7 +387,7 @@ func (n *node) grow(i int, lo, hi bound) {
 		child.off = -1
 	}
 	clo, chi := n.childBounds(i, lo, hi)
-	if off := offsetFor(clo, chi); child.off < 0 || off < child.off {
+	if off := n.offsetFor(clo, chi); child.off < 0 || off < child.off {
 		child.setOff(off)
 	}
 }

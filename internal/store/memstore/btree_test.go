@@ -2,12 +2,16 @@ package memstore
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/orgd/orgd/internal/store"
 )
 
 // TestBTree runs random inserts, replacements and deletes against the
@@ -34,28 +38,33 @@ func TestBTree(t *testing.T) {
 				k := pool[r.IntN(len(pool))]
 				if c.name == "grow then drain" && op < c.ops/3 {
 					v := fmt.Sprint(op)
-					old, replaced := tr.replaceOrInsert(newItem(k, []byte(v)))
-					if want, ok := ref[k]; ok != replaced || (ok && string(old.val()) != want) {
-						t.Fatalf("replaceOrInsert(%s) = %q, %v; want %q, %v", k, old.val(), replaced, want, ok)
+					old, replaced := tr.put(k, []byte(v))
+					if want, ok := ref[k]; ok != replaced || (ok && string(tr.a.val(old)) != want) {
+						t.Fatalf("replaceOrInsert(%s) = %q, %v; want %q, %v", k, tr.a.val(old), replaced, want, ok)
 					}
 					ref[k] = v
 					continue
 				}
 				if r.IntN(100) < c.deletePercent {
 					old, found := tr.delete(k)
-					if want, ok := ref[k]; ok != found || (ok && string(old.val()) != want) {
-						t.Fatalf("delete(%s) = %q, %v; want %q, %v", k, old.val(), found, want, ok)
+					if want, ok := ref[k]; ok != found || (ok && string(tr.a.val(old)) != want) {
+						t.Fatalf("delete(%s) = %q, %v; want %q, %v", k, tr.a.val(old), found, want, ok)
 					}
 					delete(ref, k)
 				} else {
 					v := fmt.Sprint(op)
-					old, replaced := tr.replaceOrInsert(newItem(k, []byte(v)))
-					if want, ok := ref[k]; ok != replaced || (ok && string(old.val()) != want) {
-						t.Fatalf("replaceOrInsert(%s) = %q, %v; want %q, %v", k, old.val(), replaced, want, ok)
+					old, replaced := tr.put(k, []byte(v))
+					if want, ok := ref[k]; ok != replaced || (ok && string(tr.a.val(old)) != want) {
+						t.Fatalf("replaceOrInsert(%s) = %q, %v; want %q, %v", k, tr.a.val(old), replaced, want, ok)
 					}
 					ref[k] = v
 				}
 				if op%(c.ops/20) == 0 || op == c.ops-1 {
+					if op%(c.ops/10) == 0 {
+						// Move entries out of every chunk with garbage.
+						tr.a.nextCompact = 0
+						tr.a.compact(tr.root)
+					}
 					checkTree(t, &tr, ref, pool, r)
 				}
 			}
@@ -101,11 +110,12 @@ func checkTree(t *testing.T, tr *btree, ref map[string]string, pool []string, r 
 	if tr.root != nil {
 		checkNode(t, tr.root, true, nil, nil)
 	}
+	checkArena(t, tr)
 	keys := make([]string, 0, len(ref))
 	for k, v := range ref {
 		keys = append(keys, k)
-		if it, ok := tr.get(k); !ok || string(it.val()) != v {
-			t.Fatalf("get(%s) = %q, %v; want %q", k, it.val(), ok, v)
+		if it, ok := tr.get(k); !ok || string(tr.a.val(it)) != v {
+			t.Fatalf("get(%s) = %q, %v; want %q", k, tr.a.val(it), ok, v)
 		}
 	}
 	slices.Sort(keys)
@@ -113,7 +123,7 @@ func checkTree(t *testing.T, tr *btree, ref map[string]string, pool []string, r 
 	for _, from := range []string{"", "\x00", "attach", "attached/o-abcdefghij/p-Full", "k/", "k/8", "k/80", "l", p, p + "\x00", p[:len(p)-1]} {
 		var got []string
 		tr.ascend(from, func(it item) bool {
-			got = append(got, it.key())
+			got = append(got, tr.a.key(it))
 			return true
 		})
 		i, _ := slices.BinarySearch(keys, from)
@@ -138,8 +148,8 @@ func checkNode(t *testing.T, n *node, root bool, lo, hi *string) int {
 		t.Fatalf("a node between %q and %q has offset %d", deref(lo), deref(hi), n.off)
 	}
 	for i, it := range n.items {
-		k := it.key()
-		if (i > 0 && n.items[i-1].key() >= k) || (lo != nil && k <= *lo) || (hi != nil && k >= *hi) {
+		k := n.a.key(it)
+		if (i > 0 && n.a.key(n.items[i-1]) >= k) || (lo != nil && k <= *lo) || (hi != nil && k >= *hi) {
 			t.Fatalf("item %q out of order", k)
 		}
 		if it.inl != inline(k, n.off) {
@@ -156,11 +166,11 @@ func checkNode(t *testing.T, n *node, root bool, lo, hi *string) int {
 	for i, c := range n.children {
 		clo, chi := lo, hi
 		if i > 0 {
-			k := n.items[i-1].key()
+			k := n.a.key(n.items[i-1])
 			clo = &k
 		}
 		if i < len(n.items) {
-			k := n.items[i].key()
+			k := n.a.key(n.items[i])
 			chi = &k
 		}
 		d := checkNode(t, c, false, clo, chi)
@@ -170,6 +180,40 @@ func checkNode(t *testing.T, n *node, root bool, lo, hi *string) int {
 		depth = d
 	}
 	return depth + 1
+}
+
+// checkArena checks the arena's counts against the tree's entries.
+func checkArena(t *testing.T, tr *btree) {
+	t.Helper()
+	a := &tr.a
+	live := make([]int, len(a.chunks))
+	total := 0
+	var walk func(n *node)
+	walk = func(n *node) {
+		for _, it := range n.items {
+			if a.chunks[it.c] == nil {
+				t.Fatalf("item %q is in chunk %d, let go of", a.key(it), it.c)
+			}
+			live[it.c] += a.size(it)
+			total += a.size(it)
+		}
+		for _, c := range n.children {
+			walk(c)
+		}
+	}
+	if tr.root != nil {
+		walk(tr.root)
+	}
+	if !slices.Equal(live, a.live) || total != a.inTree {
+		t.Fatalf("the arena counts %d bytes in the tree (%v by chunk), the tree holds %d (%v)", a.inTree, a.live, total, live)
+	}
+	used := 0
+	for _, b := range a.chunks {
+		used += len(b)
+	}
+	if used != a.used {
+		t.Fatalf("the arena counts %d bytes used, its chunks hold %d", a.used, used)
+	}
 }
 
 func commonPrefix(a, b string) int {
@@ -193,9 +237,10 @@ func TestBigEntry(t *testing.T) {
 	for _, c := range []struct{ key, val int }{{0, 0}, {10, 0}, {smallKey - 1, smallVal - 1}, {smallKey, 0}, {3, smallVal}, {smallKey + 5, smallVal + 7}} {
 		key := strings.Repeat("k", c.key)
 		val := bytes.Repeat([]byte("v"), c.val)
-		it := newItem(key, val)
-		if it.key() != key || !bytes.Equal(it.val(), val) {
-			t.Errorf("newItem(%d-byte key, %d-byte value) holds %d and %d bytes", c.key, c.val, len(it.key()), len(it.val()))
+		var a arena
+		it := a.alloc(key, val)
+		if a.key(it) != key || !bytes.Equal(a.val(it), val) || a.size(it) < len(key)+len(val) {
+			t.Errorf("alloc(%d-byte key, %d-byte value) holds %d and %d bytes", c.key, c.val, len(a.key(it)), len(a.val(it)))
 		}
 	}
 }
@@ -224,21 +269,21 @@ func FuzzBTree(f *testing.F) {
 			switch op % 4 {
 			case 0, 1:
 				v := fmt.Sprint(i)
-				old, replaced := tr.replaceOrInsert(newItem(k, []byte(v)))
-				if want, ok := ref[k]; ok != replaced || (ok && string(old.val()) != want) {
-					t.Fatalf("replaceOrInsert(%q) = %q, %v; want %q, %v", k, old.val(), replaced, want, ok)
+				old, replaced := tr.put(k, []byte(v))
+				if want, ok := ref[k]; ok != replaced || (ok && string(tr.a.val(old)) != want) {
+					t.Fatalf("replaceOrInsert(%q) = %q, %v; want %q, %v", k, tr.a.val(old), replaced, want, ok)
 				}
 				ref[k] = v
 			case 2:
 				old, found := tr.delete(k)
-				if want, ok := ref[k]; ok != found || (ok && string(old.val()) != want) {
-					t.Fatalf("delete(%q) = %q, %v; want %q, %v", k, old.val(), found, want, ok)
+				if want, ok := ref[k]; ok != found || (ok && string(tr.a.val(old)) != want) {
+					t.Fatalf("delete(%q) = %q, %v; want %q, %v", k, tr.a.val(old), found, want, ok)
 				}
 				delete(ref, k)
 			case 3:
 				it, found := tr.get(k)
-				if want, ok := ref[k]; ok != found || (ok && string(it.val()) != want) {
-					t.Fatalf("get(%q) = %q, %v; want %q, %v", k, it.val(), found, want, ok)
+				if want, ok := ref[k]; ok != found || (ok && string(tr.a.val(it)) != want) {
+					t.Fatalf("get(%q) = %q, %v; want %q, %v", k, tr.a.val(it), found, want, ok)
 				}
 			}
 		}
@@ -252,7 +297,7 @@ func FuzzBTree(f *testing.F) {
 		for _, from := range append([]string{"", "\xff"}, keys...) {
 			var got []string
 			tr.ascend(from, func(it item) bool {
-				got = append(got, it.key())
+				got = append(got, tr.a.key(it))
 				return true
 			})
 			i, _ := slices.BinarySearch(keys, from)
@@ -261,4 +306,71 @@ func FuzzBTree(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestCompact overwrites and deletes through the store until its arena
+// has compacted many times, and checks that the garbage stays bounded,
+// that every entry reads back, and that values read before a compaction
+// keep their bytes after it.
+func TestCompact(t *testing.T) {
+	s := New()
+	ctx := context.Background()
+	val := func(k, round int) []byte { return fmt.Appendf(nil, "%d/%d/%s", k, round, strings.Repeat("v", k%300)) }
+	var kept [][]byte
+	var keptWant []string
+	const keys = 2000
+	for round := range 40 {
+		err := s.Update(ctx, func(tx store.Tx) error {
+			for k := range keys {
+				key := fmt.Sprintf("k/%05d", k)
+				if (k+round)%7 == 0 {
+					tx.Delete(key)
+					continue
+				}
+				tx.Put(key, val(k, round))
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A transaction that fails leaves nothing, and its bytes are garbage.
+		boom := errors.New("boom")
+		if err := s.Update(ctx, func(tx store.Tx) error {
+			for k := range keys / 2 {
+				tx.Put(fmt.Sprintf("k/%05d", k), []byte("rolled back"))
+				tx.Delete(fmt.Sprintf("k/%05d", k+keys/2))
+			}
+			return boom
+		}); err != boom {
+			t.Fatalf("Update = %v, want boom", err)
+		}
+		s.View(ctx, func(tx store.Tx) error {
+			v, ok, _ := tx.Get("k/00001")
+			if ok {
+				kept = append(kept, v)
+				keptWant = append(keptWant, string(v))
+			}
+			for k := range keys {
+				key := fmt.Sprintf("k/%05d", k)
+				v, ok, _ := tx.Get(key)
+				if want := (k+round)%7 != 0; ok != want || ok && !bytes.Equal(v, val(k, round)) {
+					t.Fatalf("round %d: Get(%s) = %q, %v", round, key, v, ok)
+				}
+			}
+			return nil
+		})
+		checkArena(t, &s.tree)
+		if garbage := s.tree.a.used - s.tree.a.inTree; garbage > compactMin+s.tree.a.inTree/2 {
+			t.Fatalf("round %d: %d bytes of garbage for %d in the tree", round, garbage, s.tree.a.inTree)
+		}
+	}
+	if len(s.tree.a.free) == 0 {
+		t.Fatal("no chunk was let go of")
+	}
+	for i, v := range kept {
+		if string(v) != keptWant[i] {
+			t.Fatalf("a value read before a compaction changed: %q, was %q", v, keptWant[i])
+		}
+	}
 }

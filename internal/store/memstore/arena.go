@@ -1,0 +1,189 @@
+package memstore
+
+import (
+	"encoding/binary"
+	"unsafe"
+)
+
+// arena holds the entries' bytes, each key followed by its value, packed
+// in chunks of chunkSize bytes that hold no pointers: an entry costs its
+// bytes, not an allocation rounded up to a size class, and the collector
+// marks a chunk, not each entry in it. Entries are never modified once
+// written, which is what lets Get hand out a value in place: a chunk the
+// arena lets go of stays allocated for as long as such a value, or a key
+// string, points into it.
+//
+// An entry that is replaced or deleted leaves garbage in its chunk.
+// compact moves the live entries out of the chunks that garbage has
+// taken a quarter of, once the garbage has grown by an eighth of the live
+// bytes since the last time (and by at least compactMin), so that the
+// arena stays within about a third of what is live and moving costs a
+// few bytes per byte of garbage.
+type arena struct {
+	chunks [][]byte // nil where a chunk was let go of
+	live   []int    // bytes of entries in the tree, by chunk
+	free   []int    // indexes of nil chunks, for new ones
+	cur    int      // the chunk that small entries go to; -1 before the first
+	used   int      // bytes written to the chunks that are held
+	inTree int      // bytes of entries in the tree
+	// nextCompact is the garbage at which compact next looks for chunks.
+	nextCompact int
+}
+
+const (
+	chunkSize = 64 << 10
+	// An entry larger than bigSize gets a chunk of its own, so that a
+	// chunk's tail is never wasted on a large value.
+	bigSize    = chunkSize / 4
+	compactMin = 1 << 20
+)
+
+func (a *arena) init() {
+	if a.chunks == nil {
+		a.cur = -1
+		a.nextCompact = compactMin
+	}
+}
+
+// alloc writes an entry and returns its item, with no inline bytes yet.
+func (a *arena) alloc(key string, val []byte) item {
+	size := len(key) + len(val)
+	n := uint32(len(key))<<valLenBit | uint32(len(val))
+	head := 0
+	if len(key) >= smallKey || len(val) >= smallVal {
+		n, head = bigEntry, 8
+		size += head
+	}
+	c := a.room(size)
+	b := a.chunks[c]
+	off := len(b)
+	b = b[:off+size]
+	if head > 0 {
+		binary.LittleEndian.PutUint32(b[off:], uint32(len(key)))
+		binary.LittleEndian.PutUint32(b[off+4:], uint32(len(val)))
+	}
+	copy(b[off+head:], key)
+	copy(b[off+head+len(key):], val)
+	a.chunks[c] = b
+	a.live[c] += size
+	a.used += size
+	a.inTree += size
+	return item{c: uint32(c), off: uint32(off + head), n: n}
+}
+
+// room returns a chunk with size bytes free at its end.
+func (a *arena) room(size int) int {
+	a.init()
+	if size > bigSize {
+		return a.newChunk(size)
+	}
+	if a.cur < 0 || cap(a.chunks[a.cur])-len(a.chunks[a.cur]) < size {
+		a.cur = a.newChunk(chunkSize)
+	}
+	return a.cur
+}
+
+func (a *arena) newChunk(size int) int {
+	b := make([]byte, 0, size)
+	if n := len(a.free); n > 0 {
+		i := a.free[n-1]
+		a.free = a.free[:n-1]
+		a.chunks[i], a.live[i] = b, 0
+		return i
+	}
+	a.chunks = append(a.chunks, b)
+	a.live = append(a.live, 0)
+	return len(a.chunks) - 1
+}
+
+func (a *arena) lens(it item) (k, v int) {
+	if it.n != bigEntry {
+		return int(it.n >> valLenBit), int(it.n & (smallVal - 1))
+	}
+	h := a.chunks[it.c][it.off-8:]
+	return int(binary.LittleEndian.Uint32(h)), int(binary.LittleEndian.Uint32(h[4:]))
+}
+
+// size is how many bytes of its chunk it takes.
+func (a *arena) size(it item) int {
+	k, v := a.lens(it)
+	if it.n == bigEntry {
+		return 8 + k + v
+	}
+	return k + v
+}
+
+// at is the address of the entry's byte i, past its key's start.
+func (a *arena) at(it item, i int) *byte {
+	return (*byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(a.chunks[it.c])), int(it.off)+i))
+}
+
+func (a *arena) key(it item) string {
+	k, _ := a.lens(it)
+	if k == 0 {
+		return ""
+	}
+	return unsafe.String(a.at(it, 0), k)
+}
+
+// emptyVal is every empty value: one past the end of a key may be past
+// the end of its chunk, which the garbage collector forbids pointing to.
+var emptyVal = []byte{}
+
+func (a *arena) val(it item) []byte {
+	k, v := a.lens(it)
+	if v == 0 {
+		return emptyVal
+	}
+	return unsafe.Slice(a.at(it, k), v)
+}
+
+// drop records that it left the tree.
+func (a *arena) drop(it item) {
+	size := a.size(it)
+	a.live[it.c] -= size
+	a.inTree -= size
+}
+
+// compact moves the entries of the tree under root out of the chunks
+// that are a quarter garbage or more, when the garbage has grown enough
+// since the last time, and lets go of those chunks.
+func (a *arena) compact(root *node) {
+	if root == nil || a.used-a.inTree < a.nextCompact {
+		return
+	}
+	sparse := make([]bool, len(a.chunks))
+	any := false
+	for i, b := range a.chunks {
+		if b != nil && i != a.cur && a.live[i]*4 <= len(b)*3 {
+			sparse[i], any = true, true
+		}
+	}
+	if any {
+		a.move(root, sparse)
+		for i, s := range sparse {
+			if s {
+				a.used -= len(a.chunks[i])
+				a.chunks[i], a.live[i] = nil, 0
+				a.free = append(a.free, i)
+			}
+		}
+	}
+	a.nextCompact = a.used - a.inTree + max(compactMin, a.inTree/8)
+}
+
+// move writes the entries under n that are in sparse chunks again, at
+// the arena's end. Chunks made while it runs are beyond sparse.
+func (a *arena) move(n *node, sparse []bool) {
+	for i, it := range n.items {
+		if int(it.c) < len(sparse) && sparse[it.c] {
+			moved := a.alloc(a.key(it), a.val(it))
+			moved.inl = it.inl
+			a.drop(it)
+			n.items[i] = moved
+		}
+	}
+	for _, c := range n.children {
+		a.move(c, sparse)
+	}
+}
