@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/orgd/orgd/internal/gcpace"
 	"github.com/orgd/orgd/internal/identity"
 	"github.com/orgd/orgd/internal/metrics"
 	"github.com/orgd/orgd/internal/org"
@@ -134,6 +135,10 @@ func serve(args []string) error {
 	if err := checkAdminExposure(*listen, ids.Strict(), *adminToken, *adminOpen); err != nil {
 		return err
 	}
+
+	// The memory store's state is the live heap: keep the collector's
+	// headroom from doubling it (unless GOGC or GOMEMLIMIT says otherwise).
+	defer gcpace.Start(gcpace.Default).Stop()
 
 	m := metrics.New()
 	st, err := openStore(*storeURL)
