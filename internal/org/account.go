@@ -142,7 +142,7 @@ func (t *txn) startCreateAccount(op string, in any, r createRequest, check func(
 		return nil, api.NewConstraintViolation(api.ConstraintViolationExceptionReasonAccountCreationRateLimitExceeded,
 			"At most %d account creations may be in progress at once.", s.cfg.Quotas.ConcurrentCreateAccount)
 	}
-	id, err := t.newID("car-", lowerHex, 32, keyCreateStatus)
+	id, err := t.newID("car-", idShape{alphabet: lowerHex, n: 32}, keyCreateStatus)
 	if err != nil {
 		return nil, err
 	}
@@ -206,7 +206,7 @@ func (t *txn) completeCreateAccount(id string) error {
 	case o.Members+o.OpenInvitations+1 > t.s.cfg.Quotas.AccountsPerOrganization:
 		cs.State, cs.FailureReason = api.CreateAccountStateFailed, api.CreateAccountFailureReasonAccountLimitExceeded
 	default:
-		acctID, err := t.newID("", digits, 12, keyAccount)
+		acctID, err := t.newID("", idShape{alphabet: digits, n: 12}, keyAccount)
 		if err != nil {
 			return err
 		}

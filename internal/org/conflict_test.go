@@ -164,7 +164,7 @@ func TestNewIDTriesTheDrawnID(t *testing.T) {
 		var id string
 		err := svc.store.Update(ctx, func(tx store.Tx) error {
 			var err error
-			id, err = (&txn{Tx: tx, s: svc, ctx: ctx}).newID("ou-abcd-", lowerAlnum, 8, keyOU)
+			id, err = (&txn{Tx: tx, s: svc, ctx: ctx}).newID("ou-abcd-", ouIDs, keyOU)
 			return err
 		})
 		if err != nil {

@@ -103,7 +103,7 @@ func (t *txn) govCloudAccountOf(cs *createStatus) (string, error) {
 func (t *txn) pairGovCloud(a *account) (string, error) {
 	var govID string
 	for {
-		id, err := t.newID("", digits, 12, keyGovAccount)
+		id, err := t.newID("", idShape{alphabet: digits, n: 12}, keyGovAccount)
 		if err != nil {
 			return "", err
 		}

@@ -157,7 +157,7 @@ func (t *txn) putHandshake(h *handshake) error { return t.putJSON(keyHandshake(h
 
 // newHandshakeID returns an unused ID: "h-" and 32 lowercase hex digits.
 func (t *txn) newHandshakeID() (string, error) {
-	return t.newID("h-", lowerHex, 32, keyHandshake)
+	return t.newID("h-", idShape{alphabet: lowerHex, n: 32}, keyHandshake)
 }
 
 // startHandshake stores a new OPEN or REQUESTED handshake with its indexes

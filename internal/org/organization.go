@@ -20,11 +20,11 @@ func (s *Service) CreateOrganization(ctx context.Context, in *api.CreateOrganiza
 		if fs == "" {
 			fs = api.OrganizationFeatureSetAll
 		}
-		orgID, err := t.newID("o-", lowerAlnum, 10, keyOrg)
+		orgID, err := t.newID("o-", idShape{alphabet: lowerAlnum, n: 10}, keyOrg)
 		if err != nil {
 			return err
 		}
-		rootID, err := t.newID("r-", lowerAlnum, 4, keyRoot)
+		rootID, err := t.newID("r-", idShape{alphabet: lowerAlnum, n: 4}, keyRoot)
 		if err != nil {
 			return err
 		}

@@ -97,7 +97,7 @@ func (s *Service) CreateOrganizationalUnit(ctx context.Context, in *api.CreateOr
 			parent = keyRoot(in.ParentId)
 		}
 		ctx = s.prefetch(ctx, nameKey, parent)
-		ctx = s.drawID(ctx, ouIDPrefix(rootSuffix(in.ParentId)), lowerAlnum, 8, keyOU)
+		ctx = s.drawID(ctx, ouIDPrefix(rootSuffix(in.ParentId)), ouIDs, keyOU)
 	}
 	return reply(&out, s.write(ctx, func(t *txn) error {
 		// Tag rules are input validation, which comes before the caller
@@ -127,7 +127,7 @@ func (s *Service) CreateOrganizationalUnit(ctx context.Context, in *api.CreateOr
 			return api.NewConstraintViolation(api.ConstraintViolationExceptionReasonOuNumberLimitExceeded,
 				"An organization can have at most %d OUs.", s.cfg.Quotas.OUsPerOrganization)
 		}
-		id, err := t.newID(ouIDPrefix(strings.TrimPrefix(o.Root, "r-")), lowerAlnum, 8, keyOU)
+		id, err := t.newID(ouIDPrefix(strings.TrimPrefix(o.Root, "r-")), ouIDs, keyOU)
 		if err != nil {
 			return err
 		}

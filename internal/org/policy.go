@@ -551,7 +551,7 @@ func (s *Service) CreatePolicy(ctx context.Context, in *api.CreatePolicyRequest)
 			return api.NewConstraintViolation(api.ConstraintViolationExceptionReasonPolicyNumberLimitExceeded,
 				"The organization has the most policies of type %s it can have (%d).", in.Type, limit)
 		}
-		id, err := t.newID("p-", lowerAlnum, policyIDLength, keyPolicy)
+		id, err := t.newID("p-", idShape{alphabet: lowerAlnum, n: policyIDLength}, keyPolicy)
 		if err != nil {
 			return err
 		}

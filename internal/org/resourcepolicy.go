@@ -111,7 +111,7 @@ func (s *Service) PutResourcePolicy(ctx context.Context, in *api.PutResourcePoli
 				"Tags can be given only when the resource policy is created; use TagResource to tag it.")
 		}
 		if !exists {
-			id, err := t.newID("rp-", lowerAlnum, 8, keyResourcePolicyID)
+			id, err := t.newID("rp-", idShape{alphabet: lowerAlnum, n: 8}, keyResourcePolicyID)
 			if err != nil {
 				return err
 			}

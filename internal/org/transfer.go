@@ -397,7 +397,7 @@ func (s *Service) InviteOrganizationToTransferResponsibility(ctx context.Context
 				return api.NewDuplicateHandshake("An open responsibility transfer invitation to %s from this organization already exists.", target.Id)
 			}
 		}
-		id, err := t.newID("rt-", lowerHex, 32, keyTransfer)
+		id, err := t.newID("rt-", idShape{alphabet: lowerHex, n: 32}, keyTransfer)
 		if err != nil {
 			return err
 		}
