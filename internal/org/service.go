@@ -451,8 +451,8 @@ const (
 	lowerAlnum = "abcdefghijklmnopqrstuvwxyz0123456789"
 	// lowerAlnum in byte order, for clock digits.
 	sortedAlnum = "0123456789abcdefghijklmnopqrstuvwxyz"
-	lowerHex   = "0123456789abcdef"
-	digits     = "0123456789"
+	lowerHex    = "0123456789abcdef"
+	digits      = "0123456789"
 )
 
 // appendRandom appends n characters drawn uniformly from alphabet (at
