@@ -14,6 +14,7 @@
 #   STORE_PARAMS='&pool_max_conns=8' bench/pgload.sh        # more URL parameters
 #   ORGD=/tmp/orgd-before bench/pgload.sh   # a binary built elsewhere, for A/B runs
 #   RATE=1000 bench/pgload.sh   # the calls a second offered per organization in the "offered" rows
+#   PPROF=/tmp/prof bench/pgload.sh   # a CPU profile of each orgd server over each row, in that folder
 #
 # It needs PostgreSQL (PGURL, default postgres://postgres@127.0.0.1:5432)
 # and creates and drops the database orgd_pgload there.
@@ -44,9 +45,11 @@ go build -o "$tmp/pgload" ./bench/pgload
 
 psql -q "$PGURL/postgres?sslmode=disable" -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
 store="$PGURL/$DB?sslmode=disable${STORE_PARAMS:-}"
+pprof=()
 for port in 4601 4602; do
+  [ -z "${PPROF:-}" ] || pprof=(--pprof-listen 127.0.0.1:$((port + 100)))
   "$tmp/orgd" serve --listen 127.0.0.1:$port --store "$store" --log-level warn \
-    --quota-ous 10000000 --quota-tags 1000 >"$tmp/orgd-$port.log" 2>&1 &
+    --quota-ous 10000000 --quota-tags 1000 "${pprof[@]}" >"$tmp/orgd-$port.log" 2>&1 &
   pids+=($!)
 done
 "$tmp/pgload" -bare 127.0.0.1:4603 &
@@ -76,14 +79,24 @@ machine() { awk '/^cpu /{print $2+$3+$4+$7+$8, $2+$3+$4+$5+$6+$7+$8}' /proc/stat
 hz=$(getconf CLK_TCK)
 two=http://127.0.0.1:4601,http://127.0.0.1:4602
 row() { # label, pgload flags...
-  local label=$1 before after line n o0 o1 p0 p1 m0 m1
+  local label=$1 before after line n o0 o1 p0 p1 m0 m1 profs=()
   shift
   [[ $label =~ $ROWS ]] || return 0
   before=$(rollbacks)
   o0=$(ticks "${pids[0]}" "${pids[1]}")
   p0=$(ticks $(pgrep -x postgres))
   m0=$(machine)
+  if [ -n "${PPROF:-}" ]; then
+    # Profiles cover the row's duration less a little at each end.
+    mkdir -p "$PPROF"
+    local f=${label//[^A-Za-z0-9]/_} secs=$(($(sed 's/s$//' <<<"$DURATION") - 1)) port
+    for port in 4601 4602; do
+      curl -s -o "$PPROF/$f.$port.pprof" "http://127.0.0.1:$((port + 100))/debug/pprof/profile?seconds=$((secs > 0 ? secs : 1))" &
+      profs+=($!)
+    done
+  fi
   line=$("$tmp/pgload" -label "$label" -duration "$DURATION" "$@")
+  [ ${#profs[@]} -eq 0 ] || wait "${profs[@]}"
   m1=$(machine)
   o1=$(ticks "${pids[0]}" "${pids[1]}")
   p1=$(ticks $(pgrep -x postgres))
