@@ -344,50 +344,68 @@ func (t *txn) accountView(o *organization, a *account) (api.Account, error) {
 	if err != nil {
 		return api.Account{}, err
 	}
-	v := accountFields(a)
+	var v api.Account
+	setAccountFields(&v, a)
 	v.Arn = t.s.accountARN(o, a.ID)
 	v.Paths = []string{path + a.ID + "/"}
 	return v, nil
 }
 
-// accountFields is the view of an account but for its Arn and Paths.
-func accountFields(a *account) api.Account {
-	return api.Account{
-		Id:              a.ID,
-		Email:           a.Email,
-		Name:            a.Name,
-		Status:          accountStatus(a.State),
-		State:           a.State,
-		JoinedMethod:    a.Joined,
-		JoinedTimestamp: api.NewTime(a.JoinedAt),
-	}
+// setAccountFields sets v to the view of an account but for its Arn and
+// Paths, in place: a page's views are in a slice on the heap, where a
+// whole struct assigned would be copied again.
+func setAccountFields(v *api.Account, a *account) {
+	v.Id = a.ID
+	v.Email = a.Email
+	v.Name = a.Name
+	v.Status = accountStatus(a.State)
+	v.State = a.State
+	v.JoinedMethod = a.Joined
+	v.JoinedTimestamp = api.NewTime(a.JoinedAt)
 }
 
 // accountPage renders a page of accounts of organization o as
-// accountView does, for a few allocations a page rather than four an
+// accountView does, for a few allocations a page rather than five an
 // account: it finds each parent's path once, for the run of accounts that
-// share it, writes the page's ARNs and paths into one string and keeps
-// its Paths in one array.
+// share it, writes the page's ARNs, paths and the keys of the accounts'
+// records into one buffer, and keeps its Paths in one array. The strings
+// it hands out are slices of text.String(): a Builder never changes bytes
+// it has written, and those of a buffer it outgrew stay with the strings
+// that refer to them.
 type accountPage struct {
 	t            *txn
 	o            *organization
 	into         *[]api.Account
-	first        int             // where the page starts in *into
-	arn          string          // the accounts' ARN but for their IDs
-	parent, path string          // the last parent and its path
-	text         strings.Builder // each account's ARN then its path
-	ends         []int           // where each of them ends in text
+	arn          string // the accounts' ARN but for their IDs
+	parent, path string // the last parent and its path
+	text         strings.Builder
 	paths        []string
+	a            account // each account of the page read into the same record
 }
 
 func newAccountPage(t *txn, o *organization, n int, into *[]api.Account) *accountPage {
 	// Room for the page up front instead of growing the slice of large
 	// structs five times.
 	*into = slices.Grow(*into, n)
-	return &accountPage{t: t, o: o, into: into, first: len(*into), arn: t.s.accountARN(o, ""), paths: make([]string, 0, n), ends: make([]int, 0, 2*n)}
+	return &accountPage{t: t, o: o, into: into, arn: t.s.accountARN(o, ""), paths: make([]string, 0, n)}
 }
 
-func (p *accountPage) add(a *account) error {
+// add renders the account whose ID ends the index key k; an index entry
+// without its account is skipped.
+func (p *accountPage) add(k string) error {
+	id := lastSegment(k)
+	if p.text.Cap() == 0 {
+		// An account at the root takes its key, ARN and path.
+		p.text.Grow(cap(p.paths) * (len("acct/") + len(p.arn) + len(p.o.ID) + len(p.o.Root) + 3 + 3*len(id)))
+	}
+	key := p.text.Len()
+	p.text.WriteString("acct/")
+	p.text.WriteString(id)
+	p.a = account{}
+	a := &p.a
+	if ok, err := p.t.getJSON(p.text.String()[key:], a); err != nil || !ok {
+		return err
+	}
 	if p.path == "" || a.Parent != p.parent {
 		path, err := p.t.path(p.o, a.Parent)
 		if err != nil {
@@ -395,48 +413,28 @@ func (p *accountPage) add(a *account) error {
 		}
 		p.parent, p.path = a.Parent, path
 	}
-	if p.text.Cap() == 0 {
-		p.text.Grow(cap(p.paths) * (len(p.arn) + len(p.path) + 2*len(a.ID) + 1))
-	}
+	arn := p.text.Len()
 	p.text.WriteString(p.arn)
 	p.text.WriteString(a.ID)
-	p.ends = append(p.ends, p.text.Len())
+	path := p.text.Len()
 	p.text.WriteString(p.path)
 	p.text.WriteString(a.ID)
 	p.text.WriteByte('/')
-	p.ends = append(p.ends, p.text.Len())
-	p.paths = append(p.paths, "")
-	n := len(p.paths)
-	v := accountFields(a)
-	v.Paths = p.paths[n-1 : n : n] // capped: an append must not reach the next account's
-	*p.into = append(*p.into, v)
-	return nil
-}
-
-// done sets the ARNs and Paths of the page's accounts.
-func (p *accountPage) done() {
 	text := p.text.String()
-	at := 0
-	for i := range (*p.into)[p.first:] {
-		v := &(*p.into)[p.first+i]
-		v.Arn, v.Paths[0] = text[at:p.ends[2*i]], text[p.ends[2*i]:p.ends[2*i+1]]
-		at = p.ends[2*i+1]
-	}
+	p.paths = append(p.paths, text[path:])
+	n := len(p.paths)
+	*p.into = append(*p.into, api.Account{})
+	v := &(*p.into)[len(*p.into)-1]
+	setAccountFields(v, a)
+	v.Arn = text[arn:path]
+	v.Paths = p.paths[n-1 : n : n] // capped: an append must not reach the next account's
+	return nil
 }
 
 // listAccounts pages through an index whose keys end in account IDs.
 func (t *txn) listAccounts(op string, c *caller, scope []string, prefix, token string, max int32, into *[]api.Account) (string, error) {
 	page := newAccountPage(t, c.Org, pageSize(max), into)
-	var a account // each account of the page read into the same record
-	next, err := t.list(op, c, scope, prefix, token, max, nil, func(k string, _ []byte) error {
-		a = account{}
-		if ok, err := t.getJSON(keyAccount(lastSegment(k)), &a); err != nil || !ok {
-			return err
-		}
-		return page.add(&a)
-	})
-	page.done()
-	return next, err
+	return t.list(op, c, scope, prefix, token, max, nil, func(k string, _ []byte) error { return page.add(k) })
 }
 
 func (s *Service) ListAccounts(ctx context.Context, in *api.ListAccountsRequest) (*api.ListAccountsResponse, error) {
