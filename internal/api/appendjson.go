@@ -61,8 +61,37 @@ var plain = func() (t [256]bool) {
 // ends.
 func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
+	if i := plainPrefix(s); i < len(s) {
+		b = appendEscaped(b, s, i)
+	} else {
+		b = append(b, s...)
+	}
+	return append(b, '"')
+}
+
+// plainPrefix returns the length of the longest prefix of s whose bytes
+// are all plain. It tests eight bytes at once, then each: looking at each
+// byte was most of the cost of a page of accounts.
+func plainPrefix(s string) int {
+	i := 0
+	for ; len(s)-i >= 8; i += 8 {
+		if !plain8(load8(s, i)) {
+			break
+		}
+	}
+	for ; i < len(s); i++ {
+		if !plain[s[i]] {
+			break
+		}
+	}
+	return i
+}
+
+// appendEscaped appends s, whose first i bytes are plain, escaped but
+// for its quotes.
+func appendEscaped(b []byte, s string, i int) []byte {
 	start := 0
-	for i := 0; i < len(s); {
+	for i < len(s) {
 		if c := s[i]; c < utf8.RuneSelf {
 			if plain[c] {
 				i++
@@ -102,6 +131,33 @@ func appendString(b []byte, s string) []byte {
 		i += size
 		start = i
 	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
+	return append(b, s[start:]...)
+}
+
+// load8 returns the eight bytes of s from i as one word, least
+// significant first; the compiler makes it one load.
+func load8(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// plain8 reports whether each byte of x is plain, as the table says,
+// testing all eight at once: none is 0x80 or above or below 0x20, and
+// none is '"' or '&' (0x22, 0x26: equal but for bit 2), '<' or '>' (0x3c,
+// 0x3e: but for bit 1) or '\\'.
+func plain8(x uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	bad := x & highs
+	bad |= (x - 0x20*ones) &^ x & highs // a byte below 0x20 (exact as x's bytes are below 0x80)
+	bad |= zeroByte((x ^ '"'*ones) &^ (0x04 * ones))
+	bad |= zeroByte((x ^ '<'*ones) &^ (0x02 * ones))
+	bad |= zeroByte(x ^ '\\'*ones)
+	return bad == 0
+}
+
+// zeroByte is nonzero when a byte of x is zero.
+func zeroByte(x uint64) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	return (x - ones) &^ x & highs
 }
