@@ -367,11 +367,12 @@ func setAccountFields(v *api.Account, a *account) {
 // accountPage renders a page of accounts of organization o as
 // accountView does, for a few allocations a page rather than five an
 // account: it finds each parent's path once, for the run of accounts that
-// share it, writes the page's ARNs, paths and the keys of the accounts'
-// records into one buffer, and keeps its Paths in one array. The strings
-// it hands out are slices of text.String(): a Builder never changes bytes
-// it has written, and those of a buffer it outgrew stay with the strings
-// that refer to them.
+// share it, uses the view a listing made before of an account that did
+// not change (listcache.go), writes the page's record keys, and the ARNs
+// and paths of the other accounts, into one buffer, and keeps its Paths
+// in one array. The strings it hands out are slices of text.String(): a
+// Builder never changes bytes it has written, and those of a buffer it
+// outgrew stay with the strings that refer to them.
 type accountPage struct {
 	t            *txn
 	o            *organization
@@ -380,7 +381,7 @@ type accountPage struct {
 	parent, path string // the last parent and its path
 	text         strings.Builder
 	paths        []string
-	a            account // each account of the page read into the same record
+	a            account // each account decoded, read into the same record
 }
 
 func newAccountPage(t *txn, o *organization, n int, into *[]api.Account) *accountPage {
@@ -395,23 +396,40 @@ func newAccountPage(t *txn, o *organization, n int, into *[]api.Account) *accoun
 func (p *accountPage) add(k string) error {
 	id := lastSegment(k)
 	if p.text.Cap() == 0 {
-		// An account at the root takes its key, ARN and path.
-		p.text.Grow(cap(p.paths) * (len("acct/") + len(p.arn) + len(p.o.ID) + len(p.o.Root) + 3 + 3*len(id)))
+		p.text.Grow(cap(p.paths) * (len("acct/") + len(id)))
 	}
-	key := p.text.Len()
+	at := p.text.Len()
 	p.text.WriteString("acct/")
 	p.text.WriteString(id)
-	p.a = account{}
-	a := &p.a
-	if ok, err := p.t.getJSON(p.text.String()[key:], a); err != nil || !ok {
+	key := p.text.String()[at:]
+	b, ok, err := p.t.Get(key)
+	if err != nil || !ok {
 		return err
 	}
-	if p.path == "" || a.Parent != p.parent {
-		path, err := p.t.path(p.o, a.Parent)
-		if err != nil {
+	if e := p.t.s.listed.get(key, b, p.arn); e != nil {
+		if err := p.parentPath(e.parent); err != nil {
 			return err
 		}
-		p.parent, p.path = a.Parent, path
+		if e.path == p.path {
+			p.paths = append(p.paths, e.own)
+			n := len(p.paths)
+			*p.into = append(*p.into, e.v)
+			(*p.into)[len(*p.into)-1].Paths = p.paths[n-1 : n : n]
+			return nil
+		}
+	}
+	p.a = account{}
+	a := &p.a
+	if err := p.t.s.records.decode(key, b, a); err != nil {
+		return err
+	}
+	if err := p.parentPath(a.Parent); err != nil {
+		return err
+	}
+	if need := len(p.arn) + len(p.path) + 2*len(a.ID) + 1; p.text.Cap()-p.text.Len() < need {
+		// Room for this account's ARN and path, and for the rest of the
+		// page's keys, ARNs and paths should none of them be kept.
+		p.text.Grow((cap(p.paths) - len(p.paths)) * (need + len("acct/") + len(id)))
 	}
 	arn := p.text.Len()
 	p.text.WriteString(p.arn)
@@ -427,7 +445,21 @@ func (p *accountPage) add(k string) error {
 	v := &(*p.into)[len(*p.into)-1]
 	setAccountFields(v, a)
 	v.Arn = text[arn:path]
+	p.t.s.listed.put(key, b, p.arn, a.Parent, p.path, v, text[path:])
 	v.Paths = p.paths[n-1 : n : n] // capped: an append must not reach the next account's
+	return nil
+}
+
+// parentPath sets p.path to the path of parent.
+func (p *accountPage) parentPath(parent string) error {
+	if p.path != "" && parent == p.parent {
+		return nil
+	}
+	path, err := p.t.path(p.o, parent)
+	if err != nil {
+		return err
+	}
+	p.parent, p.path = parent, path
 	return nil
 }
 
