@@ -11,7 +11,7 @@ func (v *AcceptHandshakeResponse) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	o := len(b)
 	if v.Handshake != nil {
-		b = appendMemberName(b, o, "Handshake")
+		b = appendMemberName(b, o, `"Handshake":`)
 		b = v.Handshake.AppendJSON(b)
 	}
 	return append(b, '}')
@@ -23,14 +23,14 @@ func (v *Account) AppendJSON(b []byte) []byte {
 	}
 	b = append(b, '{')
 	o := len(b)
-	b = appendStringMember(b, o, "Id", v.Id)
-	b = appendStringMember(b, o, "Arn", v.Arn)
-	b = appendStringMember(b, o, "Email", v.Email)
-	b = appendStringMember(b, o, "Name", v.Name)
-	b = appendStringMember(b, o, "Status", string(v.Status))
-	b = appendStringMember(b, o, "State", string(v.State))
+	b = appendStringMember(b, o, `"Id":"`, v.Id)
+	b = appendStringMember(b, o, `"Arn":"`, v.Arn)
+	b = appendStringMember(b, o, `"Email":"`, v.Email)
+	b = appendStringMember(b, o, `"Name":"`, v.Name)
+	b = appendStringMember(b, o, `"Status":"`, string(v.Status))
+	b = appendStringMember(b, o, `"State":"`, string(v.State))
 	if v.Paths != nil {
-		b = appendMemberName(b, o, "Paths")
+		b = appendMemberName(b, o, `"Paths":`)
 		b = append(b, '[')
 		for i0 := range v.Paths {
 			if i0 > 0 {
@@ -40,9 +40,9 @@ func (v *Account) AppendJSON(b []byte) []byte {
 		}
 		b = append(b, ']')
 	}
-	b = appendStringMember(b, o, "JoinedMethod", string(v.JoinedMethod))
+	b = appendStringMember(b, o, `"JoinedMethod":"`, string(v.JoinedMethod))
 	if !v.JoinedTimestamp.IsZero() {
-		b = appendMemberName(b, o, "JoinedTimestamp")
+		b = appendMemberName(b, o, `"JoinedTimestamp":`)
 		b = appendEpochMillis(b, v.JoinedTimestamp.UnixMilli())
 	}
 	return append(b, '}')
@@ -55,7 +55,7 @@ func (v *CancelHandshakeResponse) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	o := len(b)
 	if v.Handshake != nil {
-		b = appendMemberName(b, o, "Handshake")
+		b = appendMemberName(b, o, `"Handshake":`)
 		b = v.Handshake.AppendJSON(b)
 	}
 	return append(b, '}')
@@ -67,8 +67,8 @@ func (v *Child) AppendJSON(b []byte) []byte {
 	}
 	b = append(b, '{')
 	o := len(b)
-	b = appendStringMember(b, o, "Id", v.Id)
-	b = appendStringMember(b, o, "Type", string(v.Type))
+	b = appendStringMember(b, o, `"Id":"`, v.Id)
+	b = appendStringMember(b, o, `"Type":"`, string(v.Type))
 	return append(b, '}')
 }
 
@@ -79,7 +79,7 @@ func (v *CreateAccountResponse) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	o := len(b)
 	if v.CreateAccountStatus != nil {
-		b = appendMemberName(b, o, "CreateAccountStatus")
+		b = appendMemberName(b, o, `"CreateAccountStatus":`)
 		b = v.CreateAccountStatus.AppendJSON(b)
 	}
 	return append(b, '}')
@@ -91,20 +91,20 @@ func (v *CreateAccountStatus) AppendJSON(b []byte) []byte {
 	}
 	b = append(b, '{')
 	o := len(b)
-	b = appendStringMember(b, o, "Id", v.Id)
-	b = appendStringMember(b, o, "AccountName", v.AccountName)
-	b = appendStringMember(b, o, "State", string(v.State))
+	b = appendStringMember(b, o, `"Id":"`, v.Id)
+	b = appendStringMember(b, o, `"AccountName":"`, v.AccountName)
+	b = appendStringMember(b, o, `"State":"`, string(v.State))
 	if !v.RequestedTimestamp.IsZero() {
-		b = appendMemberName(b, o, "RequestedTimestamp")
+		b = appendMemberName(b, o, `"RequestedTimestamp":`)
 		b = appendEpochMillis(b, v.RequestedTimestamp.UnixMilli())
 	}
 	if !v.CompletedTimestamp.IsZero() {
-		b = appendMemberName(b, o, "CompletedTimestamp")
+		b = appendMemberName(b, o, `"CompletedTimestamp":`)
 		b = appendEpochMillis(b, v.CompletedTimestamp.UnixMilli())
 	}
-	b = appendStringMember(b, o, "AccountId", v.AccountId)
-	b = appendStringMember(b, o, "GovCloudAccountId", v.GovCloudAccountId)
-	b = appendStringMember(b, o, "FailureReason", string(v.FailureReason))
+	b = appendStringMember(b, o, `"AccountId":"`, v.AccountId)
+	b = appendStringMember(b, o, `"GovCloudAccountId":"`, v.GovCloudAccountId)
+	b = appendStringMember(b, o, `"FailureReason":"`, string(v.FailureReason))
 	return append(b, '}')
 }
 
@@ -115,7 +115,7 @@ func (v *CreateGovCloudAccountResponse) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	o := len(b)
 	if v.CreateAccountStatus != nil {
-		b = appendMemberName(b, o, "CreateAccountStatus")
+		b = appendMemberName(b, o, `"CreateAccountStatus":`)
 		b = v.CreateAccountStatus.AppendJSON(b)
 	}
 	return append(b, '}')
@@ -128,7 +128,7 @@ func (v *CreateOrganizationResponse) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	o := len(b)
 	if v.Organization != nil {
-		b = appendMemberName(b, o, "Organization")
+		b = appendMemberName(b, o, `"Organization":`)
 		b = v.Organization.AppendJSON(b)
 	}
 	return append(b, '}')
@@ -141,7 +141,7 @@ func (v *CreateOrganizationalUnitResponse) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	o := len(b)
 	if v.OrganizationalUnit != nil {
-		b = appendMemberName(b, o, "OrganizationalUnit")
+		b = appendMemberName(b, o, `"OrganizationalUnit":`)
 		b = v.OrganizationalUnit.AppendJSON(b)
 	}
 	return append(b, '}')
@@ -154,7 +154,7 @@ func (v *CreatePolicyResponse) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	o := len(b)
 	if v.Policy != nil {
-		b = appendMemberName(b, o, "Policy")
+		b = appendMemberName(b, o, `"Policy":`)
 		b = v.Policy.AppendJSON(b)
 	}
 	return append(b, '}')
@@ -167,7 +167,7 @@ func (v *DeclineHandshakeResponse) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	o := len(b)
 	if v.Handshake != nil {
-		b = appendMemberName(b, o, "Handshake")
+		b = appendMemberName(b, o, `"Handshake":`)
 		b = v.Handshake.AppendJSON(b)
 	}
 	return append(b, '}')
@@ -179,19 +179,19 @@ func (v *DelegatedAdministrator) AppendJSON(b []byte) []byte {
 	}
 	b = append(b, '{')
 	o := len(b)
-	b = appendStringMember(b, o, "Id", v.Id)
-	b = appendStringMember(b, o, "Arn", v.Arn)
-	b = appendStringMember(b, o, "Email", v.Email)
-	b = appendStringMember(b, o, "Name", v.Name)
-	b = appendStringMember(b, o, "Status", string(v.Status))
-	b = appendStringMember(b, o, "State", string(v.State))
-	b = appendStringMember(b, o, "JoinedMethod", string(v.JoinedMethod))
+	b = appendStringMember(b, o, `"Id":"`, v.Id)
+	b = appendStringMember(b, o, `"Arn":"`, v.Arn)
+	b = appendStringMember(b, o, `"Email":"`, v.Email)
+	b = appendStringMember(b, o, `"Name":"`, v.Name)
+	b = appendStringMember(b, o, `"Status":"`, string(v.Status))
+	b = appendStringMember(b, o, `"State":"`, string(v.State))
+	b = appendStringMember(b, o, `"JoinedMethod":"`, string(v.JoinedMethod))
 	if !v.JoinedTimestamp.IsZero() {
-		b = appendMemberName(b, o, "JoinedTimestamp")
+		b = appendMemberName(b, o, `"JoinedTimestamp":`)
 		b = appendEpochMillis(b, v.JoinedTimestamp.UnixMilli())
 	}
 	if !v.DelegationEnabledDate.IsZero() {
-		b = appendMemberName(b, o, "DelegationEnabledDate")
+		b = appendMemberName(b, o, `"DelegationEnabledDate":`)
 		b = appendEpochMillis(b, v.DelegationEnabledDate.UnixMilli())
 	}
 	return append(b, '}')
@@ -203,9 +203,9 @@ func (v *DelegatedService) AppendJSON(b []byte) []byte {
 	}
 	b = append(b, '{')
 	o := len(b)
-	b = appendStringMember(b, o, "ServicePrincipal", v.ServicePrincipal)
+	b = appendStringMember(b, o, `"ServicePrincipal":"`, v.ServicePrincipal)
 	if !v.DelegationEnabledDate.IsZero() {
-		b = appendMemberName(b, o, "DelegationEnabledDate")
+		b = appendMemberName(b, o, `"DelegationEnabledDate":`)
 		b = appendEpochMillis(b, v.DelegationEnabledDate.UnixMilli())
 	}
 	return append(b, '}')
@@ -218,7 +218,7 @@ func (v *DescribeAccountResponse) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	o := len(b)
 	if v.Account != nil {
-		b = appendMemberName(b, o, "Account")
+		b = appendMemberName(b, o, `"Account":`)
 		b = v.Account.AppendJSON(b)
 	}
 	return append(b, '}')
@@ -231,7 +231,7 @@ func (v *DescribeCreateAccountStatusResponse) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	o := len(b)
 	if v.CreateAccountStatus != nil {
-		b = appendMemberName(b, o, "CreateAccountStatus")
+		b = appendMemberName(b, o, `"CreateAccountStatus":`)
 		b = v.CreateAccountStatus.AppendJSON(b)
 	}
 	return append(b, '}')
@@ -244,7 +244,7 @@ func (v *DescribeEffectivePolicyResponse) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	o := len(b)
 	if v.EffectivePolicy != nil {
-		b = appendMemberName(b, o, "EffectivePolicy")
+		b = appendMemberName(b, o, `"EffectivePolicy":`)
 		b = v.EffectivePolicy.AppendJSON(b)
 	}
 	return append(b, '}')
@@ -257,7 +257,7 @@ func (v *DescribeHandshakeResponse) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	o := len(b)
 	if v.Handshake != nil {
-		b = appendMemberName(b, o, "Handshake")
+		b = appendMemberName(b, o, `"Handshake":`)
 		b = v.Handshake.AppendJSON(b)
 	}
 	return append(b, '}')
@@ -270,7 +270,7 @@ func (v *DescribeOrganizationResponse) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	o := len(b)
 	if v.Organization != nil {
-		b = appendMemberName(b, o, "Organization")
+		b = appendMemberName(b, o, `"Organization":`)
 		b = v.Organization.AppendJSON(b)
 	}
 	return append(b, '}')
@@ -283,7 +283,7 @@ func (v *DescribeOrganizationalUnitResponse) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	o := len(b)
 	if v.OrganizationalUnit != nil {
-		b = appendMemberName(b, o, "OrganizationalUnit")
+		b = appendMemberName(b, o, `"OrganizationalUnit":`)
 		b = v.OrganizationalUnit.AppendJSON(b)
 	}
 	return append(b, '}')
@@ -296,7 +296,7 @@ func (v *DescribePolicyResponse) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	o := len(b)
 	if v.Policy != nil {
-		b = appendMemberName(b, o, "Policy")
+		b = appendMemberName(b, o, `"Policy":`)
 		b = v.Policy.AppendJSON(b)
 	}
 	return append(b, '}')
@@ -309,7 +309,7 @@ func (v *DescribeResourcePolicyResponse) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	o := len(b)
 	if v.ResourcePolicy != nil {
-		b = appendMemberName(b, o, "ResourcePolicy")
+		b = appendMemberName(b, o, `"ResourcePolicy":`)
 		b = v.ResourcePolicy.AppendJSON(b)
 	}
 	return append(b, '}')
@@ -322,7 +322,7 @@ func (v *DescribeResponsibilityTransferResponse) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	o := len(b)
 	if v.ResponsibilityTransfer != nil {
-		b = appendMemberName(b, o, "ResponsibilityTransfer")
+		b = appendMemberName(b, o, `"ResponsibilityTransfer":`)
 		b = v.ResponsibilityTransfer.AppendJSON(b)
 	}
 	return append(b, '}')
@@ -335,7 +335,7 @@ func (v *DisablePolicyTypeResponse) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	o := len(b)
 	if v.Root != nil {
-		b = appendMemberName(b, o, "Root")
+		b = appendMemberName(b, o, `"Root":`)
 		b = v.Root.AppendJSON(b)
 	}
 	return append(b, '}')
@@ -347,13 +347,13 @@ func (v *EffectivePolicy) AppendJSON(b []byte) []byte {
 	}
 	b = append(b, '{')
 	o := len(b)
-	b = appendStringMember(b, o, "PolicyContent", v.PolicyContent)
+	b = appendStringMember(b, o, `"PolicyContent":"`, v.PolicyContent)
 	if !v.LastUpdatedTimestamp.IsZero() {
-		b = appendMemberName(b, o, "LastUpdatedTimestamp")
+		b = appendMemberName(b, o, `"LastUpdatedTimestamp":`)
 		b = appendEpochMillis(b, v.LastUpdatedTimestamp.UnixMilli())
 	}
-	b = appendStringMember(b, o, "TargetId", v.TargetId)
-	b = appendStringMember(b, o, "PolicyType", string(v.PolicyType))
+	b = appendStringMember(b, o, `"TargetId":"`, v.TargetId)
+	b = appendStringMember(b, o, `"PolicyType":"`, string(v.PolicyType))
 	return append(b, '}')
 }
 
@@ -363,11 +363,11 @@ func (v *EffectivePolicyValidationError) AppendJSON(b []byte) []byte {
 	}
 	b = append(b, '{')
 	o := len(b)
-	b = appendStringMember(b, o, "ErrorCode", v.ErrorCode)
-	b = appendStringMember(b, o, "ErrorMessage", v.ErrorMessage)
-	b = appendStringMember(b, o, "PathToError", v.PathToError)
+	b = appendStringMember(b, o, `"ErrorCode":"`, v.ErrorCode)
+	b = appendStringMember(b, o, `"ErrorMessage":"`, v.ErrorMessage)
+	b = appendStringMember(b, o, `"PathToError":"`, v.PathToError)
 	if v.ContributingPolicies != nil {
-		b = appendMemberName(b, o, "ContributingPolicies")
+		b = appendMemberName(b, o, `"ContributingPolicies":`)
 		b = append(b, '[')
 		for i0 := range v.ContributingPolicies {
 			if i0 > 0 {
@@ -387,7 +387,7 @@ func (v *EnableAllFeaturesResponse) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	o := len(b)
 	if v.Handshake != nil {
-		b = appendMemberName(b, o, "Handshake")
+		b = appendMemberName(b, o, `"Handshake":`)
 		b = v.Handshake.AppendJSON(b)
 	}
 	return append(b, '}')
@@ -400,7 +400,7 @@ func (v *EnablePolicyTypeResponse) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	o := len(b)
 	if v.Root != nil {
-		b = appendMemberName(b, o, "Root")
+		b = appendMemberName(b, o, `"Root":`)
 		b = v.Root.AppendJSON(b)
 	}
 	return append(b, '}')
@@ -412,9 +412,9 @@ func (v *EnabledServicePrincipal) AppendJSON(b []byte) []byte {
 	}
 	b = append(b, '{')
 	o := len(b)
-	b = appendStringMember(b, o, "ServicePrincipal", v.ServicePrincipal)
+	b = appendStringMember(b, o, `"ServicePrincipal":"`, v.ServicePrincipal)
 	if !v.DateEnabled.IsZero() {
-		b = appendMemberName(b, o, "DateEnabled")
+		b = appendMemberName(b, o, `"DateEnabled":`)
 		b = appendEpochMillis(b, v.DateEnabled.UnixMilli())
 	}
 	return append(b, '}')
@@ -426,10 +426,10 @@ func (v *Handshake) AppendJSON(b []byte) []byte {
 	}
 	b = append(b, '{')
 	o := len(b)
-	b = appendStringMember(b, o, "Id", v.Id)
-	b = appendStringMember(b, o, "Arn", v.Arn)
+	b = appendStringMember(b, o, `"Id":"`, v.Id)
+	b = appendStringMember(b, o, `"Arn":"`, v.Arn)
 	if v.Parties != nil {
-		b = appendMemberName(b, o, "Parties")
+		b = appendMemberName(b, o, `"Parties":`)
 		b = append(b, '[')
 		for i0 := range v.Parties {
 			if i0 > 0 {
@@ -439,18 +439,18 @@ func (v *Handshake) AppendJSON(b []byte) []byte {
 		}
 		b = append(b, ']')
 	}
-	b = appendStringMember(b, o, "State", string(v.State))
+	b = appendStringMember(b, o, `"State":"`, string(v.State))
 	if !v.RequestedTimestamp.IsZero() {
-		b = appendMemberName(b, o, "RequestedTimestamp")
+		b = appendMemberName(b, o, `"RequestedTimestamp":`)
 		b = appendEpochMillis(b, v.RequestedTimestamp.UnixMilli())
 	}
 	if !v.ExpirationTimestamp.IsZero() {
-		b = appendMemberName(b, o, "ExpirationTimestamp")
+		b = appendMemberName(b, o, `"ExpirationTimestamp":`)
 		b = appendEpochMillis(b, v.ExpirationTimestamp.UnixMilli())
 	}
-	b = appendStringMember(b, o, "Action", string(v.Action))
+	b = appendStringMember(b, o, `"Action":"`, string(v.Action))
 	if v.Resources != nil {
-		b = appendMemberName(b, o, "Resources")
+		b = appendMemberName(b, o, `"Resources":`)
 		b = append(b, '[')
 		for i0 := range v.Resources {
 			if i0 > 0 {
@@ -469,9 +469,9 @@ func (v *HandshakeParty) AppendJSON(b []byte) []byte {
 	}
 	b = append(b, '{')
 	o := len(b)
-	b = appendMemberName(b, o, "Id")
+	b = appendMemberName(b, o, `"Id":`)
 	b = appendString(b, v.Id)
-	b = appendMemberName(b, o, "Type")
+	b = appendMemberName(b, o, `"Type":`)
 	b = appendString(b, string(v.Type))
 	return append(b, '}')
 }
@@ -482,10 +482,10 @@ func (v *HandshakeResource) AppendJSON(b []byte) []byte {
 	}
 	b = append(b, '{')
 	o := len(b)
-	b = appendStringMember(b, o, "Value", v.Value)
-	b = appendStringMember(b, o, "Type", string(v.Type))
+	b = appendStringMember(b, o, `"Value":"`, v.Value)
+	b = appendStringMember(b, o, `"Type":"`, string(v.Type))
 	if v.Resources != nil {
-		b = appendMemberName(b, o, "Resources")
+		b = appendMemberName(b, o, `"Resources":`)
 		b = append(b, '[')
 		for i0 := range v.Resources {
 			if i0 > 0 {
@@ -505,7 +505,7 @@ func (v *InviteAccountToOrganizationResponse) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	o := len(b)
 	if v.Handshake != nil {
-		b = appendMemberName(b, o, "Handshake")
+		b = appendMemberName(b, o, `"Handshake":`)
 		b = v.Handshake.AppendJSON(b)
 	}
 	return append(b, '}')
@@ -518,7 +518,7 @@ func (v *InviteOrganizationToTransferResponsibilityResponse) AppendJSON(b []byte
 	b = append(b, '{')
 	o := len(b)
 	if v.Handshake != nil {
-		b = appendMemberName(b, o, "Handshake")
+		b = appendMemberName(b, o, `"Handshake":`)
 		b = v.Handshake.AppendJSON(b)
 	}
 	return append(b, '}')
@@ -531,7 +531,7 @@ func (v *ListAWSServiceAccessForOrganizationResponse) AppendJSON(b []byte) []byt
 	b = append(b, '{')
 	o := len(b)
 	if v.EnabledServicePrincipals != nil {
-		b = appendMemberName(b, o, "EnabledServicePrincipals")
+		b = appendMemberName(b, o, `"EnabledServicePrincipals":`)
 		b = append(b, '[')
 		for i0 := range v.EnabledServicePrincipals {
 			if i0 > 0 {
@@ -541,7 +541,7 @@ func (v *ListAWSServiceAccessForOrganizationResponse) AppendJSON(b []byte) []byt
 		}
 		b = append(b, ']')
 	}
-	b = appendStringMember(b, o, "NextToken", v.NextToken)
+	b = appendStringMember(b, o, `"NextToken":"`, v.NextToken)
 	return append(b, '}')
 }
 
@@ -552,7 +552,7 @@ func (v *ListAccountsForParentResponse) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	o := len(b)
 	if v.Accounts != nil {
-		b = appendMemberName(b, o, "Accounts")
+		b = appendMemberName(b, o, `"Accounts":`)
 		b = append(b, '[')
 		for i0 := range v.Accounts {
 			if i0 > 0 {
@@ -562,7 +562,7 @@ func (v *ListAccountsForParentResponse) AppendJSON(b []byte) []byte {
 		}
 		b = append(b, ']')
 	}
-	b = appendStringMember(b, o, "NextToken", v.NextToken)
+	b = appendStringMember(b, o, `"NextToken":"`, v.NextToken)
 	return append(b, '}')
 }
 
@@ -573,7 +573,7 @@ func (v *ListAccountsResponse) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	o := len(b)
 	if v.Accounts != nil {
-		b = appendMemberName(b, o, "Accounts")
+		b = appendMemberName(b, o, `"Accounts":`)
 		b = append(b, '[')
 		for i0 := range v.Accounts {
 			if i0 > 0 {
@@ -583,7 +583,7 @@ func (v *ListAccountsResponse) AppendJSON(b []byte) []byte {
 		}
 		b = append(b, ']')
 	}
-	b = appendStringMember(b, o, "NextToken", v.NextToken)
+	b = appendStringMember(b, o, `"NextToken":"`, v.NextToken)
 	return append(b, '}')
 }
 
@@ -594,7 +594,7 @@ func (v *ListAccountsWithInvalidEffectivePolicyResponse) AppendJSON(b []byte) []
 	b = append(b, '{')
 	o := len(b)
 	if v.Accounts != nil {
-		b = appendMemberName(b, o, "Accounts")
+		b = appendMemberName(b, o, `"Accounts":`)
 		b = append(b, '[')
 		for i0 := range v.Accounts {
 			if i0 > 0 {
@@ -604,8 +604,8 @@ func (v *ListAccountsWithInvalidEffectivePolicyResponse) AppendJSON(b []byte) []
 		}
 		b = append(b, ']')
 	}
-	b = appendStringMember(b, o, "PolicyType", string(v.PolicyType))
-	b = appendStringMember(b, o, "NextToken", v.NextToken)
+	b = appendStringMember(b, o, `"PolicyType":"`, string(v.PolicyType))
+	b = appendStringMember(b, o, `"NextToken":"`, v.NextToken)
 	return append(b, '}')
 }
 
@@ -616,7 +616,7 @@ func (v *ListChildrenResponse) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	o := len(b)
 	if v.Children != nil {
-		b = appendMemberName(b, o, "Children")
+		b = appendMemberName(b, o, `"Children":`)
 		b = append(b, '[')
 		for i0 := range v.Children {
 			if i0 > 0 {
@@ -626,7 +626,7 @@ func (v *ListChildrenResponse) AppendJSON(b []byte) []byte {
 		}
 		b = append(b, ']')
 	}
-	b = appendStringMember(b, o, "NextToken", v.NextToken)
+	b = appendStringMember(b, o, `"NextToken":"`, v.NextToken)
 	return append(b, '}')
 }
 
@@ -637,7 +637,7 @@ func (v *ListCreateAccountStatusResponse) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	o := len(b)
 	if v.CreateAccountStatuses != nil {
-		b = appendMemberName(b, o, "CreateAccountStatuses")
+		b = appendMemberName(b, o, `"CreateAccountStatuses":`)
 		b = append(b, '[')
 		for i0 := range v.CreateAccountStatuses {
 			if i0 > 0 {
@@ -647,7 +647,7 @@ func (v *ListCreateAccountStatusResponse) AppendJSON(b []byte) []byte {
 		}
 		b = append(b, ']')
 	}
-	b = appendStringMember(b, o, "NextToken", v.NextToken)
+	b = appendStringMember(b, o, `"NextToken":"`, v.NextToken)
 	return append(b, '}')
 }
 
@@ -658,7 +658,7 @@ func (v *ListDelegatedAdministratorsResponse) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	o := len(b)
 	if v.DelegatedAdministrators != nil {
-		b = appendMemberName(b, o, "DelegatedAdministrators")
+		b = appendMemberName(b, o, `"DelegatedAdministrators":`)
 		b = append(b, '[')
 		for i0 := range v.DelegatedAdministrators {
 			if i0 > 0 {
@@ -668,7 +668,7 @@ func (v *ListDelegatedAdministratorsResponse) AppendJSON(b []byte) []byte {
 		}
 		b = append(b, ']')
 	}
-	b = appendStringMember(b, o, "NextToken", v.NextToken)
+	b = appendStringMember(b, o, `"NextToken":"`, v.NextToken)
 	return append(b, '}')
 }
 
@@ -679,7 +679,7 @@ func (v *ListDelegatedServicesForAccountResponse) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	o := len(b)
 	if v.DelegatedServices != nil {
-		b = appendMemberName(b, o, "DelegatedServices")
+		b = appendMemberName(b, o, `"DelegatedServices":`)
 		b = append(b, '[')
 		for i0 := range v.DelegatedServices {
 			if i0 > 0 {
@@ -689,7 +689,7 @@ func (v *ListDelegatedServicesForAccountResponse) AppendJSON(b []byte) []byte {
 		}
 		b = append(b, ']')
 	}
-	b = appendStringMember(b, o, "NextToken", v.NextToken)
+	b = appendStringMember(b, o, `"NextToken":"`, v.NextToken)
 	return append(b, '}')
 }
 
@@ -699,16 +699,16 @@ func (v *ListEffectivePolicyValidationErrorsResponse) AppendJSON(b []byte) []byt
 	}
 	b = append(b, '{')
 	o := len(b)
-	b = appendStringMember(b, o, "AccountId", v.AccountId)
-	b = appendStringMember(b, o, "PolicyType", string(v.PolicyType))
-	b = appendStringMember(b, o, "Path", v.Path)
+	b = appendStringMember(b, o, `"AccountId":"`, v.AccountId)
+	b = appendStringMember(b, o, `"PolicyType":"`, string(v.PolicyType))
+	b = appendStringMember(b, o, `"Path":"`, v.Path)
 	if !v.EvaluationTimestamp.IsZero() {
-		b = appendMemberName(b, o, "EvaluationTimestamp")
+		b = appendMemberName(b, o, `"EvaluationTimestamp":`)
 		b = appendEpochMillis(b, v.EvaluationTimestamp.UnixMilli())
 	}
-	b = appendStringMember(b, o, "NextToken", v.NextToken)
+	b = appendStringMember(b, o, `"NextToken":"`, v.NextToken)
 	if v.EffectivePolicyValidationErrors != nil {
-		b = appendMemberName(b, o, "EffectivePolicyValidationErrors")
+		b = appendMemberName(b, o, `"EffectivePolicyValidationErrors":`)
 		b = append(b, '[')
 		for i0 := range v.EffectivePolicyValidationErrors {
 			if i0 > 0 {
@@ -728,7 +728,7 @@ func (v *ListHandshakesForAccountResponse) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	o := len(b)
 	if v.Handshakes != nil {
-		b = appendMemberName(b, o, "Handshakes")
+		b = appendMemberName(b, o, `"Handshakes":`)
 		b = append(b, '[')
 		for i0 := range v.Handshakes {
 			if i0 > 0 {
@@ -738,7 +738,7 @@ func (v *ListHandshakesForAccountResponse) AppendJSON(b []byte) []byte {
 		}
 		b = append(b, ']')
 	}
-	b = appendStringMember(b, o, "NextToken", v.NextToken)
+	b = appendStringMember(b, o, `"NextToken":"`, v.NextToken)
 	return append(b, '}')
 }
 
@@ -749,7 +749,7 @@ func (v *ListHandshakesForOrganizationResponse) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	o := len(b)
 	if v.Handshakes != nil {
-		b = appendMemberName(b, o, "Handshakes")
+		b = appendMemberName(b, o, `"Handshakes":`)
 		b = append(b, '[')
 		for i0 := range v.Handshakes {
 			if i0 > 0 {
@@ -759,7 +759,7 @@ func (v *ListHandshakesForOrganizationResponse) AppendJSON(b []byte) []byte {
 		}
 		b = append(b, ']')
 	}
-	b = appendStringMember(b, o, "NextToken", v.NextToken)
+	b = appendStringMember(b, o, `"NextToken":"`, v.NextToken)
 	return append(b, '}')
 }
 
@@ -770,7 +770,7 @@ func (v *ListInboundResponsibilityTransfersResponse) AppendJSON(b []byte) []byte
 	b = append(b, '{')
 	o := len(b)
 	if v.ResponsibilityTransfers != nil {
-		b = appendMemberName(b, o, "ResponsibilityTransfers")
+		b = appendMemberName(b, o, `"ResponsibilityTransfers":`)
 		b = append(b, '[')
 		for i0 := range v.ResponsibilityTransfers {
 			if i0 > 0 {
@@ -780,7 +780,7 @@ func (v *ListInboundResponsibilityTransfersResponse) AppendJSON(b []byte) []byte
 		}
 		b = append(b, ']')
 	}
-	b = appendStringMember(b, o, "NextToken", v.NextToken)
+	b = appendStringMember(b, o, `"NextToken":"`, v.NextToken)
 	return append(b, '}')
 }
 
@@ -791,7 +791,7 @@ func (v *ListOrganizationalUnitsForParentResponse) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	o := len(b)
 	if v.OrganizationalUnits != nil {
-		b = appendMemberName(b, o, "OrganizationalUnits")
+		b = appendMemberName(b, o, `"OrganizationalUnits":`)
 		b = append(b, '[')
 		for i0 := range v.OrganizationalUnits {
 			if i0 > 0 {
@@ -801,7 +801,7 @@ func (v *ListOrganizationalUnitsForParentResponse) AppendJSON(b []byte) []byte {
 		}
 		b = append(b, ']')
 	}
-	b = appendStringMember(b, o, "NextToken", v.NextToken)
+	b = appendStringMember(b, o, `"NextToken":"`, v.NextToken)
 	return append(b, '}')
 }
 
@@ -812,7 +812,7 @@ func (v *ListOutboundResponsibilityTransfersResponse) AppendJSON(b []byte) []byt
 	b = append(b, '{')
 	o := len(b)
 	if v.ResponsibilityTransfers != nil {
-		b = appendMemberName(b, o, "ResponsibilityTransfers")
+		b = appendMemberName(b, o, `"ResponsibilityTransfers":`)
 		b = append(b, '[')
 		for i0 := range v.ResponsibilityTransfers {
 			if i0 > 0 {
@@ -822,7 +822,7 @@ func (v *ListOutboundResponsibilityTransfersResponse) AppendJSON(b []byte) []byt
 		}
 		b = append(b, ']')
 	}
-	b = appendStringMember(b, o, "NextToken", v.NextToken)
+	b = appendStringMember(b, o, `"NextToken":"`, v.NextToken)
 	return append(b, '}')
 }
 
@@ -833,7 +833,7 @@ func (v *ListParentsResponse) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	o := len(b)
 	if v.Parents != nil {
-		b = appendMemberName(b, o, "Parents")
+		b = appendMemberName(b, o, `"Parents":`)
 		b = append(b, '[')
 		for i0 := range v.Parents {
 			if i0 > 0 {
@@ -843,7 +843,7 @@ func (v *ListParentsResponse) AppendJSON(b []byte) []byte {
 		}
 		b = append(b, ']')
 	}
-	b = appendStringMember(b, o, "NextToken", v.NextToken)
+	b = appendStringMember(b, o, `"NextToken":"`, v.NextToken)
 	return append(b, '}')
 }
 
@@ -854,7 +854,7 @@ func (v *ListPoliciesForTargetResponse) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	o := len(b)
 	if v.Policies != nil {
-		b = appendMemberName(b, o, "Policies")
+		b = appendMemberName(b, o, `"Policies":`)
 		b = append(b, '[')
 		for i0 := range v.Policies {
 			if i0 > 0 {
@@ -864,7 +864,7 @@ func (v *ListPoliciesForTargetResponse) AppendJSON(b []byte) []byte {
 		}
 		b = append(b, ']')
 	}
-	b = appendStringMember(b, o, "NextToken", v.NextToken)
+	b = appendStringMember(b, o, `"NextToken":"`, v.NextToken)
 	return append(b, '}')
 }
 
@@ -875,7 +875,7 @@ func (v *ListPoliciesResponse) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	o := len(b)
 	if v.Policies != nil {
-		b = appendMemberName(b, o, "Policies")
+		b = appendMemberName(b, o, `"Policies":`)
 		b = append(b, '[')
 		for i0 := range v.Policies {
 			if i0 > 0 {
@@ -885,7 +885,7 @@ func (v *ListPoliciesResponse) AppendJSON(b []byte) []byte {
 		}
 		b = append(b, ']')
 	}
-	b = appendStringMember(b, o, "NextToken", v.NextToken)
+	b = appendStringMember(b, o, `"NextToken":"`, v.NextToken)
 	return append(b, '}')
 }
 
@@ -896,7 +896,7 @@ func (v *ListRootsResponse) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	o := len(b)
 	if v.Roots != nil {
-		b = appendMemberName(b, o, "Roots")
+		b = appendMemberName(b, o, `"Roots":`)
 		b = append(b, '[')
 		for i0 := range v.Roots {
 			if i0 > 0 {
@@ -906,7 +906,7 @@ func (v *ListRootsResponse) AppendJSON(b []byte) []byte {
 		}
 		b = append(b, ']')
 	}
-	b = appendStringMember(b, o, "NextToken", v.NextToken)
+	b = appendStringMember(b, o, `"NextToken":"`, v.NextToken)
 	return append(b, '}')
 }
 
@@ -917,7 +917,7 @@ func (v *ListTagsForResourceResponse) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	o := len(b)
 	if v.Tags != nil {
-		b = appendMemberName(b, o, "Tags")
+		b = appendMemberName(b, o, `"Tags":`)
 		b = append(b, '[')
 		for i0 := range v.Tags {
 			if i0 > 0 {
@@ -927,7 +927,7 @@ func (v *ListTagsForResourceResponse) AppendJSON(b []byte) []byte {
 		}
 		b = append(b, ']')
 	}
-	b = appendStringMember(b, o, "NextToken", v.NextToken)
+	b = appendStringMember(b, o, `"NextToken":"`, v.NextToken)
 	return append(b, '}')
 }
 
@@ -938,7 +938,7 @@ func (v *ListTargetsForPolicyResponse) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	o := len(b)
 	if v.Targets != nil {
-		b = appendMemberName(b, o, "Targets")
+		b = appendMemberName(b, o, `"Targets":`)
 		b = append(b, '[')
 		for i0 := range v.Targets {
 			if i0 > 0 {
@@ -948,7 +948,7 @@ func (v *ListTargetsForPolicyResponse) AppendJSON(b []byte) []byte {
 		}
 		b = append(b, ']')
 	}
-	b = appendStringMember(b, o, "NextToken", v.NextToken)
+	b = appendStringMember(b, o, `"NextToken":"`, v.NextToken)
 	return append(b, '}')
 }
 
@@ -958,14 +958,14 @@ func (v *Organization) AppendJSON(b []byte) []byte {
 	}
 	b = append(b, '{')
 	o := len(b)
-	b = appendStringMember(b, o, "Id", v.Id)
-	b = appendStringMember(b, o, "Arn", v.Arn)
-	b = appendStringMember(b, o, "FeatureSet", string(v.FeatureSet))
-	b = appendStringMember(b, o, "MasterAccountArn", v.MasterAccountArn)
-	b = appendStringMember(b, o, "MasterAccountId", v.MasterAccountId)
-	b = appendStringMember(b, o, "MasterAccountEmail", v.MasterAccountEmail)
+	b = appendStringMember(b, o, `"Id":"`, v.Id)
+	b = appendStringMember(b, o, `"Arn":"`, v.Arn)
+	b = appendStringMember(b, o, `"FeatureSet":"`, string(v.FeatureSet))
+	b = appendStringMember(b, o, `"MasterAccountArn":"`, v.MasterAccountArn)
+	b = appendStringMember(b, o, `"MasterAccountId":"`, v.MasterAccountId)
+	b = appendStringMember(b, o, `"MasterAccountEmail":"`, v.MasterAccountEmail)
 	if v.AvailablePolicyTypes != nil {
-		b = appendMemberName(b, o, "AvailablePolicyTypes")
+		b = appendMemberName(b, o, `"AvailablePolicyTypes":`)
 		b = append(b, '[')
 		for i0 := range v.AvailablePolicyTypes {
 			if i0 > 0 {
@@ -984,10 +984,10 @@ func (v *OrganizationalUnit) AppendJSON(b []byte) []byte {
 	}
 	b = append(b, '{')
 	o := len(b)
-	b = appendStringMember(b, o, "Id", v.Id)
-	b = appendStringMember(b, o, "Arn", v.Arn)
-	b = appendStringMember(b, o, "Name", v.Name)
-	b = appendStringMember(b, o, "Path", v.Path)
+	b = appendStringMember(b, o, `"Id":"`, v.Id)
+	b = appendStringMember(b, o, `"Arn":"`, v.Arn)
+	b = appendStringMember(b, o, `"Name":"`, v.Name)
+	b = appendStringMember(b, o, `"Path":"`, v.Path)
 	return append(b, '}')
 }
 
@@ -997,8 +997,8 @@ func (v *Parent) AppendJSON(b []byte) []byte {
 	}
 	b = append(b, '{')
 	o := len(b)
-	b = appendStringMember(b, o, "Id", v.Id)
-	b = appendStringMember(b, o, "Type", string(v.Type))
+	b = appendStringMember(b, o, `"Id":"`, v.Id)
+	b = appendStringMember(b, o, `"Type":"`, string(v.Type))
 	return append(b, '}')
 }
 
@@ -1009,10 +1009,10 @@ func (v *Policy) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	o := len(b)
 	if v.PolicySummary != nil {
-		b = appendMemberName(b, o, "PolicySummary")
+		b = appendMemberName(b, o, `"PolicySummary":`)
 		b = v.PolicySummary.AppendJSON(b)
 	}
-	b = appendStringMember(b, o, "Content", v.Content)
+	b = appendStringMember(b, o, `"Content":"`, v.Content)
 	return append(b, '}')
 }
 
@@ -1022,12 +1022,12 @@ func (v *PolicySummary) AppendJSON(b []byte) []byte {
 	}
 	b = append(b, '{')
 	o := len(b)
-	b = appendStringMember(b, o, "Id", v.Id)
-	b = appendStringMember(b, o, "Arn", v.Arn)
-	b = appendStringMember(b, o, "Name", v.Name)
-	b = appendStringMember(b, o, "Description", v.Description)
-	b = appendStringMember(b, o, "Type", string(v.Type))
-	b = appendMemberName(b, o, "AwsManaged")
+	b = appendStringMember(b, o, `"Id":"`, v.Id)
+	b = appendStringMember(b, o, `"Arn":"`, v.Arn)
+	b = appendStringMember(b, o, `"Name":"`, v.Name)
+	b = appendStringMember(b, o, `"Description":"`, v.Description)
+	b = appendStringMember(b, o, `"Type":"`, string(v.Type))
+	b = appendMemberName(b, o, `"AwsManaged":`)
 	b = strconv.AppendBool(b, v.AwsManaged)
 	return append(b, '}')
 }
@@ -1038,10 +1038,10 @@ func (v *PolicyTargetSummary) AppendJSON(b []byte) []byte {
 	}
 	b = append(b, '{')
 	o := len(b)
-	b = appendStringMember(b, o, "TargetId", v.TargetId)
-	b = appendStringMember(b, o, "Arn", v.Arn)
-	b = appendStringMember(b, o, "Name", v.Name)
-	b = appendStringMember(b, o, "Type", string(v.Type))
+	b = appendStringMember(b, o, `"TargetId":"`, v.TargetId)
+	b = appendStringMember(b, o, `"Arn":"`, v.Arn)
+	b = appendStringMember(b, o, `"Name":"`, v.Name)
+	b = appendStringMember(b, o, `"Type":"`, string(v.Type))
 	return append(b, '}')
 }
 
@@ -1051,8 +1051,8 @@ func (v *PolicyTypeSummary) AppendJSON(b []byte) []byte {
 	}
 	b = append(b, '{')
 	o := len(b)
-	b = appendStringMember(b, o, "Type", string(v.Type))
-	b = appendStringMember(b, o, "Status", string(v.Status))
+	b = appendStringMember(b, o, `"Type":"`, string(v.Type))
+	b = appendStringMember(b, o, `"Status":"`, string(v.Status))
 	return append(b, '}')
 }
 
@@ -1063,7 +1063,7 @@ func (v *PutResourcePolicyResponse) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	o := len(b)
 	if v.ResourcePolicy != nil {
-		b = appendMemberName(b, o, "ResourcePolicy")
+		b = appendMemberName(b, o, `"ResourcePolicy":`)
 		b = v.ResourcePolicy.AppendJSON(b)
 	}
 	return append(b, '}')
@@ -1076,10 +1076,10 @@ func (v *ResourcePolicy) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	o := len(b)
 	if v.ResourcePolicySummary != nil {
-		b = appendMemberName(b, o, "ResourcePolicySummary")
+		b = appendMemberName(b, o, `"ResourcePolicySummary":`)
 		b = v.ResourcePolicySummary.AppendJSON(b)
 	}
-	b = appendStringMember(b, o, "Content", v.Content)
+	b = appendStringMember(b, o, `"Content":"`, v.Content)
 	return append(b, '}')
 }
 
@@ -1089,8 +1089,8 @@ func (v *ResourcePolicySummary) AppendJSON(b []byte) []byte {
 	}
 	b = append(b, '{')
 	o := len(b)
-	b = appendStringMember(b, o, "Id", v.Id)
-	b = appendStringMember(b, o, "Arn", v.Arn)
+	b = appendStringMember(b, o, `"Id":"`, v.Id)
+	b = appendStringMember(b, o, `"Arn":"`, v.Arn)
 	return append(b, '}')
 }
 
@@ -1100,28 +1100,28 @@ func (v *ResponsibilityTransfer) AppendJSON(b []byte) []byte {
 	}
 	b = append(b, '{')
 	o := len(b)
-	b = appendStringMember(b, o, "Arn", v.Arn)
-	b = appendStringMember(b, o, "Name", v.Name)
-	b = appendStringMember(b, o, "Id", v.Id)
-	b = appendStringMember(b, o, "Type", string(v.Type))
-	b = appendStringMember(b, o, "Status", string(v.Status))
+	b = appendStringMember(b, o, `"Arn":"`, v.Arn)
+	b = appendStringMember(b, o, `"Name":"`, v.Name)
+	b = appendStringMember(b, o, `"Id":"`, v.Id)
+	b = appendStringMember(b, o, `"Type":"`, string(v.Type))
+	b = appendStringMember(b, o, `"Status":"`, string(v.Status))
 	if v.Source != nil {
-		b = appendMemberName(b, o, "Source")
+		b = appendMemberName(b, o, `"Source":`)
 		b = v.Source.AppendJSON(b)
 	}
 	if v.Target != nil {
-		b = appendMemberName(b, o, "Target")
+		b = appendMemberName(b, o, `"Target":`)
 		b = v.Target.AppendJSON(b)
 	}
 	if !v.StartTimestamp.IsZero() {
-		b = appendMemberName(b, o, "StartTimestamp")
+		b = appendMemberName(b, o, `"StartTimestamp":`)
 		b = appendEpochMillis(b, v.StartTimestamp.UnixMilli())
 	}
 	if !v.EndTimestamp.IsZero() {
-		b = appendMemberName(b, o, "EndTimestamp")
+		b = appendMemberName(b, o, `"EndTimestamp":`)
 		b = appendEpochMillis(b, v.EndTimestamp.UnixMilli())
 	}
-	b = appendStringMember(b, o, "ActiveHandshakeId", v.ActiveHandshakeId)
+	b = appendStringMember(b, o, `"ActiveHandshakeId":"`, v.ActiveHandshakeId)
 	return append(b, '}')
 }
 
@@ -1131,11 +1131,11 @@ func (v *Root) AppendJSON(b []byte) []byte {
 	}
 	b = append(b, '{')
 	o := len(b)
-	b = appendStringMember(b, o, "Id", v.Id)
-	b = appendStringMember(b, o, "Arn", v.Arn)
-	b = appendStringMember(b, o, "Name", v.Name)
+	b = appendStringMember(b, o, `"Id":"`, v.Id)
+	b = appendStringMember(b, o, `"Arn":"`, v.Arn)
+	b = appendStringMember(b, o, `"Name":"`, v.Name)
 	if v.PolicyTypes != nil {
-		b = appendMemberName(b, o, "PolicyTypes")
+		b = appendMemberName(b, o, `"PolicyTypes":`)
 		b = append(b, '[')
 		for i0 := range v.PolicyTypes {
 			if i0 > 0 {
@@ -1154,9 +1154,9 @@ func (v *Tag) AppendJSON(b []byte) []byte {
 	}
 	b = append(b, '{')
 	o := len(b)
-	b = appendMemberName(b, o, "Key")
+	b = appendMemberName(b, o, `"Key":`)
 	b = appendString(b, v.Key)
-	b = appendMemberName(b, o, "Value")
+	b = appendMemberName(b, o, `"Value":`)
 	b = appendString(b, v.Value)
 	return append(b, '}')
 }
@@ -1168,7 +1168,7 @@ func (v *TerminateResponsibilityTransferResponse) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	o := len(b)
 	if v.ResponsibilityTransfer != nil {
-		b = appendMemberName(b, o, "ResponsibilityTransfer")
+		b = appendMemberName(b, o, `"ResponsibilityTransfer":`)
 		b = v.ResponsibilityTransfer.AppendJSON(b)
 	}
 	return append(b, '}')
@@ -1180,8 +1180,8 @@ func (v *TransferParticipant) AppendJSON(b []byte) []byte {
 	}
 	b = append(b, '{')
 	o := len(b)
-	b = appendStringMember(b, o, "ManagementAccountId", v.ManagementAccountId)
-	b = appendStringMember(b, o, "ManagementAccountEmail", v.ManagementAccountEmail)
+	b = appendStringMember(b, o, `"ManagementAccountId":"`, v.ManagementAccountId)
+	b = appendStringMember(b, o, `"ManagementAccountEmail":"`, v.ManagementAccountEmail)
 	return append(b, '}')
 }
 
@@ -1192,7 +1192,7 @@ func (v *UpdateOrganizationalUnitResponse) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	o := len(b)
 	if v.OrganizationalUnit != nil {
-		b = appendMemberName(b, o, "OrganizationalUnit")
+		b = appendMemberName(b, o, `"OrganizationalUnit":`)
 		b = v.OrganizationalUnit.AppendJSON(b)
 	}
 	return append(b, '}')
@@ -1205,7 +1205,7 @@ func (v *UpdatePolicyResponse) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	o := len(b)
 	if v.Policy != nil {
-		b = appendMemberName(b, o, "Policy")
+		b = appendMemberName(b, o, `"Policy":`)
 		b = v.Policy.AppendJSON(b)
 	}
 	return append(b, '}')
@@ -1218,7 +1218,7 @@ func (v *UpdateResponsibilityTransferResponse) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	o := len(b)
 	if v.ResponsibilityTransfer != nil {
-		b = appendMemberName(b, o, "ResponsibilityTransfer")
+		b = appendMemberName(b, o, `"ResponsibilityTransfer":`)
 		b = v.ResponsibilityTransfer.AppendJSON(b)
 	}
 	return append(b, '}')

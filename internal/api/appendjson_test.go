@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -160,6 +161,29 @@ func TestAppendString(t *testing.T) {
 		want, _ := json.Marshal(s)
 		if got := appendString(nil, s); string(got) != string(want) {
 			t.Fatalf("%q: got %s, want %s", s, got, want)
+		}
+	}
+}
+
+// TestAppendStringEachPlace puts each byte value, and runes that are
+// escaped or not, at each place of plain strings up to 40 bytes long,
+// so that each falls in each part of an eight-byte word appendString
+// reads at once, and in the tail it reads again with the word before.
+func TestAppendStringEachPlace(t *testing.T) {
+	var odd []string
+	for c := range 256 {
+		odd = append(odd, string([]byte{byte(c)}))
+	}
+	odd = append(odd, "é", "名", "😀", "\u2028", "\u2029", "\xc3", "\xe2\x80", "\xed\xa0\x80", "<>", `"&`, "\x7f\x80")
+	for n := range 41 {
+		for at := 0; at <= n; at++ {
+			for _, o := range odd {
+				s := strings.Repeat("a", at) + o + strings.Repeat("Z", n-at)
+				want, _ := json.Marshal(s)
+				if got := appendString(nil, s); string(got) != string(want) {
+					t.Fatalf("%q: got %s, want %s", s, got, want)
+				}
+			}
 		}
 	}
 }

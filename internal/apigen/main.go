@@ -375,7 +375,7 @@ func (g *generator) appendJSON(b *bytes.Buffer) {
 			ms := g.m.Shapes[s.Members[mn].Shape]
 			x := "v." + mn
 			if ms.Type == "string" && omit == "omitempty" {
-				fmt.Fprintf(b, "\tb = appendStringMember(b, o, %q, %s)\n", mn, g.asString(x, s.Members[mn].Shape))
+				fmt.Fprintf(b, "\tb = appendStringMember(b, o, `\"%s\":\"`, %s)\n", mn, g.asString(x, s.Members[mn].Shape))
 				continue
 			}
 			cond := ""
@@ -393,7 +393,7 @@ func (g *generator) appendJSON(b *bytes.Buffer) {
 			if cond != "" {
 				fmt.Fprintf(b, "\tif %s {\n", cond)
 			}
-			fmt.Fprintf(b, "\tb = appendMemberName(b, o, %q)\n", mn)
+			fmt.Fprintf(b, "\tb = appendMemberName(b, o, `\"%s\":`)\n", mn)
 			g.appendValue(b, x, s.Members[mn].Shape, 0)
 			if cond != "" {
 				b.WriteString("\t}\n")

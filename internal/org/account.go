@@ -344,99 +344,129 @@ func (t *txn) accountView(o *organization, a *account) (api.Account, error) {
 	if err != nil {
 		return api.Account{}, err
 	}
-	v := accountFields(a)
+	var v api.Account
+	setAccountFields(&v, a)
 	v.Arn = t.s.accountARN(o, a.ID)
 	v.Paths = []string{path + a.ID + "/"}
 	return v, nil
 }
 
-// accountFields is the view of an account but for its Arn and Paths.
-func accountFields(a *account) api.Account {
-	return api.Account{
-		Id:              a.ID,
-		Email:           a.Email,
-		Name:            a.Name,
-		Status:          accountStatus(a.State),
-		State:           a.State,
-		JoinedMethod:    a.Joined,
-		JoinedTimestamp: api.NewTime(a.JoinedAt),
-	}
+// setAccountFields sets v to the view of an account but for its Arn and
+// Paths, in place: a page's views are in a slice on the heap, where a
+// whole struct assigned would be copied again.
+func setAccountFields(v *api.Account, a *account) {
+	v.Id = a.ID
+	v.Email = a.Email
+	v.Name = a.Name
+	v.Status = accountStatus(a.State)
+	v.State = a.State
+	v.JoinedMethod = a.Joined
+	v.JoinedTimestamp = api.NewTime(a.JoinedAt)
 }
 
 // accountPage renders a page of accounts of organization o as
-// accountView does, for a few allocations a page rather than four an
+// accountView does, for a few allocations a page rather than five an
 // account: it finds each parent's path once, for the run of accounts that
-// share it, writes the page's ARNs and paths into one string and keeps
-// its Paths in one array.
+// share it, uses the view a listing made before of an account that did
+// not change (listcache.go), writes the page's record keys, and the ARNs
+// and paths of the other accounts, into one buffer, and keeps its Paths
+// in one array. The strings it hands out are slices of text.String(): a
+// Builder never changes bytes it has written, and those of a buffer it
+// outgrew stay with the strings that refer to them.
 type accountPage struct {
 	t            *txn
 	o            *organization
 	into         *[]api.Account
-	first        int             // where the page starts in *into
-	arn          string          // the accounts' ARN but for their IDs
-	parent, path string          // the last parent and its path
-	text         strings.Builder // each account's ARN then its path
-	ends         []int           // where each of them ends in text
+	arn          string // the accounts' ARN but for their IDs
+	parent, path string // the last parent and its path
+	text         strings.Builder
 	paths        []string
+	a            account // each account decoded, read into the same record
 }
 
 func newAccountPage(t *txn, o *organization, n int, into *[]api.Account) *accountPage {
 	// Room for the page up front instead of growing the slice of large
 	// structs five times.
 	*into = slices.Grow(*into, n)
-	return &accountPage{t: t, o: o, into: into, first: len(*into), arn: t.s.accountARN(o, ""), paths: make([]string, 0, n), ends: make([]int, 0, 2*n)}
+	return &accountPage{t: t, o: o, into: into, arn: t.s.accountARN(o, ""), paths: make([]string, 0, n)}
 }
 
-func (p *accountPage) add(a *account) error {
-	if p.path == "" || a.Parent != p.parent {
-		path, err := p.t.path(p.o, a.Parent)
-		if err != nil {
+// add renders the account whose ID ends the index key k; an index entry
+// without its account is skipped.
+func (p *accountPage) add(k string) error {
+	id := lastSegment(k)
+	if p.text.Cap() == 0 {
+		p.text.Grow(cap(p.paths) * (len("acct/") + len(id)))
+	}
+	at := p.text.Len()
+	p.text.WriteString("acct/")
+	p.text.WriteString(id)
+	key := p.text.String()[at:]
+	b, ok, err := p.t.Get(key)
+	if err != nil || !ok {
+		return err
+	}
+	if e := p.t.s.listed.get(key, b, p.arn); e != nil {
+		if err := p.parentPath(e.parent); err != nil {
 			return err
 		}
-		p.parent, p.path = a.Parent, path
+		if e.path == p.path {
+			p.paths = append(p.paths, e.own)
+			n := len(p.paths)
+			*p.into = append(*p.into, e.v)
+			(*p.into)[len(*p.into)-1].Paths = p.paths[n-1 : n : n]
+			return nil
+		}
 	}
-	if p.text.Cap() == 0 {
-		p.text.Grow(cap(p.paths) * (len(p.arn) + len(p.path) + 2*len(a.ID) + 1))
+	p.a = account{}
+	a := &p.a
+	if err := p.t.s.records.decode(key, b, a); err != nil {
+		return err
 	}
+	if err := p.parentPath(a.Parent); err != nil {
+		return err
+	}
+	if need := len(p.arn) + len(p.path) + 2*len(a.ID) + 1; p.text.Cap()-p.text.Len() < need {
+		// Room for this account's ARN and path, and for the rest of the
+		// page's keys, ARNs and paths should none of them be kept.
+		p.text.Grow((cap(p.paths) - len(p.paths)) * (need + len("acct/") + len(id)))
+	}
+	arn := p.text.Len()
 	p.text.WriteString(p.arn)
 	p.text.WriteString(a.ID)
-	p.ends = append(p.ends, p.text.Len())
+	path := p.text.Len()
 	p.text.WriteString(p.path)
 	p.text.WriteString(a.ID)
 	p.text.WriteByte('/')
-	p.ends = append(p.ends, p.text.Len())
-	p.paths = append(p.paths, "")
+	text := p.text.String()
+	p.paths = append(p.paths, text[path:])
 	n := len(p.paths)
-	v := accountFields(a)
+	*p.into = append(*p.into, api.Account{})
+	v := &(*p.into)[len(*p.into)-1]
+	setAccountFields(v, a)
+	v.Arn = text[arn:path]
+	p.t.s.listed.put(key, b, p.arn, a.Parent, p.path, v, text[path:])
 	v.Paths = p.paths[n-1 : n : n] // capped: an append must not reach the next account's
-	*p.into = append(*p.into, v)
 	return nil
 }
 
-// done sets the ARNs and Paths of the page's accounts.
-func (p *accountPage) done() {
-	text := p.text.String()
-	at := 0
-	for i := range (*p.into)[p.first:] {
-		v := &(*p.into)[p.first+i]
-		v.Arn, v.Paths[0] = text[at:p.ends[2*i]], text[p.ends[2*i]:p.ends[2*i+1]]
-		at = p.ends[2*i+1]
+// parentPath sets p.path to the path of parent.
+func (p *accountPage) parentPath(parent string) error {
+	if p.path != "" && parent == p.parent {
+		return nil
 	}
+	path, err := p.t.path(p.o, parent)
+	if err != nil {
+		return err
+	}
+	p.parent, p.path = parent, path
+	return nil
 }
 
 // listAccounts pages through an index whose keys end in account IDs.
 func (t *txn) listAccounts(op string, c *caller, scope []string, prefix, token string, max int32, into *[]api.Account) (string, error) {
 	page := newAccountPage(t, c.Org, pageSize(max), into)
-	var a account // each account of the page read into the same record
-	next, err := t.list(op, c, scope, prefix, token, max, nil, func(k string, _ []byte) error {
-		a = account{}
-		if ok, err := t.getJSON(keyAccount(lastSegment(k)), &a); err != nil || !ok {
-			return err
-		}
-		return page.add(&a)
-	})
-	page.done()
-	return next, err
+	return t.list(op, c, scope, prefix, token, max, nil, func(k string, _ []byte) error { return page.add(k) })
 }
 
 func (s *Service) ListAccounts(ctx context.Context, in *api.ListAccountsRequest) (*api.ListAccountsResponse, error) {

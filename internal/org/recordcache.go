@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"hash/maphash"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/orgd/orgd/internal/api"
@@ -71,7 +72,9 @@ func (c *recordCache) decode(key string, b []byte, v any) error {
 			break
 		}
 	}
-	sh.m[key] = cachedRecord{raw: b, v: kept}
+	// A key of its own: the caller's may be a slice of a larger buffer
+	// (accountPage's), which the entry would keep.
+	sh.m[strings.Clone(key)] = cachedRecord{raw: b, v: kept}
 	sh.mu.Unlock()
 	return nil
 }

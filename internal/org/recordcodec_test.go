@@ -272,3 +272,25 @@ func TestStateStoredAsJSON(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkDecodeAccount decodes a member account as each account of a
+// ListAccounts page is, its strings sharing the stored bytes.
+func BenchmarkDecodeAccount(b *testing.B) {
+	in := &account{ID: "200000000007", Email: "member-200000000007@example.com", Name: "member-200000000007",
+		Org: "o-abcdefghij", Parent: "r-ab12", Joined: api.AccountJoinedMethodCreated,
+		JoinedAt: time.Date(2026, 1, 2, 3, 4, 5, 123456789, time.UTC), State: api.AccountStateActive, RoleName: defaultRoleName}
+	key := keyAccount(in.ID)
+	stored, err := encodeRecord(key, in)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var a account
+	for b.Loop() {
+		if ok, err := decodeShared(key, stored, &a); !ok || err != nil {
+			b.Fatal(ok, err)
+		}
+	}
+	if !reflect.DeepEqual(&a, in) {
+		b.Fatalf("decoded %+v, want %+v", a, in)
+	}
+}

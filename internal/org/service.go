@@ -111,6 +111,8 @@ type Service struct {
 	orgOf sync.Map
 	// records keeps decoded records (recordcache.go).
 	records *recordCache
+	// listed keeps the views of listed accounts (listcache.go).
+	listed *listedViews
 }
 
 var _ api.Handler = (*Service)(nil)
@@ -126,7 +128,7 @@ func New(ctx context.Context, st store.Store, cfg Config) (*Service, error) {
 	if cfg.Quotas.InvitationsPerDay == 0 {
 		cfg.Quotas.InvitationsPerDay = max(20, cfg.Quotas.AccountsPerOrganization)
 	}
-	s := &Service{store: st, cfg: cfg, records: newRecordCache(), hints: store.UsesHints(st)}
+	s := &Service{store: st, cfg: cfg, records: newRecordCache(), listed: newListedViews(), hints: store.UsesHints(st)}
 	var key []byte
 	err := st.Update(ctx, func(tx store.Tx) error {
 		v, ok, err := tx.Get(keyTokenSecret)
