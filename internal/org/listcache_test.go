@@ -1,12 +1,10 @@
 package org
 
 import (
-	"context"
 	"reflect"
 	"testing"
 
 	"github.com/orgd/orgd/internal/api"
-	"github.com/orgd/orgd/internal/store/memstore"
 )
 
 // listAll lists every account of mgmt's organization through svc, in
@@ -34,22 +32,7 @@ func listAll(t *testing.T, svc *Service, max int32) []api.Account {
 // the first server's next listing must show them as the other describes
 // them, on a shared memory store and on PostgreSQL.
 func TestListedViewsSeeOtherServersWrites(t *testing.T) {
-	shared := func(t *testing.T) (*Service, *Service) {
-		st := memstore.New()
-		var svcs [2]*Service
-		for i := range svcs {
-			cfg := DefaultConfig()
-			cfg.Quotas.AccountsPerOrganization = 1000
-			var err error
-			if svcs[i], err = New(context.Background(), st, cfg); err != nil {
-				t.Fatal(err)
-			}
-		}
-		return svcs[0], svcs[1]
-	}
-	for name, open := range map[string]func(*testing.T) (*Service, *Service){
-		"memory": shared, "postgres": func(t *testing.T) (*Service, *Service) { return twoServers(t) },
-	} {
+	for name, open := range twoServices {
 		t.Run(name, func(t *testing.T) {
 			a, b := open(t)
 			fa, fb := &fixture{t: t, svc: a}, &fixture{t: t, svc: b}

@@ -9,12 +9,10 @@ import (
 	"github.com/orgd/orgd/internal/store/memstore"
 )
 
-// TestRecordCacheSeesOtherServersWrites has one server read records,
-// which it then keeps decoded, and another change them: the first must
-// answer with the changes at once, on a shared memory store and on
-// PostgreSQL.
-func TestRecordCacheSeesOtherServersWrites(t *testing.T) {
-	shared := func(t *testing.T) (*Service, *Service) {
+// twoServices open two Services over one store, as two servers share
+// one: a memory store, and PostgreSQL when the tests have one.
+var twoServices = map[string]func(*testing.T) (*Service, *Service){
+	"memory": func(t *testing.T) (*Service, *Service) {
 		st := memstore.New()
 		var svcs [2]*Service
 		for i := range svcs {
@@ -24,10 +22,16 @@ func TestRecordCacheSeesOtherServersWrites(t *testing.T) {
 			}
 		}
 		return svcs[0], svcs[1]
-	}
-	for name, open := range map[string]func(*testing.T) (*Service, *Service){
-		"memory": shared, "postgres": func(t *testing.T) (*Service, *Service) { return twoServers(t) },
-	} {
+	},
+	"postgres": func(t *testing.T) (*Service, *Service) { return twoServers(t) },
+}
+
+// TestRecordCacheSeesOtherServersWrites has one server read records,
+// which it then keeps decoded, and another change them: the first must
+// answer with the changes at once, on a shared memory store and on
+// PostgreSQL.
+func TestRecordCacheSeesOtherServersWrites(t *testing.T) {
+	for name, open := range twoServices {
 		t.Run(name, func(t *testing.T) {
 			a, b := open(t)
 			ctx := as(mgmtID)
