@@ -121,15 +121,7 @@ func checkTree(t *testing.T, tr *btree, ref map[string]string, pool []string, r 
 	slices.Sort(keys)
 	p := pool[r.IntN(len(pool))]
 	for _, from := range []string{"", "\x00", "attach", "attached/o-abcdefghij/p-Full", "k/", "k/8", "k/80", "l", p, p + "\x00", p[:len(p)-1]} {
-		var got []string
-		tr.ascend(from, func(it item) bool {
-			got = append(got, tr.a.key(it))
-			return true
-		})
-		i, _ := slices.BinarySearch(keys, from)
-		if !slices.Equal(got, keys[i:]) {
-			t.Fatalf("ascend(%q) = %d keys, want %d", from, len(got), len(keys)-i)
-		}
+		checkAscend(t, tr, keys, from)
 	}
 	if _, ok := tr.get("absent"); ok {
 		t.Fatal("get(absent) found something")
@@ -180,6 +172,21 @@ func checkNode(t *testing.T, n *node, root bool, lo, hi *string) int {
 		depth = d
 	}
 	return depth + 1
+}
+
+// checkAscend checks that an ordered walk of tr from from visits the
+// keys of sorted keys that are not below it.
+func checkAscend(t *testing.T, tr *btree, keys []string, from string) {
+	t.Helper()
+	var got []string
+	tr.ascend(from, func(it item) bool {
+		got = append(got, tr.a.key(it))
+		return true
+	})
+	i, _ := slices.BinarySearch(keys, from)
+	if !slices.Equal(got, keys[i:]) {
+		t.Fatalf("ascend(%q) = %q, want %q", from, got, keys[i:])
+	}
 }
 
 // checkArena checks the arena's counts against the tree's entries.
@@ -295,15 +302,7 @@ func FuzzBTree(f *testing.F) {
 		}
 		keys := slices.Sorted(maps.Keys(ref))
 		for _, from := range append([]string{"", "\xff"}, keys...) {
-			var got []string
-			tr.ascend(from, func(it item) bool {
-				got = append(got, tr.a.key(it))
-				return true
-			})
-			i, _ := slices.BinarySearch(keys, from)
-			if !slices.Equal(got, keys[i:]) {
-				t.Fatalf("ascend(%q) = %q, want %q", from, got, keys[i:])
-			}
+			checkAscend(t, &tr, keys, from)
 		}
 	})
 }

@@ -150,9 +150,8 @@ func (t *tx) Scan(prefix, after string, fn func(key string, val []byte) bool) er
 	return nil
 }
 
-// forget empties the undo log at the end of an Update, dropping what
-// it holds so that the values overwritten can be collected, and the log
-// itself after an Update of many writes.
+// forget empties the undo log at the end of an Update, dropping the keys
+// it holds, and the log itself after an Update of many writes.
 func (t *tx) forget() {
 	if cap(t.undo) > maxKeptUndo {
 		t.undo = nil
