@@ -108,6 +108,8 @@ func (m authMode) String() string {
 	return string(*m.p)
 }
 
+func (m authMode) Get() any { return *m.p }
+
 func (m authMode) Set(s string) error {
 	v, err := identity.ParseMode(s)
 	if err != nil {

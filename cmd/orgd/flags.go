@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"strings"
 )
 
@@ -20,10 +21,66 @@ func newFlags(cmd, synopsis, about string) *flag.FlagSet {
 		fs.VisitAll(func(*flag.Flag) { n++ })
 		if n > 0 {
 			fmt.Fprintln(w, "\nflags:")
-			fs.PrintDefaults()
+			printFlags(w, fs)
 		}
 	}
 	return fs
+}
+
+// printFlags prints fs's flags as flag.PrintDefaults does, except that a
+// flag of a type of its own is shown with the kind of value it takes
+// (-read-timeout duration, -quota-ous int, -log-level level) rather than
+// flag's "value": its Get's type names it, or a back-quoted word in its
+// usage as with flag.
+func printFlags(w io.Writer, fs *flag.FlagSet) {
+	fs.VisitAll(func(f *flag.Flag) {
+		name, usage := flag.UnquoteUsage(f)
+		if g, ok := f.Value.(flag.Getter); ok && name == "value" && !strings.Contains(f.Usage, "`") {
+			t := reflect.TypeOf(g.Get())
+			if t != nil && t.Kind() == reflect.Pointer {
+				t = t.Elem()
+			}
+			if t != nil && t.Name() != "" {
+				name = strings.ToLower(t.Name())
+			}
+		}
+		var b strings.Builder
+		fmt.Fprintf(&b, "  -%s", f.Name)
+		if name != "" {
+			b.WriteString(" " + name)
+		}
+		if b.Len() <= 4 {
+			b.WriteString("\t")
+		} else {
+			b.WriteString("\n    \t")
+		}
+		b.WriteString(strings.ReplaceAll(usage, "\n", "\n    \t"))
+		if !zeroDefault(f) {
+			if g, ok := f.Value.(flag.Getter); ok && isString(g.Get()) {
+				fmt.Fprintf(&b, " (default %q)", f.DefValue)
+			} else {
+				fmt.Fprintf(&b, " (default %v)", f.DefValue)
+			}
+		}
+		fmt.Fprintln(w, b.String())
+	})
+}
+
+func isString(v any) bool { _, ok := v.(string); return ok }
+
+// zeroDefault reports whether f's default is its type's zero value, which
+// flag.PrintDefaults leaves unsaid.
+func zeroDefault(f *flag.Flag) bool {
+	if g, ok := f.Value.(flag.Getter); ok {
+		if v := reflect.ValueOf(g.Get()); v.IsValid() {
+			return v.IsZero()
+		}
+	}
+	switch f.DefValue {
+	case "", "0", "0s", "false":
+		return true
+	}
+	return false
 }
 
 // endpointFlag adds the --endpoint flag of the commands that speak to a
