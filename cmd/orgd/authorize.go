@@ -47,7 +47,7 @@ func authorizeMain(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&req.Resource, "resource", "", "resource ARN; empty matches only Resource \"*\"")
 	fs.StringVar(&req.Principal, "principal", "", "principal ARN; default the account's root")
 	ctxFlag := contextFlag{}
-	fs.Var(ctxFlag, "context", "condition key=value; repeat for more keys or values")
+	fs.Var(ctxFlag, "context", "condition `key=value`; repeat for more keys or values")
 	asJSON := fs.Bool("json", false, "print the server's JSON answer instead")
 	err := parseFlags(fs, args, stdout)
 	if err == nil && fs.NArg() > 0 {
