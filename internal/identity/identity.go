@@ -28,6 +28,10 @@ type Caller struct {
 	// Region is the region of the request's credential scope: the region
 	// it was signed for, which SCPs see as aws:RequestedRegion.
 	Region string
+	// Policies are the session policies that limit a session's requests;
+	// nil for every caller but a session issued with some. A pointer keeps
+	// Caller small and comparable.
+	Policies *SessionPolicies
 }
 
 type ctxKey struct{}

@@ -28,11 +28,36 @@ type Session struct {
 	Source string
 	// SourceIdentity is the value the caller set, if any.
 	SourceIdentity string `json:",omitempty"`
+	// Policies are the session policies that limit the session; nil when
+	// none does. Sessions stored before orgd kept them have none.
+	Policies SessionPolicies `json:",omitempty"`
 }
+
+// SessionPolicy is the session policies one STS call passed: the inline
+// Policy and the managed PolicyArns, of which a request needs one
+// statement that allows it and none that denies it.
+type SessionPolicy struct {
+	Policy     string   `json:",omitempty"`
+	PolicyArns []string `json:",omitempty"`
+}
+
+// SessionPolicies are the session policies in force for a session: those
+// it was issued with and, for a session a restricted session assumed
+// (role chaining), those of the session that assumed it, first. Each
+// SessionPolicy must allow a request on its own, so a chained session is
+// never wider than the one that made it.
+type SessionPolicies []SessionPolicy
 
 // Caller is the caller that requests signed with s act as.
 func (s Session) Caller() Caller {
-	return Caller{AccountID: s.AccountID, AccessKeyID: s.AccessKeyID, Principal: s.Principal, Temporary: true}
+	c := Caller{AccountID: s.AccountID, AccessKeyID: s.AccessKeyID, Principal: s.Principal, Temporary: true}
+	if len(s.Policies) != 0 {
+		// A copy of the slice, declared here, so that only restricted
+		// sessions allocate: &s.Policies would move every s to the heap.
+		p := s.Policies
+		c.Policies = &p
+	}
+	return c
 }
 
 // SessionSource finds sessions by access key ID. The store behind it is

@@ -100,10 +100,12 @@ func errNotInUse() error     { return api.NewAWSOrganizationsNotInUse(msgNotInUs
 func errAccessDenied() error { return api.NewAccessDenied(msgAccessDenied) }
 
 // caller resolves the calling account and checks, in the order of spec
-// section 6.3, that it may call op: membership, then role. in is the
-// operation's input, or nil: the SCP check takes its resource from it.
+// section 6.3, that it may call op: membership, then role. A session
+// with session policies must have their leave first. in is the
+// operation's input, or nil: the policy checks take its resource from it.
 func (t *txn) caller(op string, in any) (*caller, error) {
-	id := callerOf(t.ctx).AccountID
+	ident := callerOf(t.ctx)
+	id := ident.AccountID
 	a, err := t.account(id)
 	if err != nil {
 		return nil, err
@@ -138,6 +140,14 @@ func (t *txn) caller(op string, in any) (*caller, error) {
 	acc, known := operationAccess[op]
 	if !known {
 		return nil, api.NotImplemented(op)
+	}
+	// Session policies limit what the caller itself may ask, as IAM does
+	// before the service weighs the call: first, so that a restricted
+	// session learns nothing from the checks after (sessionpolicy.go).
+	if ident.Policies != nil {
+		if err := t.enforceSessionPolicies(c, op, in, ident.Policies); err != nil {
+			return nil, err
+		}
 	}
 	if acc != anyAccount {
 		if c.Org == nil {

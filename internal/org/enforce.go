@@ -170,25 +170,9 @@ func (t *txn) enforceSCPs(c *caller, op string, in any) error {
 	if c.Org == nil || c.Mgmt {
 		return nil
 	}
-	resource, err := resourceARN(t, c, op, in)
+	req, err := t.authzRequest(c, op, in)
 	if err != nil {
 		return err
-	}
-	ident := callerOf(t.ctx)
-	req := scp.Request{
-		Action:    "organizations:" + op,
-		Resource:  resource,
-		Principal: identity.PrincipalOf(ident, t.s.cfg.Partition),
-		Account:   c.ID,
-		Context: map[string][]string{
-			"aws:PrincipalOrgID":   {c.Org.ID},
-			"aws:PrincipalAccount": {c.ID},
-		},
-	}
-	// The region the request was signed for; without one the key is
-	// absent, so a condition on it cannot be met by accident.
-	if ident.Region != "" {
-		req.Context["aws:RequestedRegion"] = []string{ident.Region}
 	}
 	d, err := t.scpDecision(c.Org, c.Account, req)
 	if err != nil {
@@ -207,6 +191,35 @@ func (t *txn) enforceSCPs(c *caller, op string, in any) error {
 		return api.NewAccessDenied("User: %s is not authorized to perform: %s with an explicit deny in a service control policy: %s", req.Principal, req.Action, arn)
 	}
 	return api.NewAccessDenied("User: %s is not authorized to perform: %s because no service control policy allows the %s action", req.Principal, req.Action, req.Action)
+}
+
+// authzRequest is the request that policies evaluating c's call to
+// operation op with input in see: the action, the resource the input
+// names, the principal and the condition keys orgd knows of it. SCPs and
+// session policies (sessionpolicy.go) decide on the same facts.
+func (t *txn) authzRequest(c *caller, op string, in any) (scp.Request, error) {
+	resource, err := resourceARN(t, c, op, in)
+	if err != nil {
+		return scp.Request{}, err
+	}
+	ident := callerOf(t.ctx)
+	req := scp.Request{
+		Action:    "organizations:" + op,
+		Resource:  resource,
+		Principal: identity.PrincipalOf(ident, t.s.cfg.Partition),
+		Account:   c.ID,
+		Context:   map[string][]string{"aws:PrincipalAccount": {c.ID}},
+	}
+	// A standalone account has no organization: the key is absent.
+	if c.Org != nil {
+		req.Context["aws:PrincipalOrgID"] = []string{c.Org.ID}
+	}
+	// The region the request was signed for; without one the key is
+	// absent, so a condition on it cannot be met by accident.
+	if ident.Region != "" {
+		req.Context["aws:RequestedRegion"] = []string{ident.Region}
+	}
+	return req, nil
 }
 
 // AuthorizeRequest asks whether the SCPs in force would let a principal of
@@ -401,6 +414,10 @@ func resourceARN(t *txn, c *caller, op string, in any) (string, error) {
 func (t *txn) idARN(o *organization, id string) (string, error) {
 	switch {
 	case id == "":
+		return "", nil
+	case o == nil && !strings.HasPrefix(id, "h-"):
+		// A standalone caller (session policies see its calls): only a
+		// handshake's ARN does not need its organization.
 		return "", nil
 	case isAccountID(id):
 		return t.s.accountARN(o, id), nil

@@ -15,6 +15,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/orgd/orgd/internal/identity"
+	"github.com/orgd/orgd/internal/policy/scp"
+	"github.com/orgd/orgd/internal/policy/sessionpolicy"
 )
 
 // --- responses ----------------------------------------------------------------
@@ -165,8 +167,9 @@ func parseRoleRequest(p url.Values, name string) (*roleRequest, error) {
 	return r, nil
 }
 
-// roleSession issues a session of the role r names, for source.
-func (h *Handler) roleSession(ctx context.Context, r *roleRequest, source, sourceIdentity string, now time.Time) (credentials, assumedRoleUser, error) {
+// roleSession issues a session of the role r names, for source, limited
+// by policies (nil for none).
+func (h *Handler) roleSession(ctx context.Context, r *roleRequest, source, sourceIdentity string, policies identity.SessionPolicies, now time.Time) (credentials, assumedRoleUser, error) {
 	s := identity.Session{
 		Expiration:     now.Add(time.Duration(r.duration) * time.Second).Truncate(time.Second).UTC(),
 		AccountID:      r.account,
@@ -176,6 +179,7 @@ func (h *Handler) roleSession(ctx context.Context, r *roleRequest, source, sourc
 		Principal:      identity.AssumedRoleARN(r.partition, r.account, r.role, r.session),
 		Source:         source,
 		SourceIdentity: sourceIdentity,
+		Policies:       policies,
 	}
 	creds, err := h.issue(ctx, &s)
 	if err != nil {
@@ -206,7 +210,25 @@ func (h *Handler) assumeRole(ctx context.Context, caller identity.Caller, p url.
 	if source != "" && (!sessionNameRe.MatchString(source) || strings.HasPrefix(strings.ToLower(source), "aws:")) {
 		return nil, validation("SourceIdentity must be 2 to 64 characters from letters, digits and _+=,.@- and must not start with aws:.")
 	}
-	packed, err := sessionPolicies(p)
+	packed, own, err := sessionPolicies(p)
+	if err != nil {
+		return nil, err
+	}
+	// A restricted session assumes a role (role chaining) only if its
+	// session policies allow sts:AssumeRole on the role.
+	if caller.Policies != nil {
+		keys := map[string][]string{"sts:RoleSessionName": {r.session}}
+		if v := p.Get("ExternalId"); v != "" {
+			keys["sts:ExternalId"] = []string{v}
+		}
+		if source != "" {
+			keys["sts:SourceIdentity"] = []string{source}
+		}
+		if err := h.sessionAllows(ctx, caller, "AssumeRole", roleARN, keys); err != nil {
+			return nil, err
+		}
+	}
+	policies, err := chain(caller.Policies, own)
 	if err != nil {
 		return nil, err
 	}
@@ -224,7 +246,7 @@ func (h *Handler) assumeRole(ctx context.Context, caller identity.Caller, p url.
 		return nil, denied
 	}
 
-	creds, user, err := h.roleSession(ctx, r, identity.PrincipalOf(caller, h.partition()), source, now)
+	creds, user, err := h.roleSession(ctx, r, identity.PrincipalOf(caller, h.partition()), source, policies, now)
 	if err != nil {
 		return nil, err
 	}
@@ -256,30 +278,44 @@ func (h *Handler) issue(ctx context.Context, s *identity.Session) (credentials, 
 	}, nil
 }
 
-// sessionPolicies checks the session policies and tags, which orgd does
-// not apply, and returns the PackedPolicySize to report when there are
-// any: the share of AWS's packed limit their text would use.
-func sessionPolicies(p url.Values) (*int, error) {
+// sessionPolicies checks the session policies (Policy, PolicyArns),
+// which the session will be limited by, and the session tags, which orgd
+// does not apply. It returns the PackedPolicySize to report when there
+// are any (the share of AWS's packed limit their text would use) and the
+// session policies.
+func sessionPolicies(p url.Values) (*int, identity.SessionPolicy, error) {
+	var own identity.SessionPolicy
 	size := 0
 	if pol := p.Get("Policy"); pol != "" {
 		if len(pol) > maxPolicyChars {
-			return nil, validation("Policy must be at most %d characters.", maxPolicyChars)
+			return nil, own, validation("Policy must be at most %d characters.", maxPolicyChars)
 		}
 		if !json.Valid([]byte(pol)) {
-			return nil, &stsError{http.StatusBadRequest, "MalformedPolicyDocument", "The session policy is not valid JSON."}
+			return nil, own, &stsError{http.StatusBadRequest, "MalformedPolicyDocument", "The session policy is not valid JSON."}
 		}
+		// The grammar the policy will be enforced with: a policy orgd
+		// could not read must not become a session that it cannot limit.
+		if err := sessionpolicy.Check(pol); err != nil {
+			var ve *scp.ValidationError
+			if errors.As(err, &ve) {
+				return nil, own, &stsError{http.StatusBadRequest, "MalformedPolicyDocument", "The session policy is not valid: " + ve.Message + "."}
+			}
+			return nil, own, err
+		}
+		own.Policy = pol
 		size += len(pol)
 	}
 	arns := members(p, "PolicyArns", "arn")
 	if len(arns) > maxPolicyArns {
-		return nil, validation("PolicyArns may list at most %d policies.", maxPolicyArns)
+		return nil, own, validation("PolicyArns may list at most %d policies.", maxPolicyArns)
 	}
 	for _, a := range arns {
 		size += len(a)
 	}
+	own.PolicyArns = arns
 	keys, values := members(p, "Tags", "Key"), members(p, "Tags", "Value")
 	if len(keys) > maxTags {
-		return nil, validation("Tags may have at most %d tags.", maxTags)
+		return nil, own, validation("Tags may have at most %d tags.", maxTags)
 	}
 	for i, k := range keys {
 		v := ""
@@ -287,15 +323,85 @@ func sessionPolicies(p url.Values) (*int, error) {
 			v = values[i]
 		}
 		if nk, nv := utf8.RuneCountInString(k), utf8.RuneCountInString(v); nk < 1 || nk > 128 || nv > 256 || !tagCharsRe.MatchString(k) || !tagCharsRe.MatchString(v) {
-			return nil, validation("Tag %q=%q: keys are 1 to 128 and values 0 to 256 letters, digits, spaces and _.:/=+-@.", k, v)
+			return nil, own, validation("Tag %q=%q: keys are 1 to 128 and values 0 to 256 letters, digits, spaces and _.:/=+-@.", k, v)
 		}
 		size += len(k) + len(v)
 	}
 	if size == 0 {
-		return nil, nil
+		return nil, own, nil
 	}
 	pct := min(100, (size*100+maxPolicyChars-1)/maxPolicyChars)
-	return &pct, nil
+	return &pct, own, nil
+}
+
+// maxPolicySets bounds the session policies one session carries: those
+// of each restricted session in its chain, and its own.
+const maxPolicySets = 10
+
+// chain returns the session policies of a session that a caller limited
+// by parent (nil for none) issues with its own session policies own.
+// AWS does not carry a session's policies over to the session it assumes;
+// orgd does, because it trusts every role of an account to every
+// principal in it (CanAssumeRole): without them, a session restricted to
+// reading could assume a role and be unrestricted. A chained session is
+// so never wider than the session that made it, and its own policies
+// narrow it further.
+func chain(parent *identity.SessionPolicies, own identity.SessionPolicy) (identity.SessionPolicies, error) {
+	var sets identity.SessionPolicies
+	if parent != nil {
+		sets = append(sets, *parent...)
+	}
+	if own.Policy != "" || len(own.PolicyArns) != 0 {
+		sets = append(sets, own)
+	}
+	if len(sets) > maxPolicySets {
+		return nil, &stsError{http.StatusBadRequest, "PackedPolicyTooLarge",
+			fmt.Sprintf("The session would carry the session policies of %d calls, more than the %d orgd keeps: a chained session keeps the session policies of the sessions that assumed it.", len(sets), maxPolicySets)}
+	}
+	return sets, nil
+}
+
+// sessionAllows refuses action (sts:<action>) on resource ("" for none)
+// to a caller whose session policies do not allow it; callers without
+// session policies pass. keys are the request's STS condition keys.
+func (h *Handler) sessionAllows(ctx context.Context, caller identity.Caller, action, resource string, keys map[string][]string) error {
+	if caller.Policies == nil {
+		return nil
+	}
+	principal := identity.PrincipalOf(caller, h.partition())
+	req := scp.Request{
+		Action:    "sts:" + action,
+		Resource:  resource,
+		Principal: principal,
+		Account:   caller.AccountID,
+		Context:   map[string][]string{"aws:PrincipalAccount": {caller.AccountID}},
+	}
+	for k, v := range keys {
+		req.Context[k] = v
+	}
+	if caller.Region != "" {
+		req.Context["aws:RequestedRegion"] = []string{caller.Region}
+	}
+	org, err := h.Service.OrganizationOf(ctx, caller.AccountID)
+	if err != nil {
+		return err
+	}
+	if org != "" {
+		req.Context["aws:PrincipalOrgID"] = []string{org}
+	}
+	d := sessionpolicy.Evaluate(h.partition(), *caller.Policies, req)
+	if d.Allowed {
+		return nil
+	}
+	on := ""
+	if resource != "" {
+		on = " on resource: " + resource
+	}
+	msg := fmt.Sprintf("User: %s is not authorized to perform: %s%s because no session policy allows the %s action", principal, req.Action, on, req.Action)
+	if d.Reason == scp.ReasonExplicitDeny {
+		msg = fmt.Sprintf("User: %s is not authorized to perform: %s%s with an explicit deny in a session policy", principal, req.Action, on)
+	}
+	return &stsError{http.StatusForbidden, "AccessDenied", msg}
 }
 
 // members returns the values of a query-protocol list of structures,

@@ -56,7 +56,12 @@ func (h *Handler) assumeRoleWithSAML(ctx context.Context, p url.Values, now time
 	if p.Get("RoleArn") == "" {
 		return nil, validation("RoleArn is required.")
 	}
-	packed, err := sessionPolicies(p)
+	packed, own, err := sessionPolicies(p)
+	if err != nil {
+		return nil, err
+	}
+	// Unsigned: no caller, so nothing to chain from.
+	policies, err := chain(nil, own)
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +94,7 @@ func (h *Handler) assumeRoleWithSAML(ctx context.Context, p url.Values, now time
 			r.duration = left
 		}
 	}
-	creds, user, err := h.roleSession(ctx, r, principal, "", now)
+	creds, user, err := h.roleSession(ctx, r, principal, "", policies, now)
 	if err != nil {
 		return nil, err
 	}

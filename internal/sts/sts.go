@@ -46,6 +46,9 @@ type Service interface {
 	CanAssumeRole(ctx context.Context, caller identity.Caller, account, role string) (bool, error)
 	// PutSession stores a session; it fails if the access key is taken.
 	PutSession(ctx context.Context, s identity.Session) error
+	// OrganizationOf returns the ID of the organization account is in,
+	// "" for none: aws:PrincipalOrgID for session policies.
+	OrganizationOf(ctx context.Context, account string) (string, error)
 }
 
 // Handler answers STS requests.
@@ -211,6 +214,11 @@ var authErrors = map[string]struct {
 // token or assertion they carry is the credential.
 var unsigned = map[string]bool{"AssumeRoleWithSAML": true, "AssumeRoleWithWebIdentity": true}
 
+// sessionChecked are the STS actions, besides AssumeRole, that a
+// session's session policies must allow. GetSessionToken and
+// GetFederationToken are refused to every session (allowed).
+var sessionChecked = map[string]bool{"GetAccessKeyInfo": true, "DecodeAuthorizationMessage": true}
+
 // unimplemented are the STS actions orgd knows of but does not serve.
 var unimplemented = map[string]bool{
 	"AssumeRoot":              true,
@@ -275,6 +283,15 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, x *wire.Exchange
 	}
 	if err := h.allowed(caller, action); err != nil {
 		return action, nil, err
+	}
+	// Session policies limit what a session may call of STS too.
+	// GetCallerIdentity needs no permission, on AWS even under a policy
+	// that denies everything; AssumeRole is checked with its role as the
+	// resource (assumeRole).
+	if sessionChecked[action] {
+		if err := h.sessionAllows(ctx, caller, action, "", nil); err != nil {
+			return action, nil, err
+		}
 	}
 	meta := responseMetadata{RequestID: id}
 	switch action {

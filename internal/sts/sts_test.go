@@ -32,6 +32,13 @@ func (f *fake) CanAssumeRole(_ context.Context, c identity.Caller, account, _ st
 	return c.AccountID == account || c.AccountID == "111111111111" && account == "222222222222", nil
 }
 
+func (f *fake) OrganizationOf(_ context.Context, account string) (string, error) {
+	if account == "111111111111" || account == "222222222222" {
+		return "o-fake000001", nil
+	}
+	return "", nil
+}
+
 func (f *fake) PutSession(_ context.Context, s identity.Session) error {
 	if f.taken > 0 {
 		f.taken--
@@ -132,7 +139,9 @@ func TestErrors(t *testing.T) {
 		{"reserved source identity", ok + "1&SourceIdentity=aws:me", mgmt, nil, 400, "ValidationError", "Sender", "SourceIdentity"},
 		{"ten policy ARNs", ok + "1" + policyArns(10), mgmt, nil, 200, "", "", ""},
 		{"eleven policy ARNs", ok + "1" + policyArns(11), mgmt, nil, 400, "ValidationError", "Sender", "PolicyArns"},
-		{"session policy", ok + "1&Policy=%7B%7D", mgmt, nil, 200, "", "", ""},
+		{"session policy", ok + "1&Policy=" + url.QueryEscape(readOnly), mgmt, nil, 200, "", "", ""},
+		{"session policy without a statement", ok + "1&Policy=%7B%7D", mgmt, nil, 400, "MalformedPolicyDocument", "Sender", "Statement"},
+		{"session policy naming a principal", ok + "1&Policy=" + url.QueryEscape(`{"Statement":{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}}`), mgmt, nil, 400, "MalformedPolicyDocument", "Sender", "Principal"},
 		{"bad tag", ok + "1&Tags.member.1.Key=a%21&Tags.member.1.Value=b", mgmt, nil, 400, "ValidationError", "Sender", "Tag"},
 		{"128-character tag key", ok + "1&Tags.member.1.Key=" + strings.Repeat("k", 128) + "&Tags.member.1.Value=b", mgmt, nil, 200, "", "", ""},
 		{"129-character tag key", ok + "1&Tags.member.1.Key=" + strings.Repeat("k", 129) + "&Tags.member.1.Value=b", mgmt, nil, 400, "ValidationError", "Sender", "Tag"},
@@ -367,7 +376,7 @@ func TestSessionTagLimits(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := url.Values{"Tags.member.1.Key": {tc.key}, "Tags.member.1.Value": {tc.value}}
-			_, err := sessionPolicies(p)
+			_, _, err := sessionPolicies(p)
 			if (err == nil) != tc.ok {
 				t.Errorf("sessionPolicies(%q=%q) = %v, want ok=%v", tc.key, tc.value, err, tc.ok)
 			}

@@ -148,7 +148,13 @@ func (h *Handler) getFederationToken(ctx context.Context, caller identity.Caller
 	if err != nil {
 		return nil, err
 	}
-	packed, err := sessionPolicies(p)
+	packed, own, err := sessionPolicies(p)
+	if err != nil {
+		return nil, err
+	}
+	// No session calls GetFederationToken (allowed), so there is nothing
+	// to chain from.
+	policies, err := chain(nil, own)
 	if err != nil {
 		return nil, err
 	}
@@ -159,6 +165,7 @@ func (h *Handler) getFederationToken(ctx context.Context, caller identity.Caller
 		SessionName: name,
 		Principal:   principal,
 		Source:      identity.PrincipalOf(caller, h.partition()),
+		Policies:    policies,
 	}
 	creds, err := h.issue(ctx, &s)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/xml"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -109,7 +110,7 @@ func TestGetFederationToken(t *testing.T) {
 		packed   bool
 	}{
 		{"IAM user", alice, "&Name=bob", 200, "", 12 * time.Hour, false},
-		{"with a policy", alice, "&Name=bob&DurationSeconds=900&Policy=%7B%7D", 200, "", 15 * time.Minute, true},
+		{"with a policy", alice, "&Name=bob&DurationSeconds=900&Policy=" + url.QueryEscape(readOnly), 200, "", 15 * time.Minute, true},
 		{"root is held to an hour", root, "&Name=bob&DurationSeconds=129600", 200, "", time.Hour, false},
 		{"no name", alice, "", 400, "ValidationError", 0, false},
 		{"one-character name", alice, "&Name=b", 400, "ValidationError", 0, false},

@@ -53,7 +53,12 @@ func (h *Handler) assumeRoleWithWebIdentity(ctx context.Context, p url.Values, n
 	if v := p.Get("ProviderId"); v != "" && (len(v) < 4 || len(v) > 2048) {
 		return nil, validation("ProviderId must be 4 to 2048 characters long.")
 	}
-	packed, err := sessionPolicies(p)
+	packed, own, err := sessionPolicies(p)
+	if err != nil {
+		return nil, err
+	}
+	// Unsigned: no caller, so nothing to chain from.
+	policies, err := chain(nil, own)
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +76,7 @@ func (h *Handler) assumeRoleWithWebIdentity(ctx context.Context, p url.Values, n
 		return nil, err
 	}
 	providerARN := "arn:" + r.partition + ":iam::" + r.account + ":oidc-provider/" + id.Provider
-	creds, user, err := h.roleSession(ctx, r, providerARN, "", now)
+	creds, user, err := h.roleSession(ctx, r, providerARN, "", policies, now)
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,8 @@
 // Package scp parses, validates and evaluates the authorization policies
 // of AWS Organizations — service control policies (SCPs) and resource
 // control policies (RCPs) — with the IAM policy semantics AWS applies to
-// them. It does no I/O: callers hand it policy text and request facts.
+// them, and the STS session policies whose grammar they share. It does
+// no I/O: callers hand it policy text and request facts.
 package scp
 
 import (
@@ -20,6 +21,11 @@ const (
 	TypeSCP = "SERVICE_CONTROL_POLICY"
 	TypeRCP = "RESOURCE_CONTROL_POLICY"
 )
+
+// TypeSession is the Document.PolicyType of an STS session policy, which
+// ParseSessionPolicy reads. It is not a PolicyType of the Organizations
+// model.
+const TypeSession = "SESSION_POLICY"
 
 // Size counts a document the way the quota does (the quota itself is the
 // caller's: exceeding it is a ConstraintViolation, not a malformed
@@ -114,7 +120,22 @@ func ParseAWSManaged(policyType, content string) (*Document, error) {
 	return parse(policyType, content, true)
 }
 
+// ParseSessionPolicy parses an STS session policy (the Policy of
+// AssumeRole and its kin, or an IAM managed policy passed as PolicyArns).
+// A session policy is an IAM identity policy. Since AWS opened SCPs to the
+// full IAM language, the two grammars differ only in what an identity
+// policy may add: the top-level Id element, and an empty Statement list
+// (which allows nothing). Like an SCP it names no Principal. Evaluate
+// applies session policies as one Level: allowed if one of their
+// statements allows and none denies.
+func ParseSessionPolicy(content string) (*Document, error) {
+	return parse(TypeSession, content, false)
+}
+
 var topLevel = map[string]bool{"Version": true, "Statement": true}
+
+// identityTopLevel adds what identity policies may hold beyond SCPs.
+var identityTopLevel = map[string]bool{"Version": true, "Statement": true, "Id": true}
 
 var statementKeys = map[string]bool{
 	"Sid": true, "Effect": true, "Principal": true, "NotPrincipal": true,
@@ -123,10 +144,10 @@ var statementKeys = map[string]bool{
 }
 
 func parse(policyType, content string, awsManaged bool) (*Document, error) {
-	if policyType != TypeSCP && policyType != TypeRCP {
+	if policyType != TypeSCP && policyType != TypeRCP && policyType != TypeSession {
 		return nil, fmt.Errorf("scp: unsupported policy type %q", policyType)
 	}
-	rcp := policyType == TypeRCP
+	session := policyType == TypeSession
 	if err := checkJSON(content); err != nil {
 		return nil, err
 	}
@@ -134,9 +155,19 @@ func parse(policyType, content string, awsManaged bool) (*Document, error) {
 	if err := json.Unmarshal([]byte(content), &top); err != nil || top == nil {
 		return nil, invalid("the policy must be a single JSON object")
 	}
+	allowed := topLevel
+	if session {
+		allowed = identityTopLevel
+	}
 	for _, k := range sortedKeys(top) {
-		if !topLevel[k] {
+		if !allowed[k] {
 			return nil, invalid("unsupported policy element %q", k)
+		}
+	}
+	if raw, ok := top["Id"]; ok {
+		var id string
+		if json.Unmarshal(raw, &id) != nil {
+			return nil, invalid("Id must be a string")
 		}
 	}
 	doc := &Document{PolicyType: policyType}
@@ -164,12 +195,14 @@ func parse(policyType, content string, awsManaged bool) (*Document, error) {
 	default:
 		return nil, invalid("Statement must be an object or an array of objects")
 	}
-	if len(list) == 0 {
+	if len(list) == 0 && !session {
+		// A session policy of no statements allows nothing, which is
+		// what its caller asked for.
 		return nil, invalid("Statement must not be empty")
 	}
 	sids := map[string]bool{}
 	for i, sraw := range list {
-		st, err := parseStatement(i, sraw, rcp, awsManaged, vars)
+		st, err := parseStatement(i, sraw, policyType, awsManaged, vars)
 		if err != nil {
 			return nil, err
 		}
@@ -184,7 +217,8 @@ func parse(policyType, content string, awsManaged bool) (*Document, error) {
 	return doc, nil
 }
 
-func parseStatement(i int, raw json.RawMessage, rcp, awsManaged, vars bool) (Statement, error) {
+func parseStatement(i int, raw json.RawMessage, policyType string, awsManaged, vars bool) (Statement, error) {
+	rcp := policyType == TypeRCP
 	st := Statement{Index: i}
 	var m map[string]json.RawMessage
 	if firstByte(raw) != '{' || json.Unmarshal(raw, &m) != nil {
@@ -232,6 +266,9 @@ func parseStatement(i int, raw json.RawMessage, rcp, awsManaged, vars bool) (Sta
 			return st, invalid("statement %d: RCPs do not support NotAction", i)
 		}
 	} else if _, ok := m["Principal"]; ok {
+		if policyType == TypeSession {
+			return st, invalid("statement %d: a session policy must not name a Principal", i)
+		}
 		return st, invalid("statement %d: SCPs do not support Principal", i)
 	}
 

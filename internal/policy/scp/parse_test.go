@@ -186,3 +186,26 @@ func TestSize(t *testing.T) {
 		t.Fatalf("padded document: %v", err)
 	}
 }
+
+// A session policy is an identity policy: it may carry Id, which SCPs and
+// RCPs may not, and names no Principal; it parses as TypeSession.
+func TestParseSessionPolicy(t *testing.T) {
+	withID := `{"Version":"2012-10-17","Id":"ci-scope","Statement":[{"Effect":"Allow","Action":"organizations:Describe*","Resource":"*"}]}`
+	doc, err := ParseSessionPolicy(withID)
+	if err != nil || doc.PolicyType != TypeSession || len(doc.Statements) != 1 {
+		t.Fatalf("ParseSessionPolicy = %+v, %v", doc, err)
+	}
+	for _, typ := range []string{TypeSCP, TypeRCP} {
+		if _, err := Parse(typ, withID); err == nil || !strings.Contains(err.Error(), `"Id"`) {
+			t.Errorf("%s with Id: %v", typ, err)
+		}
+	}
+	_, err = ParseSessionPolicy(`{"Statement":{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}}`)
+	var ve *ValidationError
+	if !errors.As(err, &ve) || !strings.Contains(ve.Message, "session policy must not name a Principal") {
+		t.Errorf("Principal: %v", err)
+	}
+	if _, err := ParseSessionPolicy(`{"Id":["x"],"Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}`); err == nil {
+		t.Error("an Id that is no string parses")
+	}
+}
