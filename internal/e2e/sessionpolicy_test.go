@@ -281,6 +281,20 @@ func TestStrictSessionPolicies(t *testing.T) {
 	_, err = bot.CreateOrganizationalUnit(ctx(t), &organizations.CreateOrganizationalUnitInput{ParentId: aws.String(root), Name: aws.String("x")})
 	wantDenied(t, err, "User: arn:aws:sts::"+mgmtID+":federated-user/ci-bot is not authorized to perform: organizations:CreateOrganizationalUnit because no session policy allows the organizations:CreateOrganizationalUnit action")
 
+	// Without a policy a federated user may do nothing, as on AWS, but
+	// ask who it is.
+	fed, err = h.stsFrom(mgmt).GetFederationToken(ctx(t), &sts.GetFederationTokenInput{Name: aws.String("no-policy")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c = fed.Credentials
+	cfg := staticConfig(t, aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken), false)
+	if who, err := h.stsFrom(cfg).GetCallerIdentity(ctx(t), &sts.GetCallerIdentityInput{}); err != nil || !strings.HasSuffix(aws.ToString(who.Arn), ":federated-user/no-policy") {
+		t.Fatalf("GetCallerIdentity = %v, %v", who, err)
+	}
+	_, err = h.orgsFrom(cfg).DescribeOrganization(ctx(t), &organizations.DescribeOrganizationInput{})
+	wantDenied(t, err, "User: arn:aws:sts::"+mgmtID+":federated-user/no-policy is not authorized to perform: organizations:DescribeOrganization because no session policy allows the organizations:DescribeOrganization action")
+
 	// A policy orgd could not enforce is refused when the session is
 	// asked for, not accepted and ignored.
 	_, err = h.stsFrom(mgmt).AssumeRole(ctx(t), &sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::" + mgmtID + ":role/ci"), RoleSessionName: aws.String("bad"),

@@ -158,6 +158,12 @@ func (h *Handler) getFederationToken(ctx context.Context, caller identity.Caller
 	if err != nil {
 		return nil, err
 	}
+	if len(policies) == 0 {
+		// A federated user has what its session policies grant and no
+		// more, as on AWS: without any it may do nothing but ask who it
+		// is. An empty set is one no request finds an allow in.
+		policies = identity.SessionPolicies{{}}
+	}
 	principal := identity.FederatedUserARN(h.partition(), caller.AccountID, name)
 	s := identity.Session{
 		Expiration:  now.Add(time.Duration(duration) * time.Second).Truncate(time.Second).UTC(),

@@ -22,6 +22,9 @@ func FuzzParseEvaluate(f *testing.F) {
 		f.Add(s, "RESOURCE_CONTROL_POLICY", "s3:GetObject", "arn:aws:s3:::bucket/key")
 	}
 	f.Fuzz(func(t *testing.T, content, policyType, action, resource string) {
+		if _, err := ParseSessionPolicy(content); err != nil && err.Error() == "" {
+			t.Fatalf("ParseSessionPolicy(%q) failed with an empty message", content)
+		}
 		doc, err := Parse(policyType, content)
 		if err != nil {
 			if err.Error() == "" {
