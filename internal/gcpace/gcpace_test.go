@@ -53,8 +53,11 @@ func TestPacerFollowsTheLiveHeap(t *testing.T) {
 	if got := p.Percent(); !settled() {
 		t.Errorf("with 64 MiB live, percent = %d, want 25 to 30", got)
 	}
-	if got := debug.SetGCPercent(-1); got != p.Percent() {
-		t.Errorf("GOGC is %d, the pacer says %d", got, p.Percent())
+	// The pacer may tune again between the two reads (a cleanup runs
+	// after any collection), so GOGC is checked against its range, not
+	// against Percent's last value.
+	if got := debug.SetGCPercent(-1); got < 25 || got > 30 {
+		t.Errorf("GOGC is %d, want the pacer's 25 to 30", got)
 	}
 	debug.SetGCPercent(p.Percent())
 	runtime.KeepAlive(live)
