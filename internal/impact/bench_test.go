@@ -33,7 +33,7 @@ func BenchmarkReplay(b *testing.B) {
 	}
 	const perRun = 20000
 	var log bytes.Buffer
-	if err := impacttest.WriteRecords(&log, perRun, impacttest.Accounts); err != nil {
+	if err := impacttest.WriteRecords(&log, 0, perRun, impacttest.Accounts); err != nil {
 		b.Fatal(err)
 	}
 	b.SetBytes(int64(log.Len() / perRun))
