@@ -49,7 +49,7 @@ func BenchmarkReplay(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if rep.Summary.Events != perRun || rep.Summary.UnknownShape != 0 || rep.Summary.NewlyDenied == 0 {
+		if rep.Summary.Events != perRun || rep.Summary.Duplicates != 0 || rep.Summary.UnknownShape != 0 || rep.Summary.NewlyDenied == 0 {
 			b.Fatalf("unexpected report: %+v", rep.Summary)
 		}
 		events += perRun
