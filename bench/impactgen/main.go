@@ -61,7 +61,7 @@ func run(events, perFile int, out, state string) error {
 	for i := 0; i*perFile < events; i++ {
 		n := min(perFile, events-i*perFile)
 		path := filepath.Join(dir, fmt.Sprintf("%s_CloudTrail_eu-west-1_20261124T%04dZ_bench.json.gz", impacttest.Accounts[0], i))
-		if err := writeLog(path, n); err != nil {
+		if err := writeLog(path, i*perFile, n); err != nil {
 			return err
 		}
 	}
@@ -69,13 +69,13 @@ func run(events, perFile int, out, state string) error {
 	return nil
 }
 
-func writeLog(path string, n int) error {
+func writeLog(path string, first, n int) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
 	zw := gzip.NewWriter(f)
-	if err := impacttest.WriteRecords(zw, n, impacttest.Accounts); err != nil {
+	if err := impacttest.WriteRecords(zw, first, n, impacttest.Accounts); err != nil {
 		return err
 	}
 	if err := zw.Close(); err != nil {

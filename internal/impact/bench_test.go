@@ -33,7 +33,7 @@ func BenchmarkReplay(b *testing.B) {
 	}
 	const perRun = 20000
 	var log bytes.Buffer
-	if err := impacttest.WriteRecords(&log, perRun, impacttest.Accounts); err != nil {
+	if err := impacttest.WriteRecords(&log, 0, perRun, impacttest.Accounts); err != nil {
 		b.Fatal(err)
 	}
 	b.SetBytes(int64(log.Len() / perRun))
@@ -49,7 +49,7 @@ func BenchmarkReplay(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if rep.Summary.Events != perRun || rep.Summary.UnknownShape != 0 || rep.Summary.NewlyDenied == 0 {
+		if rep.Summary.Events != perRun || rep.Summary.Duplicates != 0 || rep.Summary.UnknownShape != 0 || rep.Summary.NewlyDenied == 0 {
 			b.Fatalf("unexpected report: %+v", rep.Summary)
 		}
 		events += perRun

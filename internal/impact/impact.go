@@ -29,17 +29,25 @@ type Options struct {
 
 // Replay reads every event from r and decides it with sim, now and with
 // the proposal. Records of unknown shape are counted, not fatal; a
-// stream that cannot be read further ends the replay with its error.
+// stream that cannot be read further ends the replay with its error. An
+// event is counted once however many copies of it the stream holds (the
+// same eventID): the first; the others are counted as duplicates.
 //
 // Reading the stream is sequential, but records are decoded and decided
 // by one worker per CPU, in batches; each worker keeps its own tallies,
 // merged at the end in stream order so the report does not depend on
-// which worker saw what.
+// which worker saw what. Copies are told apart in batch order too (see
+// seenIDs), so which copy counts does not depend on it either.
 func Replay(ctx context.Context, sim *org.Simulation, r *Reader, opts Options) (*Report, error) {
 	workers := runtime.GOMAXPROCS(0)
 	full := make(chan *batch, 2*workers)
-	free := make(chan *batch, 3*workers)
+	// Room for every batch that can be out at once, so that none is
+	// dropped and allocated again: those queued (2 a worker), one being
+	// decoded by each worker, those waiting their turn to be marked (one
+	// a worker, see seenIDs), and the one feed fills.
+	free := make(chan *batch, 4*workers+1)
 	builders := make([]*builder, workers)
+	seen := newSeenIDs(workers)
 	var wg sync.WaitGroup
 	for w := range builders {
 		b := newBuilder()
@@ -48,20 +56,24 @@ func Replay(ctx context.Context, sim *org.Simulation, r *Reader, opts Options) (
 		go func() {
 			defer wg.Done()
 			rc := newRequestContext()
-			var e Event
+			var marked []*batch
 			for bt := range full {
+				if len(bt.events) < len(bt.recs) {
+					bt.events = make([]Event, batchSize)
+				}
 				for i := range bt.recs {
 					rec := &bt.recs[i]
-					at := position{file: rec.file, record: rec.record, seq: rec.seq}
-					if reason := decodeRecord(bt.buf[rec.start:rec.end], rec.lookup, &e); reason != "" {
-						b.shape(at, reason)
-						continue
-					}
-					b.decide(sim, rc, &e, at)
+					rec.reason = decodeRecord(bt.buf[rec.start:rec.end], rec.lookup, &bt.events[i])
 				}
-				select {
-				case free <- bt:
-				default:
+				// This batch and the ones after it that waited for it,
+				// or none while one before it is still being decoded.
+				marked = seen.mark(bt, marked[:0])
+				for _, bt := range marked {
+					b.add(sim, rc, bt)
+					select {
+					case free <- bt:
+					default:
+					}
 				}
 			}
 		}()
@@ -83,10 +95,13 @@ func Replay(ctx context.Context, sim *org.Simulation, r *Reader, opts Options) (
 	return b.report(sim, r.Files(), now()), nil
 }
 
-// batch is records copied out of the stream for a worker.
+// batch is records copied out of the stream for a worker, and once
+// decoded, the events.
 type batch struct {
-	buf  []byte
-	recs []rawRecord
+	n      int // its place among the batches, from 0
+	buf    []byte
+	recs   []rawRecord
+	events []Event
 }
 
 type rawRecord struct {
@@ -94,6 +109,25 @@ type rawRecord struct {
 	lookup      bool
 	file        string
 	record, seq int
+	reason      string // why it is not an event understood, once decoded
+	dup         bool   // a copy of an event before it, once marked
+}
+
+// add decides the events of bt, decoded and marked, and adds them to the
+// report.
+func (b *builder) add(sim *org.Simulation, rc *requestContext, bt *batch) {
+	for i := range bt.recs {
+		rec := &bt.recs[i]
+		at := position{file: rec.file, record: rec.record, seq: rec.seq}
+		switch {
+		case rec.dup:
+			b.sum.Duplicates++
+		case rec.reason != "":
+			b.shape(at, rec.reason)
+		default:
+			b.decide(sim, rc, &bt.events[i], at)
+		}
+	}
 }
 
 const batchSize = 512
@@ -122,12 +156,14 @@ func feed(ctx context.Context, r *Reader, full, free chan *batch, progress func(
 		bt.recs = append(bt.recs, rawRecord{start: start, end: len(bt.buf), lookup: r.array == "Events", file: r.file, record: r.record, seq: seq})
 		if len(bt.recs) == batchSize {
 			full <- bt
+			n := bt.n + 1
 			select {
 			case bt = <-free:
 				bt.buf, bt.recs = bt.buf[:0], bt.recs[:0]
 			default:
 				bt = &batch{}
 			}
+			bt.n = n
 		}
 	}
 	if len(bt.recs) > 0 {

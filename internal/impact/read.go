@@ -175,14 +175,18 @@ func (r *Reader) nextRecord() ([]byte, error) {
 	}
 }
 
-// lookupEntry is the member of a lookup-events entry the replay reads.
+// lookupEntry holds the members of a lookup-events entry the replay reads.
 type lookupEntry struct {
+	EventID         string `json:"EventId"`
 	CloudTrailEvent *string
 }
 
 // decodeRecord decodes one array element into e; lookup says it is a
 // lookup-events entry. It returns why the record is not an event it
-// understands, or "".
+// understands, or "". Whatever it returns, e.EventID is the record's
+// eventID, which tells copies of an event apart, or "" when the record
+// has none or could not be decoded: a lookup-events entry's own EventId
+// when its CloudTrailEvent does not say (they are the same ID).
 func decodeRecord(raw []byte, lookup bool, e *Event) string {
 	*e = Event{}
 	if lookup {
@@ -190,6 +194,7 @@ func decodeRecord(raw []byte, lookup bool, e *Event) string {
 		if err := json.Unmarshal(raw, &entry, decodeOptions); err != nil {
 			return "not a lookup-events entry: " + semantic(err)
 		}
+		e.EventID = entry.EventID
 		if entry.CloudTrailEvent == nil {
 			return "lookup-events entry without CloudTrailEvent"
 		}
@@ -198,8 +203,15 @@ func decodeRecord(raw []byte, lookup bool, e *Event) string {
 			return "CloudTrailEvent is not a CloudTrail record: not valid JSON"
 		}
 	}
+	outer := e.EventID
+	e.EventID = ""
 	if err := json.Unmarshal(raw, e, decodeOptions); err != nil {
+		// What was decoded before the error is not to be trusted.
+		e.EventID = outer
 		return "not a CloudTrail record: " + semantic(err)
+	}
+	if e.EventID == "" {
+		e.EventID = outer
 	}
 	if e.EventSource == "" || e.EventName == "" {
 		if e.EventType != "" && e.EventType != "AwsApiCall" {

@@ -30,7 +30,9 @@ type Report struct {
 // Summary counts events per outcome; every event has exactly one, so the
 // outcomes add up to Events. Exempt counts the still-allowed calls no
 // SCP or RCP applies to (management account, service-linked roles, AWS
-// services, accounts outside the organization).
+// services, accounts outside the organization). Duplicates counts the
+// records left out because an earlier one had the same eventID: copies
+// of an event, which are not in Events.
 type Summary struct {
 	Events       int `json:"events"`
 	Files        int `json:"files"`
@@ -42,6 +44,7 @@ type Summary struct {
 	Undetermined int `json:"undetermined"`
 	FailedOnAWS  int `json:"failedOnAWS"`
 	UnknownShape int `json:"unknownShape"`
+	Duplicates   int `json:"duplicates"`
 }
 
 // Call names who made which call.
@@ -236,6 +239,7 @@ func (b *builder) merge(other *builder) {
 	s.Undetermined += o.Undetermined
 	s.FailedOnAWS += o.FailedOnAWS
 	s.UnknownShape += o.UnknownShape
+	s.Duplicates += o.Duplicates
 	denied := func(d, s *DeniedGroup) {
 		n := d.Count + s.Count
 		if s.first < d.first {
@@ -337,6 +341,7 @@ func (r *Report) WriteText(w io.Writer) {
 		{"undetermined", s.Undetermined, ""},
 		{"failed on AWS", s.FailedOnAWS, "(already denied there)"},
 		{"unknown shape", s.UnknownShape, ""},
+		{"duplicates", s.Duplicates, "(left out: an earlier record has the same eventID)"},
 	}
 	for _, row := range rows {
 		fmt.Fprintln(w, strings.TrimRight(fmt.Sprintf("  %-14s %9d %s", row.name, row.n, row.note), " "))

@@ -48,8 +48,11 @@ func TestImpact(t *testing.T) {
 	root := impactOrg(t, h, "ALL")
 	denyLeave := org.Proposal{New: []org.ProposedPolicy{{Name: "deny-leave", Type: "SERVICE_CONTROL_POLICY", Content: denyLeaveDoc}},
 		Attach: []org.PolicyAttachment{{Policy: "deny-leave", Target: root}}}
+	// Another call like the first: a copy of it (its eventID) would be
+	// counted once.
+	anotherLeave := strings.Replace(leaveEvent, `"eventID":"e-1"`, `"eventID":"e-3"`, 1)
 	body := proposalLine(t, denyLeave) + `{"orgdFile":"a.json"}` + "\n" + `{"Records":[` + leaveEvent + `,` + listEvent + `]}` + "\n" +
-		`{"orgdFile":"b.json"}` + "\n" + `{"Events":[{"CloudTrailEvent":` + jsonString(leaveEvent) + `}],"NextToken":"x"}`
+		`{"orgdFile":"b.json"}` + "\n" + `{"Events":[{"CloudTrailEvent":` + jsonString(anotherLeave) + `}],"NextToken":"x"}`
 	status, out := call(t, h, http.MethodPost, "/_orgd/impact", body, nil)
 	if status != http.StatusOK {
 		t.Fatalf("%d %v", status, out)

@@ -29,12 +29,15 @@ var templates = []string{
 var regions = []string{"eu-west-1", "us-east-1", "eu-central-1", "ap-southeast-2"}
 
 // WriteRecords writes n events made by principals of accounts as one
-// CloudTrail log file ({"Records": [...]}).
-func WriteRecords(w io.Writer, n int, accounts []string) error {
+// CloudTrail log file ({"Records": [...]}): the events numbered from
+// first of an endless log. Each has its own eventID, so the files of one
+// log written from first 0, n, 2n... hold no copies of an event, which a
+// replay would count once.
+func WriteRecords(w io.Writer, first, n int, accounts []string) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	bw.WriteString(`{"Records":[`)
-	for i := range n {
-		if i > 0 {
+	for i := first; i < first+n; i++ {
+		if i > first {
 			bw.WriteByte(',')
 		}
 		fmt.Fprintf(bw, templates[i%len(templates)], accounts[(i/len(templates))%len(accounts)], regions[(i/7)%len(regions)], i)
