@@ -17,6 +17,7 @@ type impactReport struct {
 		Undetermined int `json:"undetermined"`
 		FailedOnAWS  int `json:"failedOnAWS"`
 		UnknownShape int `json:"unknownShape"`
+		Duplicates   int `json:"duplicates"`
 	} `json:"summary"`
 	NewlyDenied []struct {
 		Account    string          `json:"account"`

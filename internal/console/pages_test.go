@@ -83,7 +83,7 @@ func TestImpactReport(t *testing.T) {
 		{"none yet", func() ([]byte, bool) { return nil, false }, []string{"No impact report yet"}, []string{"newly denied"}},
 		{"a report", func() ([]byte, bool) { return hostile, true }, []string{
 			"2026-12-01T08:30:00Z", `<span class="n">1842</span> events`, `<span class="n" id="newly-denied">31</span> newly denied`,
-			`<span class="n">5</span> undetermined`, `<span class="n">14</span> failed on AWS`, `<span class="n">1</span> of unknown shape`,
+			`<span class="n">5</span> undetermined`, `<span class="n">14</span> failed on AWS`, `<span class="n">1</span> of unknown shape`, `<span class="n">7</span> copies left out`,
 			"s3:PutBucketPolicy", "arn:aws:sts::222222222222:assumed-role/Deployer/ci", "<td>27</td>", `href="/_orgd/console/` + mgmtID + `/policies/p-4jxf1kwf01">DenyLeaving</a>`,
 			"on ou-odg6-a2nrjtjd", "RegionLock", "OnlyEU", "&lt;script&gt;alert(1)&lt;/script&gt;",
 			"ec2:CreateTags", "<code>aws:RequestTag/team</code> <code>ec2:CreateAction</code>",
