@@ -40,11 +40,11 @@ func impactMain(args []string, stdout, stderr io.Writer) int {
 			"exits 1 when the change denies a call that is allowed now, 0 when it denies none, 2 on error.")
 	endpoint := endpointFlag(fs)
 	var events, attach, detach, content, newPolicies listFlag
-	fs.Var(&events, "events", "CloudTrail file or directory (walked for *.json and *.json.gz); repeat for more")
-	fs.Var(&attach, "attach", "POLICY=TARGET: attach a policy (ID, or a --new name) to a root, OU or account; repeatable")
-	fs.Var(&detach, "detach", "POLICY=TARGET: detach a policy; repeatable")
-	fs.Var(&content, "content", "POLICY=FILE: replace a policy's document; repeatable")
-	fs.Var(&newPolicies, "new", "NAME:TYPE=FILE: a policy that does not exist yet (TYPE SERVICE_CONTROL_POLICY or RESOURCE_CONTROL_POLICY, or SCP, RCP); repeatable")
+	fs.Var(&events, "events", "CloudTrail log `path`: a file, or a directory walked for *.json and *.json.gz; repeat for more")
+	fs.Var(&attach, "attach", "attach a policy (ID, or a --new name) to a root, OU or account, given as `POLICY=TARGET`; repeatable")
+	fs.Var(&detach, "detach", "detach a policy, given as `POLICY=TARGET`; repeatable")
+	fs.Var(&content, "content", "replace a policy's document with a file's, given as `POLICY=FILE`; repeatable")
+	fs.Var(&newPolicies, "new", "a policy that does not exist yet, given as `NAME:TYPE=FILE` (TYPE SERVICE_CONTROL_POLICY or RESOURCE_CONTROL_POLICY, or SCP, RCP); repeatable")
 	organization := fs.String("organization", "", "organization to evaluate, when the server holds several")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	if err := parseFlags(fs, args, stdout); err != nil {
