@@ -2,6 +2,7 @@ package org
 
 import (
 	"github.com/orgd/orgd/internal/api"
+	"github.com/orgd/orgd/internal/policy/scp"
 )
 
 // access is who may call an operation (spec section 6.2).
@@ -88,6 +89,9 @@ type caller struct {
 	Org     *organization // nil for a standalone account
 	Mgmt    bool          // the management account of Org
 	DA      bool          // a delegated administrator in Org
+	// authz is the request policies decide this call on, once built
+	// (authzRequest): session policies and SCPs both read it.
+	authz *scp.Request
 }
 
 // Messages AWS is seen to send (spec section 7.4).

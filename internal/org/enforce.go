@@ -196,8 +196,12 @@ func (t *txn) enforceSCPs(c *caller, op string, in any) error {
 // authzRequest is the request that policies evaluating c's call to
 // operation op with input in see: the action, the resource the input
 // names, the principal and the condition keys orgd knows of it. SCPs and
-// session policies (sessionpolicy.go) decide on the same facts.
+// session policies (sessionpolicy.go) decide on the same facts, built
+// once for the call and kept in c. Its Context is shared: read it only.
 func (t *txn) authzRequest(c *caller, op string, in any) (scp.Request, error) {
+	if c.authz != nil {
+		return *c.authz, nil
+	}
 	resource, err := resourceARN(t, c, op, in)
 	if err != nil {
 		return scp.Request{}, err
@@ -219,6 +223,7 @@ func (t *txn) authzRequest(c *caller, op string, in any) (scp.Request, error) {
 	if ident.Region != "" {
 		req.Context["aws:RequestedRegion"] = []string{ident.Region}
 	}
+	c.authz = &req
 	return req, nil
 }
 
