@@ -1,10 +1,12 @@
 package org
 
 import (
+	"context"
 	"fmt"
 	"testing"
 
 	"github.com/orgd/orgd/internal/api"
+	"github.com/orgd/orgd/internal/identity"
 )
 
 // benchSCPOrg builds the worst path the default quotas allow: otherID five
@@ -55,6 +57,19 @@ func BenchmarkSCPDecision(b *testing.B) {
 			res, err := f.svc.Authorize(as(otherID), req)
 			if err != nil || !res.Allowed || len(res.AllowedBy) != 7 {
 				b.Fatalf("Authorize: %+v, %v", res, err)
+			}
+		}
+	})
+	// A session restricted by a session policy: its call is decided by
+	// the session policy and by the SCPs, on one request built once.
+	b.Run("EnforcedCallRestrictedSession", func(b *testing.B) {
+		ctx := identity.NewContext(context.Background(), identity.Caller{AccountID: otherID, AccessKeyID: "ASIABENCH",
+			Principal: "arn:aws:sts::" + otherID + ":assumed-role/R/s", Temporary: true,
+			Policies: &identity.SessionPolicies{{Policy: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"organizations:Describe*","Resource":"*"}]}`}}})
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := f.svc.DescribeOrganization(ctx, &api.Empty{}); err != nil {
+				b.Fatal(err)
 			}
 		}
 	})
