@@ -27,6 +27,7 @@
 package boltstore
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -352,6 +353,11 @@ func (s *Store) Close() error {
 type tx struct {
 	b        *bolt.Bucket
 	writable bool
+	// cur serves Get and the undo log's reads. bbolt's Bucket.Get makes a
+	// cursor and grows its stack on every call, four allocations; one
+	// cursor sought again reuses its stack. Scan keeps its own, since its
+	// callback may Get.
+	cur *bolt.Cursor
 	// undo holds what the running Update overwrote, to take it back
 	// alone when it fails.
 	undo []undo
@@ -372,7 +378,20 @@ type undo struct {
 // stored, and neither changes before the running Update ends, which is
 // as long as the undo log is kept.
 func (t *tx) remember(key []byte) {
-	t.undo = append(t.undo, undo{key: key, old: t.b.Get(key)})
+	t.undo = append(t.undo, undo{key: key, old: t.get(key)})
+}
+
+// get is Bucket.Get through the transaction's one cursor: nil when key
+// is absent. The bucket is flat, so no key holds a nested bucket.
+func (t *tx) get(key []byte) []byte {
+	if t.cur == nil {
+		t.cur = t.b.Cursor()
+	}
+	k, v := t.cur.Seek(key)
+	if !bytes.Equal(k, key) {
+		return nil
+	}
+	return v
 }
 
 // rollback takes back the running Update's writes, newest first.
@@ -416,7 +435,7 @@ func (t *tx) leave(wasInCaller bool) {
 
 func (t *tx) Get(key string) ([]byte, bool, error) {
 	defer t.leave(t.enter())
-	v := t.b.Get([]byte(key))
+	v := t.get([]byte(key))
 	if v == nil {
 		return nil, false, nil
 	}
