@@ -9,7 +9,6 @@ import (
 	"context"
 	"embed"
 	"errors"
-	"html/template"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -50,7 +49,6 @@ type Console struct {
 	svc      *org.Service
 	cfg      Config
 	sessions *sessions
-	pages    map[string]*template.Template
 	mux      *http.ServeMux // the pages of one organization, below Prefix+account
 }
 
@@ -59,7 +57,7 @@ func New(svc *org.Service, cfg Config) *Console {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	c := &Console{svc: svc, cfg: cfg, sessions: newSessions(cfg.Token), pages: parsePages()}
+	c := &Console{svc: svc, cfg: cfg, sessions: newSessions(cfg.Token)}
 	m := http.NewServeMux()
 	m.HandleFunc("GET /{$}", c.organization)
 	m.HandleFunc("POST /clock", c.advanceClock)
