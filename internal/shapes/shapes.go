@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Kind is the type of a shape in the model.
@@ -39,7 +40,7 @@ type Shape struct {
 	Element string   // List: the member shape
 	Min     *int64   // length (String, List) or value (Integer)
 	Max     *int64
-	Pattern *regexp.Regexp // anchored at both ends
+	Pattern *Pattern // anchored at both ends
 	// PatternText is the pattern as the model writes it, for messages.
 	PatternText string
 	Enum        []string
@@ -211,10 +212,25 @@ func isFloat(v any) bool {
 	return false
 }
 
-// Anchor compiles a model pattern so that it must match the whole value.
-func Anchor(pattern string) *regexp.Regexp {
-	return regexp.MustCompile(`^(?:` + pattern + `)$`)
+// Pattern is a model pattern, compiled when first matched: the model has
+// dozens, compiled they hold some 600 KB, and a server meets few of them.
+type Pattern struct {
+	text string
+	re   func() *regexp.Regexp
 }
+
+// Anchor makes a model pattern that must match the whole value.
+func Anchor(pattern string) *Pattern {
+	p := &Pattern{text: `^(?:` + pattern + `)$`}
+	p.re = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(p.text) })
+	return p
+}
+
+// MatchString reports whether s matches the pattern.
+func (p *Pattern) MatchString(s string) bool { return p.re().MatchString(s) }
+
+// String returns the anchored pattern.
+func (p *Pattern) String() string { return p.text }
 
 // Int returns a pointer to n, for generated tables.
 func Int(n int64) *int64 { return &n }

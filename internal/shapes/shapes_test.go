@@ -236,6 +236,10 @@ func TestRegistryPatternsAnchored(t *testing.T) {
 		if !strings.HasPrefix(p, "^(?:") || !strings.HasSuffix(p, ")$") {
 			t.Errorf("%s: pattern %s is not anchored", name, p)
 		}
+		// Patterns compile when first matched: each must compile.
+		if _, err := regexp.Compile(p); err != nil {
+			t.Errorf("%s: pattern %s does not compile: %v", name, p, err)
+		}
 	}
 	if n < 20 {
 		t.Fatalf("only %d patterns in the registry", n)
