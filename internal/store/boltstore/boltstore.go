@@ -24,6 +24,13 @@
 // serializable; one that fails is undone alone, from an undo log, without
 // touching the others; none returns before the commit that holds it has
 // been fsynced.
+//
+// The functions run inside the commit's transaction, not in a pipeline
+// beside the previous commit's fsync: writers that each wait for their
+// answer before sending the next then split into two half-size batches
+// that take turns, and a pipeline that was tried did fewer writes a
+// second (16 writers over HTTP, CreateOrganizationalUnit: 6,800/s
+// against 8,100-9,100/s).
 package boltstore
 
 import (
