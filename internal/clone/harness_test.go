@@ -22,6 +22,7 @@ import (
 	"github.com/orgd/orgd/internal/clone"
 	"github.com/orgd/orgd/internal/identity"
 	"github.com/orgd/orgd/internal/org"
+	"github.com/orgd/orgd/internal/sdktest"
 	"github.com/orgd/orgd/internal/server"
 	"github.com/orgd/orgd/internal/store/memstore"
 	"github.com/orgd/orgd/internal/throttle"
@@ -86,11 +87,13 @@ func frozen(cfg org.Config) org.Config {
 }
 
 // client is an SDK client acting as account (orgd maps the access key to
-// the account) with the given retryer; nil means no retries.
+// the account) with the given retryer; nil means none but of a read on a
+// connection Go's transport closed (sdktest.OnlyClosedConnections), so
+// that the answers compared are the server's.
 func (o *orgd) client(t testing.TB, account string, retryer func() aws.Retryer) *organizations.Client {
 	t.Helper()
 	if retryer == nil {
-		retryer = func() aws.Retryer { return aws.NopRetryer{} }
+		retryer = sdktest.OnlyClosedConnections
 	}
 	cfg, err := config.LoadDefaultConfig(context.Background(),
 		config.WithRegion("us-east-1"),

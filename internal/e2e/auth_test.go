@@ -28,6 +28,7 @@ import (
 	"github.com/orgd/orgd/internal/api"
 	"github.com/orgd/orgd/internal/identity"
 	"github.com/orgd/orgd/internal/org"
+	"github.com/orgd/orgd/internal/sdktest"
 )
 
 // Keys of the strict-mode harness.
@@ -69,7 +70,7 @@ func staticConfig(t testing.TB, key, secret, token string, retry bool) aws.Confi
 		config.WithSharedCredentialsFiles([]string{}),
 	}
 	if !retry {
-		opts = append(opts, config.WithRetryer(onlyClosedConnections))
+		opts = append(opts, config.WithRetryer(sdktest.OnlyClosedConnections))
 	}
 	cfg, err := config.LoadDefaultConfig(context.Background(), opts...)
 	if err != nil {

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -16,8 +15,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
@@ -27,6 +24,7 @@ import (
 	"github.com/orgd/orgd/internal/api"
 	"github.com/orgd/orgd/internal/identity"
 	"github.com/orgd/orgd/internal/org"
+	"github.com/orgd/orgd/internal/sdktest"
 	"github.com/orgd/orgd/internal/server"
 	"github.com/orgd/orgd/internal/store/memstore"
 )
@@ -119,7 +117,7 @@ func (h *harness) clientWithKey(t testing.TB, accessKey, secret string) *organiz
 	cfg, err := config.LoadDefaultConfig(context.Background(),
 		config.WithRegion("us-east-1"),
 		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(accessKey, secret, "")),
-		config.WithRetryer(onlyClosedConnections),
+		config.WithRetryer(sdktest.OnlyClosedConnections),
 		// Keep the developer's ~/.aws out of the tests.
 		config.WithSharedConfigFiles([]string{}),
 		config.WithSharedCredentialsFiles([]string{}),
@@ -129,20 +127,6 @@ func (h *harness) clientWithKey(t testing.TB, accessKey, secret string) *organiz
 	}
 	return organizations.NewFromConfig(cfg, func(o *organizations.Options) {
 		o.BaseEndpoint = aws.String(h.URL)
-	})
-}
-
-// onlyClosedConnections retries nothing but a read on a connection Go's
-// transport closed under the SDK (aws-sdk-go-v2 issue 2737, which the
-// SDK's default retryer retries for the same reason): tests see every API
-// error as it came, and no spurious network failure.
-func onlyClosedConnections() aws.Retryer {
-	return retry.NewStandard(func(o *retry.StandardOptions) {
-		o.MaxAttempts = 3
-		o.RateLimiter = ratelimit.None
-		o.Retryables = []retry.IsErrorRetryable{retry.IsErrorRetryableFunc(func(err error) aws.Ternary {
-			return aws.BoolTernary(errors.Is(err, net.ErrClosed))
-		})}
 	})
 }
 
