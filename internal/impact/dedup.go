@@ -74,7 +74,14 @@ func (s *seenIDs) mark(bt *batch, out []*batch) []*batch {
 	for ; bt != nil; bt = s.waiting[s.next] {
 		delete(s.waiting, bt.n)
 		for i := range bt.recs {
-			bt.recs[i].dup = s.add(bt.events[i].EventID)
+			if rec := &bt.recs[i]; rec.cloudTrail {
+				rec.dup = s.add(bt.events[i].EventID)
+			} else {
+				// An entry whose record is missing or unreadable is a
+				// copy of an event counted before it, but never what
+				// makes a later, readable copy one: that copy counts.
+				rec.dup = s.has(bt.events[i].EventID)
+			}
 		}
 		out = append(out, bt)
 		s.next++
@@ -99,6 +106,20 @@ func (s *seenIDs) add(id string) (dup bool) {
 	if _, dup = s.other[id]; !dup {
 		s.other[strings.Clone(id)] = struct{}{}
 	}
+	return dup
+}
+
+// has reports whether id was recorded, without recording it. It is
+// called with mu held.
+func (s *seenIDs) has(id string) bool {
+	if id == "" {
+		return false
+	}
+	if k, ok := uuidKey(id); ok {
+		_, dup := s.uuids[k]
+		return dup
+	}
+	_, dup := s.other[id]
 	return dup
 }
 

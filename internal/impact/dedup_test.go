@@ -109,6 +109,8 @@ func TestReplayCountsEachEventOnce(t *testing.T) {
 			[]string{lookupEvents([]string{idA}, leave("")), trail(leave(idA))}, counts{1, 1, 1, 0, 0}, ""},
 		{"a lookup-events entry without CloudTrailEvent",
 			[]string{trail(leave(idA)), lookupEvents([]string{idA}, "")}, counts{1, 1, 1, 0, 0}, ""},
+		{"a lookup-events entry without CloudTrailEvent, before the event's record",
+			[]string{lookupEvents([]string{idA}, ""), trail(leave(idA))}, counts{2, 0, 1, 0, 1}, ""},
 		{"without eventIDs", []string{trail(leave(""), leave(""), list("")), trail(leave(""))}, counts{4, 0, 3, 1, 0}, ""},
 		{"IDs that are not UUIDs", []string{trail(list("x1"), list("x1"), list("X1"))}, counts{2, 1, 0, 2, 0}, ""},
 		{"a UUID in upper case is another ID", []string{trail(list(idA), list(strings.ToUpper(idA)))}, counts{2, 0, 0, 2, 0}, ""},
@@ -240,6 +242,7 @@ func TestSeenIDsMarkInOrder(t *testing.T) {
 		bt := &batch{n: n, recs: make([]rawRecord, len(ids)), events: make([]Event, len(ids))}
 		for i, id := range ids {
 			bt.events[i].EventID = id
+			bt.recs[i].cloudTrail = true // decoded CloudTrail records
 		}
 		return bt
 	}

@@ -63,7 +63,7 @@ func Replay(ctx context.Context, sim *org.Simulation, r *Reader, opts Options) (
 				}
 				for i := range bt.recs {
 					rec := &bt.recs[i]
-					rec.reason = decodeRecord(bt.buf[rec.start:rec.end], rec.lookup, &bt.events[i])
+					rec.reason, rec.cloudTrail = decodeRecord(bt.buf[rec.start:rec.end], rec.lookup, &bt.events[i])
 				}
 				// This batch and the ones after it that waited for it,
 				// or none while one before it is still being decoded.
@@ -110,6 +110,7 @@ type rawRecord struct {
 	file        string
 	record, seq int
 	reason      string // why it is not an event understood, once decoded
+	cloudTrail  bool   // it decoded as a CloudTrail record, understood or not
 	dup         bool   // a copy of an event before it, once marked
 }
 

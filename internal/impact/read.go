@@ -91,7 +91,7 @@ func (r *Reader) Next(e *Event) error {
 	if err != nil {
 		return err
 	}
-	if reason := decodeRecord(raw, r.array == "Events", e); reason != "" {
+	if reason, _ := decodeRecord(raw, r.array == "Events", e); reason != "" {
 		return r.lastShape(reason)
 	}
 	return nil
@@ -183,24 +183,27 @@ type lookupEntry struct {
 
 // decodeRecord decodes one array element into e; lookup says it is a
 // lookup-events entry. It returns why the record is not an event it
-// understands, or "". Whatever it returns, e.EventID is the record's
-// eventID, which tells copies of an event apart, or "" when the record
-// has none or could not be decoded: a lookup-events entry's own EventId
-// when its CloudTrailEvent does not say (they are the same ID).
-func decodeRecord(raw []byte, lookup bool, e *Event) string {
+// understands, or "", and whether it is a CloudTrail record at all
+// (understood or not, an Insights event being one): e holds what it
+// says. Whatever it returns, e.EventID is the record's eventID, which
+// tells copies of an event apart, or "" when the record has none or could
+// not be decoded: a lookup-events entry's own EventId when its
+// CloudTrailEvent does not say (they are the same ID) or is missing or
+// unreadable.
+func decodeRecord(raw []byte, lookup bool, e *Event) (reason string, record bool) {
 	*e = Event{}
 	if lookup {
 		var entry lookupEntry
 		if err := json.Unmarshal(raw, &entry, decodeOptions); err != nil {
-			return "not a lookup-events entry: " + semantic(err)
+			return "not a lookup-events entry: " + semantic(err), false
 		}
 		e.EventID = entry.EventID
 		if entry.CloudTrailEvent == nil {
-			return "lookup-events entry without CloudTrailEvent"
+			return "lookup-events entry without CloudTrailEvent", false
 		}
 		raw = []byte(*entry.CloudTrailEvent)
 		if !jsontext.Value(raw).IsValid() {
-			return "CloudTrailEvent is not a CloudTrail record: not valid JSON"
+			return "CloudTrailEvent is not a CloudTrail record: not valid JSON", false
 		}
 	}
 	outer := e.EventID
@@ -208,7 +211,7 @@ func decodeRecord(raw []byte, lookup bool, e *Event) string {
 	if err := json.Unmarshal(raw, e, decodeOptions); err != nil {
 		// What was decoded before the error is not to be trusted.
 		e.EventID = outer
-		return "not a CloudTrail record: " + semantic(err)
+		return "not a CloudTrail record: " + semantic(err), false
 	}
 	if e.EventID == "" {
 		e.EventID = outer
@@ -216,11 +219,11 @@ func decodeRecord(raw []byte, lookup bool, e *Event) string {
 	if e.EventSource == "" || e.EventName == "" {
 		if e.EventType != "" && e.EventType != "AwsApiCall" {
 			// Insights and the like record no call.
-			return notAPICall(e.EventType)
+			return notAPICall(e.EventType), true
 		}
-		return "no eventSource or eventName"
+		return "no eventSource or eventName", true
 	}
-	return ""
+	return "", true
 }
 
 // semantic says briefly why a value did not fit.
