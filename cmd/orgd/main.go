@@ -136,8 +136,8 @@ func serve(args []string) error {
 		return err
 	}
 
-	// The memory store's state is the live heap: keep the collector's
-	// headroom from doubling it (unless GOGC or GOMEMLIMIT says otherwise).
+	// A fixed headroom for the collector on a small heap, a share of a
+	// large one (unless GOGC or GOMEMLIMIT says otherwise).
 	defer gcpace.Start(gcpace.Default).Stop()
 
 	m := metrics.New()

@@ -3,6 +3,7 @@ package gcpace
 import (
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"testing"
 	"time"
 )
@@ -13,8 +14,9 @@ func TestPercent(t *testing.T) {
 		live uint64
 		want int
 	}{
-		{0, 100},
-		{1 * mib, 100},
+		{0, 100},         // nothing measured yet: Go's default
+		{1 * mib, 3200},  // a small heap gets the floor
+		{8 * mib, 400},   // an organization of a few dozen accounts
 		{32 * mib, 100},  // the floor is the live heap: GOGC=100
 		{64 * mib, 50},   // the floor is half of it
 		{80 * mib, 40},   // floor and fraction meet
@@ -27,43 +29,58 @@ func TestPercent(t *testing.T) {
 	}
 }
 
-// TestPacerFollowsTheLiveHeap keeps 64 MiB live and checks that the
-// collections that follow lower GOGC, then that Stop restores it.
+// TestPacerFollowsTheLiveHeap keeps a live heap and checks that the
+// collections that follow set GOGC for it, then that Stop restores it.
 func TestPacerFollowsTheLiveHeap(t *testing.T) {
-	t.Setenv("GOGC", "") // LookupEnv sees it; unset it below
-	unsetenv(t, "GOGC")
-	unsetenv(t, "GOMEMLIMIT")
-	p := Start(Policy{Floor: 8 << 20, Fraction: 0.25})
-	if p == nil {
-		t.Fatal("Start returned nil with neither GOGC nor GOMEMLIMIT set")
-	}
-	defer p.Stop()
-	live := make([][]byte, 64)
-	for i := range live {
-		live[i] = make([]byte, 1<<20)
-	}
-	deadline := time.Now().Add(5 * time.Second)
-	// 8 MiB floor, 25% of ~64 MiB = 16 MiB: about 25. The cleanups run
-	// after their collections, on a goroutine of their own: poll.
-	settled := func() bool { got := p.Percent(); return got >= 25 && got <= 30 }
-	for !settled() && time.Now().Before(deadline) {
-		runtime.GC()
-		time.Sleep(time.Millisecond)
-	}
-	if got := p.Percent(); !settled() {
-		t.Errorf("with 64 MiB live, percent = %d, want 25 to 30", got)
-	}
-	// The pacer may tune again between the two reads (a cleanup runs
-	// after any collection), so GOGC is checked against its range, not
-	// against Percent's last value.
-	if got := debug.SetGCPercent(-1); got < 25 || got > 30 {
-		t.Errorf("GOGC is %d, want the pacer's 25 to 30", got)
-	}
-	debug.SetGCPercent(p.Percent())
-	runtime.KeepAlive(live)
-	p.Stop()
-	if got := debug.SetGCPercent(100); got != 100 {
-		t.Errorf("after Stop GOGC is %d, want 100", got)
+	for _, c := range []struct {
+		name     string
+		liveMiB  int
+		policy   Policy
+		min, max int
+	}{
+		// 8 MiB floor, 25% of ~64 MiB = 16 MiB: about 25.
+		{"a large heap grows by the fraction", 64, Policy{Floor: 8 << 20, Fraction: 0.25}, 25, 30},
+		// 256 MiB floor over a few MiB (the test binary's own and these
+		// 4): far more than GOGC=100's doubling, far less than 256/4.
+		{"a small heap grows by the floor", 4, Policy{Floor: 256 << 20, Fraction: 0.25}, 1000, 6400},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Setenv("GOGC", "") // LookupEnv sees it; unset it below
+			unsetenv(t, "GOGC")
+			unsetenv(t, "GOMEMLIMIT")
+			p := Start(c.policy)
+			if p == nil {
+				t.Fatal("Start returned nil with neither GOGC nor GOMEMLIMIT set")
+			}
+			defer p.Stop()
+			live := make([][]byte, c.liveMiB)
+			for i := range live {
+				live[i] = make([]byte, 1<<20)
+			}
+			deadline := time.Now().Add(5 * time.Second)
+			// The cleanups run after their collections, on a goroutine
+			// of their own: poll.
+			settled := func() bool { got := p.Percent(); return got >= c.min && got <= c.max }
+			for !settled() && time.Now().Before(deadline) {
+				runtime.GC()
+				time.Sleep(time.Millisecond)
+			}
+			if got := p.Percent(); !settled() {
+				t.Errorf("with %d MiB live, percent = %d, want %d to %d", c.liveMiB, got, c.min, c.max)
+			}
+			// The pacer may tune again between the two reads (a cleanup
+			// runs after any collection), so GOGC is checked against its
+			// range, not against Percent's last value.
+			if got := debug.SetGCPercent(-1); got < c.min || got > c.max {
+				t.Errorf("GOGC is %d, want the pacer's %d to %d", got, c.min, c.max)
+			}
+			debug.SetGCPercent(p.Percent())
+			runtime.KeepAlive(live)
+			p.Stop()
+			if got := debug.SetGCPercent(100); got != 100 {
+				t.Errorf("after Stop GOGC is %d, want 100", got)
+			}
+		})
 	}
 }
 
@@ -77,4 +94,55 @@ func TestOperatorsChoiceStands(t *testing.T) {
 			}
 		})
 	}
+}
+
+// sink keeps the compiler from dropping the allocations of busy.
+var sink []byte
+
+// TestQuietReturnsMemory checks that a heap that stops allocating has its
+// free memory returned once, not again while it stays quiet, and again
+// after it has been busy.
+func TestQuietReturnsMemory(t *testing.T) {
+	t.Setenv("GOGC", "")
+	unsetenv(t, "GOGC")
+	unsetenv(t, "GOMEMLIMIT")
+	const quiet = 20 * time.Millisecond
+	p := Start(Policy{Floor: 64 << 20, Fraction: 0.25, Quiet: quiet})
+	if p == nil {
+		t.Fatal("Start returned nil with neither GOGC nor GOMEMLIMIT set")
+	}
+	defer p.Stop()
+	released := []metrics.Sample{{Name: "/memory/classes/heap/released:bytes"}}
+	// busy allocates far more than Floor/16 a Quiet for d; quietFor
+	// waits for the pacer to have returned memory want times.
+	busy := func(d time.Duration) {
+		for end := time.Now().Add(d); time.Now().Before(end); {
+			sink = make([]byte, 1<<20)
+		}
+		sink = nil
+	}
+	quietFor := func(want int) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); p.Released() < want && time.Now().Before(deadline); {
+			time.Sleep(quiet)
+		}
+		if got := p.Released(); got != want {
+			t.Fatalf("returned memory %d times, want %d", got, want)
+		}
+	}
+
+	busy(5 * quiet)
+	metrics.Read(released)
+	before := released[0].Value.Uint64()
+	quietFor(1)
+	metrics.Read(released)
+	if after := released[0].Value.Uint64(); after <= before {
+		t.Errorf("released heap bytes %d -> %d after a quiet spell, want more", before, after)
+	}
+	time.Sleep(10 * quiet)
+	if got := p.Released(); got != 1 {
+		t.Errorf("still quiet: returned memory %d times, want 1", got)
+	}
+	busy(5 * quiet)
+	quietFor(2)
 }
