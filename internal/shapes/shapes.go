@@ -214,20 +214,26 @@ func isFloat(v any) bool {
 
 // Pattern is a model pattern, compiled when first matched: the model has
 // dozens, compiled they hold some 600 KB, and a server meets few of them.
+// One that is simple (match.go) is decided by a scan, the rest by regexp.
 type Pattern struct {
-	text string
-	re   func() *regexp.Regexp
+	text  string
+	match func() func(string) bool
 }
 
 // Anchor makes a model pattern that must match the whole value.
 func Anchor(pattern string) *Pattern {
 	p := &Pattern{text: `^(?:` + pattern + `)$`}
-	p.re = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(p.text) })
+	p.match = sync.OnceValue(func() func(string) bool {
+		if s, ok := compileSimple(p.text); ok {
+			return s.match
+		}
+		return regexp.MustCompile(p.text).MatchString
+	})
 	return p
 }
 
 // MatchString reports whether s matches the pattern.
-func (p *Pattern) MatchString(s string) bool { return p.re().MatchString(s) }
+func (p *Pattern) MatchString(s string) bool { return p.match()(s) }
 
 // String returns the anchored pattern.
 func (p *Pattern) String() string { return p.text }

@@ -1,0 +1,4 @@
+package shapes
+
+// CheckScan is checkScan for the tests of the model's patterns.
+var CheckScan = checkScan
