@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/orgd/orgd/internal/federation"
+	"github.com/orgd/orgd/internal/pattern"
 )
 
 // Credentials are the long-term access keys orgd knows, read from the
@@ -70,7 +71,7 @@ type credentialsFile struct {
 }
 
 var (
-	accessKeyIDRe = regexp.MustCompile(`^\w{16,128}$`)
+	accessKeyIDRe = pattern.MustCompile(`^\w{16,128}$`)
 	// principalRe matches root, user and role ARNs; group 2 is the
 	// account.
 	principalRe = regexp.MustCompile(`^arn:([a-z][a-z0-9-]*):iam::(\d{12}):(root|(user|role)/([\x21-\x7e]*/)?[\w+=,.@-]{1,64})$`)

@@ -11,7 +11,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -21,6 +20,7 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
 	"github.com/orgd/orgd/internal/api"
+	"github.com/orgd/orgd/internal/pattern"
 )
 
 // Strict mode's limits, as AWS has them.
@@ -53,8 +53,8 @@ type sigv4 struct {
 }
 
 var (
-	scopeDateRe = regexp.MustCompile(`^\d{8}$`)
-	headerName  = regexp.MustCompile(`^[a-z0-9!#$%&'*+.^_` + "`" + `|~-]+$`)
+	scopeDateRe = pattern.MustCompile(`^\d{8}$`)
+	headerName  = pattern.MustCompile(`^[a-z0-9!#$%&'*+.^_` + "`" + `|~-]+$`)
 )
 
 // verify is Identify in strict mode: it checks the request's SigV4

@@ -16,6 +16,7 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
 	"github.com/orgd/orgd/internal/api"
+	"github.com/orgd/orgd/internal/pattern"
 )
 
 const (
@@ -343,4 +344,13 @@ func replaceAuth(r *http.Request, from, to string) {
 func setBody(r *http.Request, body string) {
 	r.Body = httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body)).Body
 	r.ContentLength = int64(len(body))
+}
+
+// The patterns a signature check meets on every request are scanned.
+func TestPatternsScanned(t *testing.T) {
+	for name, p := range map[string]*pattern.Pattern{"scopeDate": scopeDateRe, "headerName": headerName, "accessKeyID": accessKeyIDRe} {
+		if !p.Scanned() {
+			t.Errorf("%s: %s is left to regexp", name, p)
+		}
+	}
 }

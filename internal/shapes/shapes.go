@@ -7,10 +7,11 @@ package shapes
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/orgd/orgd/internal/pattern"
 )
 
 // Kind is the type of a shape in the model.
@@ -213,27 +214,22 @@ func isFloat(v any) bool {
 }
 
 // Pattern is a model pattern, compiled when first matched: the model has
-// dozens, compiled they hold some 600 KB, and a server meets few of them.
-// One that is simple (match.go) is decided by a scan, the rest by regexp.
+// dozens, compiled by regexp they would hold some 600 KB, and a server
+// meets few of them.
 type Pattern struct {
-	text  string
-	match func() func(string) bool
+	text    string
+	compile func() *pattern.Pattern
 }
 
 // Anchor makes a model pattern that must match the whole value.
-func Anchor(pattern string) *Pattern {
-	p := &Pattern{text: `^(?:` + pattern + `)$`}
-	p.match = sync.OnceValue(func() func(string) bool {
-		if s, ok := compileSimple(p.text); ok {
-			return s.match
-		}
-		return regexp.MustCompile(p.text).MatchString
-	})
+func Anchor(expr string) *Pattern {
+	p := &Pattern{text: `^(?:` + expr + `)$`}
+	p.compile = sync.OnceValue(func() *pattern.Pattern { return pattern.MustCompile(p.text) })
 	return p
 }
 
 // MatchString reports whether s matches the pattern.
-func (p *Pattern) MatchString(s string) bool { return p.match()(s) }
+func (p *Pattern) MatchString(s string) bool { return p.compile().MatchString(s) }
 
 // String returns the anchored pattern.
 func (p *Pattern) String() string { return p.text }

@@ -359,22 +359,3 @@ func memberOrder(t *testing.T, raw json.RawMessage) []string {
 func readModel() ([]byte, error) {
 	return os.ReadFile(filepath.Join("..", "..", "..", "shared", "aws-models", "organizations", "service-2.json"))
 }
-
-// Every pattern of the model that a scan decides agrees with regexp on
-// values made from it, and the IDs that nearly every request names are
-// among them: were they left to regexp, validation would cost several
-// times more.
-func TestModelPatternsScanned(t *testing.T) {
-	scanned := map[string]bool{}
-	for name, s := range api.Shapes {
-		if s.Pattern != nil {
-			scanned[name] = shapes.CheckScan(t, s.Pattern.String())
-		}
-	}
-	for _, name := range []string{"AccountId", "OrganizationalUnitId", "RootId", "PolicyId", "OrganizationId", "HandshakeId",
-		"ParentId", "ChildId", "PolicyTargetId", "TaggableResourceId", "CreateAccountName", "NextToken", "TagKey", "TagValue"} {
-		if !scanned[name] {
-			t.Errorf("%s: pattern %s is left to regexp", name, api.Shapes[name].Pattern)
-		}
-	}
-}

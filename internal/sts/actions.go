@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/orgd/orgd/internal/identity"
+	"github.com/orgd/orgd/internal/pattern"
 	"github.com/orgd/orgd/internal/policy/scp"
 	"github.com/orgd/orgd/internal/policy/sessionpolicy"
 )
@@ -104,14 +105,14 @@ const (
 
 var (
 	roleARNRe     = regexp.MustCompile(`^arn:([a-z][a-z0-9-]*):iam::(\d{12}):role/((?:[\x21-\x7e]*/)?)([\w+=,.@-]{1,64})$`)
-	sessionNameRe = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
-	externalIDRe  = regexp.MustCompile(`^[\w+=,.@:/-]+$`)
-	serialRe      = regexp.MustCompile(`^[\w+=/:,.@-]{9,256}$`)
-	tokenCodeRe   = regexp.MustCompile(`^\d{6}$`)
+	sessionNameRe = pattern.MustCompile(`^[\w+=,.@-]{2,64}$`)
+	externalIDRe  = pattern.MustCompile(`^[\w+=,.@:/-]+$`)
+	serialRe      = pattern.MustCompile(`^[\w+=/:,.@-]{9,256}$`)
+	tokenCodeRe   = pattern.MustCompile(`^\d{6}$`)
 	// tagCharsRe is the characters of a session tag's key and value; their
 	// lengths are checked apart, since a counted repeat of these Unicode
 	// classes compiles to megabytes that every server would hold.
-	tagCharsRe = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
+	tagCharsRe = pattern.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
 )
 
 // Session credentials as AWS shapes them.

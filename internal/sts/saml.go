@@ -5,8 +5,9 @@ import (
 	"encoding/xml"
 	"net/http"
 	"net/url"
-	"regexp"
 	"time"
+
+	"github.com/orgd/orgd/internal/pattern"
 )
 
 type assumeRoleWithSAMLResult struct {
@@ -32,7 +33,7 @@ const (
 	maxAssertionChars = 100000
 )
 
-var samlProviderARNRe = regexp.MustCompile(`^arn:[a-z][a-z0-9-]*:iam::\d{12}:saml-provider/[\w+=,.@-]{1,128}$`)
+var samlProviderARNRe = pattern.MustCompile(`^arn:[a-z][a-z0-9-]*:iam::\d{12}:saml-provider/[\w+=,.@-]{1,128}$`)
 
 // assumeRoleWithSAML trades a SAML assertion of a configured provider
 // for a session of a role that the assertion's Role attribute pairs with

@@ -15,6 +15,7 @@ import (
 
 	"github.com/orgd/orgd/internal/api"
 	"github.com/orgd/orgd/internal/identity"
+	"github.com/orgd/orgd/internal/pattern"
 )
 
 var now = time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC)
@@ -381,5 +382,20 @@ func TestSessionTagLimits(t *testing.T) {
 				t.Errorf("sessionPolicies(%q=%q) = %v, want ok=%v", tc.key, tc.value, err, tc.ok)
 			}
 		})
+	}
+}
+
+// The parameters' patterns are scanned, not compiled by regexp: the
+// counted repeats among them ({9,256}) would hold tens of kilobytes each
+// in every server.
+func TestPatternsScanned(t *testing.T) {
+	for name, p := range map[string]*pattern.Pattern{
+		"sessionName": sessionNameRe, "externalID": externalIDRe, "serial": serialRe, "tokenCode": tokenCodeRe,
+		"tagChars": tagCharsRe, "samlProviderARN": samlProviderARNRe, "federatedName": federatedNameRe,
+		"accessKeyID": accessKeyIDRe, "rootARN": rootARNRe,
+	} {
+		if !p.Scanned() {
+			t.Errorf("%s: %s is left to regexp", name, p)
+		}
 	}
 }

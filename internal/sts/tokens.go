@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/orgd/orgd/internal/identity"
+	"github.com/orgd/orgd/internal/pattern"
 )
 
 // --- responses ----------------------------------------------------------------
@@ -61,9 +61,9 @@ const (
 )
 
 var (
-	federatedNameRe = regexp.MustCompile(`^[\w+=,.@-]{2,32}$`)
-	accessKeyIDRe   = regexp.MustCompile(`^\w{16,128}$`)
-	rootARNRe       = regexp.MustCompile(`^arn:[a-z][a-z0-9-]*:iam::\d{12}:root$`)
+	federatedNameRe = pattern.MustCompile(`^[\w+=,.@-]{2,32}$`)
+	accessKeyIDRe   = pattern.MustCompile(`^\w{16,128}$`)
+	rootARNRe       = pattern.MustCompile(`^arn:[a-z][a-z0-9-]*:iam::\d{12}:root$`)
 )
 
 // allowed refuses the STS actions that temporary credentials may not

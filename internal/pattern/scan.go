@@ -1,4 +1,4 @@
-package shapes
+package pattern
 
 import (
 	"regexp/syntax"
@@ -46,10 +46,11 @@ type simple [][]run
 // maxAlternatives bounds the sequences a pattern may expand to.
 const maxAlternatives = 16
 
-// compileSimple returns the simple form of the anchored pattern text,
-// or false when it has none: a construct other than literals, classes,
-// their repeats, groups, alternation and the text's two ends, or runs
-// that a greedy scan could misjudge. Such patterns are left to regexp.
+// compileSimple returns the simple form of the pattern text, or false
+// when it has none: when the text is not anchored at both ends, uses a
+// construct other than literals, classes, their repeats, groups,
+// alternation and the text's two ends, or has runs that a greedy scan
+// could misjudge. Such patterns are left to regexp.
 func compileSimple(text string) (simple, bool) {
 	re, err := syntax.Parse(text, syntax.Perl)
 	if err != nil {
@@ -190,11 +191,13 @@ func max32(a, b rune) rune {
 	return b
 }
 
-// trimEnds drops the markers of the text's ends from seq, refusing a
-// start after anything that consumes a rune or an end before it.
+// trimEnds drops the markers of the text's ends from seq. It refuses a
+// sequence that is not anchored at both, since regexp finds a match
+// anywhere in a string and a scan decides the whole of it, and a start
+// after anything that consumes a rune or an end before it.
 func trimEnds(seq []run) ([]run, bool) {
 	var out []run
-	ended := false
+	begun, ended := false, false
 	for _, r := range seq {
 		switch r.max {
 		case beginText:
@@ -204,7 +207,7 @@ func trimEnds(seq []run) ([]run, bool) {
 				}
 			}
 			// Runs before the start can only match nothing.
-			out = out[:0]
+			out, begun = out[:0], true
 		case endText:
 			ended = true
 		default:
@@ -217,7 +220,7 @@ func trimEnds(seq []run) ([]run, bool) {
 			out = append(out, r)
 		}
 	}
-	return out, true
+	return out, begun && ended
 }
 
 // greedySafe reports whether a greedy scan decides seq exactly: no run
