@@ -10,10 +10,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"regexp"
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/orgd/orgd/internal/pattern"
 )
 
 // Policy types this package understands (values of the model's PolicyType).
@@ -105,7 +106,7 @@ const (
 	version2008 = "2008-10-17"
 )
 
-var sidPattern = regexp.MustCompile(`^[A-Za-z0-9]*$`)
+var sidPattern = pattern.MustCompile(`^[A-Za-z0-9]*$`)
 
 // Parse validates content as a customer-managed policy of policyType and
 // compiles it for Evaluate. Grammar errors are *ValidationError.
@@ -342,7 +343,7 @@ func parseStatement(i int, raw json.RawMessage, policyType string, awsManaged, v
 	return st, nil
 }
 
-var servicePrefix = regexp.MustCompile(`^[a-z0-9*?-]+$`)
+var servicePrefix = pattern.MustCompile(`^[a-z0-9*?-]+$`)
 
 // checkAction enforces the "service:action" shape; since AWS opened SCPs
 // to the full IAM language, wildcards may appear anywhere in either part.
