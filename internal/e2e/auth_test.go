@@ -241,6 +241,15 @@ func editAuthorization(req *http.Request, from, to string) {
 	req.Header.Set("Authorization", strings.Replace(req.Header.Get("Authorization"), from, to, 1))
 }
 
+// editScopeDate puts date in place of the credential scope's date.
+func editScopeDate(req *http.Request, date string) {
+	a := req.Header.Get("Authorization")
+	i := strings.Index(a, "Credential=")
+	j := i + strings.Index(a[i:], "/") + 1
+	k := j + strings.Index(a[j:], "/")
+	req.Header.Set("Authorization", a[:j]+date+a[k:])
+}
+
 func replaceBody(req *http.Request, body string) {
 	req.Body = io.NopCloser(strings.NewReader(body))
 	req.ContentLength = int64(len(body))
@@ -337,6 +346,8 @@ func TestStrictRefusesTamperedRequests(t *testing.T) {
 		{name: "x-amz-date not signed", build: orgReq, mutate: func(r *http.Request) { editAuthorization(r, ";x-amz-date", "") }, status: 400, code: identity.ErrInvalidSignature, msg: "'X-Amz-Date' must be a 'SignedHeader'"},
 		{name: "target not signed", build: orgReq, mutate: func(r *http.Request) { editAuthorization(r, ";x-amz-target", "") }, status: 400, code: identity.ErrInvalidSignature, msg: "'X-Amz-Target' must be a 'SignedHeader'"},
 		{name: "no x-amz-date", build: orgReq, mutate: func(r *http.Request) { r.Header.Del("X-Amz-Date") }, status: 400, code: identity.ErrIncompleteSignature},
+		{name: "scope date not eight digits", build: orgReq, mutate: func(r *http.Request) { editScopeDate(r, "2026120") }, status: 400, code: identity.ErrIncompleteSignature},
+		{name: "upper-case signed header", build: orgReq, mutate: func(r *http.Request) { editAuthorization(r, ";host;", ";Host;") }, status: 400, code: identity.ErrIncompleteSignature},
 		{name: "session key without its token", build: func(now time.Time) signedReq { return withSession(orgReq(now), live) },
 			mutate: func(r *http.Request) { r.Header.Del("X-Amz-Security-Token") }, status: 400, code: identity.ErrUnrecognizedClient},
 		{name: "session key with another token", build: func(now time.Time) signedReq {

@@ -208,6 +208,10 @@ func TestVerify(t *testing.T) {
 		{name: "no signed headers", mutate: func(r *http.Request) { replaceAuth(r, "SignedHeaders=", "Signed=") }, errType: ErrIncompleteSignature},
 		{name: "pair without equals", mutate: func(r *http.Request) { replaceAuth(r, ", Signature=", ", junk, Signature=") }, errType: ErrIncompleteSignature},
 		{name: "short scope", mutate: func(r *http.Request) { replaceAuth(r, "/aws4_request", "") }, errType: ErrIncompleteSignature},
+		{name: "scope date of seven digits", mutate: func(r *http.Request) { replaceAuth(r, "/20260304/", "/2026034/") }, errType: ErrIncompleteSignature},
+		{name: "scope date of nine digits", mutate: func(r *http.Request) { replaceAuth(r, "/20260304/", "/202603041/") }, errType: ErrIncompleteSignature},
+		{name: "scope date with a letter", mutate: func(r *http.Request) { replaceAuth(r, "/20260304/", "/2026030x/") }, errType: ErrIncompleteSignature},
+		{name: "signed header with a space", mutate: func(r *http.Request) { replaceAuth(r, ";host;", ";ho st;") }, errType: ErrIncompleteSignature},
 		{name: "host not signed", mutate: func(r *http.Request) { replaceAuth(r, ";host;", ";") }, errType: ErrInvalidSignature, errMsg: "'Host' or ':authority' must be a 'SignedHeader'"},
 		{name: "x-amz-date not signed", mutate: func(r *http.Request) { replaceAuth(r, ";x-amz-date", "") }, errType: ErrInvalidSignature, errMsg: "'X-Amz-Date' must be a 'SignedHeader'"},
 
