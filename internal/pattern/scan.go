@@ -170,25 +170,18 @@ func class(re *syntax.Regexp) []rune {
 	return nil
 }
 
-func classRun(ranges []rune, min, max int) run {
-	r := run{min: min, max: max}
+func classRun(ranges []rune, least, most int) run {
+	r := run{min: least, max: most}
 	for i := 0; i < len(ranges); i += 2 {
 		lo, hi := ranges[i], ranges[i+1]
 		for c := lo; c <= hi && c < utf8.RuneSelf; c++ {
 			r.ascii[c>>6] |= 1 << (c & 63)
 		}
 		if hi >= utf8.RuneSelf {
-			r.ranges = append(r.ranges, max32(lo, utf8.RuneSelf), hi)
+			r.ranges = append(r.ranges, max(lo, utf8.RuneSelf), hi)
 		}
 	}
 	return r
-}
-
-func max32(a, b rune) rune {
-	if a > b {
-		return a
-	}
-	return b
 }
 
 // trimEnds drops the markers of the text's ends from seq. It refuses a

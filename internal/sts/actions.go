@@ -110,8 +110,7 @@ var (
 	serialRe      = pattern.MustCompile(`^[\w+=/:,.@-]{9,256}$`)
 	tokenCodeRe   = pattern.MustCompile(`^\d{6}$`)
 	// tagCharsRe is the characters of a session tag's key and value; their
-	// lengths are checked apart, since a counted repeat of these Unicode
-	// classes compiles to megabytes that every server would hold.
+	// lengths, which differ, are checked apart.
 	tagCharsRe = pattern.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
 )
 
