@@ -158,7 +158,7 @@ func NewCredentials(creds ...Credential) (*Credentials, error) {
 		if c.SecretAccessKey == "" {
 			return nil, fmt.Errorf("%s (%s): secretAccessKey is empty", where, c.AccessKeyID)
 		}
-		if c.AccountID != "" && !isAccountID(c.AccountID) {
+		if c.AccountID != "" && !IsAccountID(c.AccountID) {
 			return nil, fmt.Errorf("%s (%s): accountId must be 12 digits", where, c.AccessKeyID)
 		}
 		if c.Principal == "" {

@@ -91,9 +91,9 @@ func ParseMode(s string) (Mode, error) {
 	return "", fmt.Errorf("auth mode %q: want permissive or strict", s)
 }
 
-// isAccountID reports whether s is twelve ASCII digits: an account ID.
+// IsAccountID reports whether s is twelve ASCII digits: an account ID.
 // Every permissive request asks, so no regular expression.
-func isAccountID(s string) bool {
+func IsAccountID(s string) bool {
 	if len(s) != 12 {
 		return false
 	}
@@ -198,7 +198,7 @@ func (res *Resolver) permissive(r *http.Request, key string) (Caller, error) {
 		}
 	}
 	c := Caller{AccessKeyID: key, AccountID: res.DefaultAccount}
-	if isAccountID(key) {
+	if IsAccountID(key) {
 		c.AccountID = key
 	}
 	c.Principal = RootARN(res.partition(), c.AccountID)
@@ -223,7 +223,7 @@ func (res *Resolver) AccountOfKey(ctx context.Context, key string) (string, bool
 	if res.Strict() {
 		return "", false, nil
 	}
-	if isAccountID(key) {
+	if IsAccountID(key) {
 		return key, true, nil
 	}
 	return res.DefaultAccount, true, nil

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/orgd/orgd/internal/api"
+	"github.com/orgd/orgd/internal/identity"
 	"github.com/orgd/orgd/internal/policy/effective"
 )
 
@@ -131,7 +132,7 @@ func (t *txn) enabledEval(o *organization, typ api.EffectivePolicyType, target s
 
 // orgMember returns the account id if it belongs to o.
 func (t *txn) orgMember(o *organization, id string) (*account, bool, error) {
-	if !isAccountID(id) {
+	if !identity.IsAccountID(id) {
 		return nil, false, nil
 	}
 	a, ok, err := t.storedAccount(id)

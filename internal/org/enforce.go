@@ -273,7 +273,7 @@ var decisionNames = map[scp.Reason]string{
 // Authorize answers, without making the call, whether the SCPs in force
 // allow it: a way to test an SCP change before rolling it out.
 func (s *Service) Authorize(ctx context.Context, in AuthorizeRequest) (*AuthorizeResult, error) {
-	if !isAccountID(in.Account) {
+	if !identity.IsAccountID(in.Account) {
 		return nil, api.NewInvalidInput(api.InvalidInputExceptionReasonInvalidPattern, "account must be a 12-digit account ID")
 	}
 	if !strings.Contains(in.Action, ":") {
@@ -424,7 +424,7 @@ func (t *txn) idARN(o *organization, id string) (string, error) {
 		// A standalone caller (session policies see its calls): only a
 		// handshake's ARN does not need its organization.
 		return "", nil
-	case isAccountID(id):
+	case identity.IsAccountID(id):
 		return t.s.accountARN(o, id), nil
 	case strings.HasPrefix(id, "r-"):
 		return t.s.rootARN(o, id), nil

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/orgd/orgd/internal/api"
+	"github.com/orgd/orgd/internal/identity"
 )
 
 // GovCloud (US) accounts live outside orgd's commercial partition: orgd
@@ -152,7 +153,7 @@ func (t *txn) unpairGovCloud(a *account) error {
 func (s *Service) SetGovCloud(ctx context.Context, id string, enabled bool) (string, error) {
 	var govID string
 	err := s.write(ctx, func(t *txn) error {
-		if !isAccountID(id) {
+		if !identity.IsAccountID(id) {
 			return api.NewInvalidInput(api.InvalidInputExceptionReasonInvalidPattern, "accountId must be 12 digits")
 		}
 		a, err := t.account(id)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/orgd/orgd/internal/api"
+	"github.com/orgd/orgd/internal/identity"
 )
 
 // govCloud associates acct with a GovCloud account and returns its ID.
@@ -15,7 +16,7 @@ func (f *fixture) govCloud(acct string) string {
 	if err != nil {
 		f.t.Fatalf("SetGovCloud %s: %v", acct, err)
 	}
-	if !isAccountID(id) {
+	if !identity.IsAccountID(id) {
 		f.t.Fatalf("SetGovCloud %s: GovCloud account %q", acct, id)
 	}
 	return id
@@ -90,7 +91,7 @@ func TestCreateGovCloudAccount(t *testing.T) {
 	}
 	f.advance(f.svc.cfg.CreateAccountDelay)
 	done := f.createStatusOf(mgmtID, st.Id)
-	if done.State != api.CreateAccountStateSucceeded || !isAccountID(done.AccountId) || !isAccountID(done.GovCloudAccountId) {
+	if done.State != api.CreateAccountStateSucceeded || !identity.IsAccountID(done.AccountId) || !identity.IsAccountID(done.GovCloudAccountId) {
 		t.Fatalf("completed status %+v", done)
 	}
 	if done.GovCloudAccountId == done.AccountId || done.GovCloudAccountId == mgmtGov {

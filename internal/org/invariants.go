@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/orgd/orgd/internal/api"
+	"github.com/orgd/orgd/internal/identity"
 	"github.com/orgd/orgd/internal/store"
 )
 
@@ -324,7 +325,7 @@ func (c *checker) checkOrgs() {
 func (c *checker) checkAccounts() {
 	for id, a := range c.accounts {
 		what := "account " + id
-		if !isAccountID(id) {
+		if !identity.IsAccountID(id) {
 			c.fail("%s: not a 12-digit account ID", what)
 		}
 		c.wantValue(what, keyEmail(a.Email), id)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/orgd/orgd/internal/api"
+	"github.com/orgd/orgd/internal/identity"
 )
 
 // invitationWindow is the period of the invitation rate limit (spec 8).
@@ -18,7 +19,7 @@ func inviteTarget(p *api.HandshakeParty) error {
 	}
 	switch p.Type {
 	case api.HandshakePartyTypeAccount:
-		if !isAccountID(p.Id) {
+		if !identity.IsAccountID(p.Id) {
 			// No reason names a malformed account target; INVALID_PATTERN is inferred.
 			return api.NewInvalidInput(api.InvalidInputExceptionReasonInvalidPattern, "An ACCOUNT target must be a 12-digit account ID.")
 		}

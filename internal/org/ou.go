@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/orgd/orgd/internal/api"
+	"github.com/orgd/orgd/internal/identity"
 )
 
 // onOUCreated lets other parts of the domain act on a new OU (policies
@@ -330,7 +331,7 @@ func (s *Service) ListParents(ctx context.Context, in *api.ListParentsRequest) (
 		// listing, so that tokens behave as in every other List op.
 		var parent string
 		childKey := ""
-		if isAccountID(in.ChildId) {
+		if identity.IsAccountID(in.ChildId) {
 			a, ok, err := t.storedAccount(in.ChildId)
 			if err != nil {
 				return err

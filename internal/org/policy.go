@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/orgd/orgd/internal/api"
+	"github.com/orgd/orgd/internal/identity"
 	"github.com/orgd/orgd/internal/policy/effective"
 )
 
@@ -341,7 +342,7 @@ func (t *txn) policyTarget(o *organization, id string) (*policyTarget, error) {
 			return nil, notFound
 		}
 		return &policyTarget{ID: id, Type: api.TargetTypeOrganizationalUnit, Name: u.Name}, nil
-	case isAccountID(id):
+	case identity.IsAccountID(id):
 		a, err := t.account(id)
 		if err != nil {
 			return nil, err

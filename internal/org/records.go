@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/orgd/orgd/internal/api"
-	"github.com/orgd/orgd/internal/pattern"
 )
 
 // Keys. Every record lives under one key; indexes are keys with empty
@@ -327,10 +326,6 @@ var defaultEmailRe = regexp.MustCompile(`^account-(\d{12})@example\.com$`)
 
 func defaultEmail(id string) string { return "account-" + id + "@example.com" }
 func defaultName(id string) string  { return "Account " + id }
-
-var accountIDRe = pattern.MustCompile(`^\d{12}$`)
-
-func isAccountID(s string) bool { return accountIDRe.MatchString(s) }
 
 // validEmail applies the model's Email pattern and the rules CreateAccount
 // documents for the address.

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/orgd/orgd/internal/api"
+	"github.com/orgd/orgd/internal/identity"
 	"github.com/orgd/orgd/internal/policy/scp"
 )
 
@@ -319,7 +320,7 @@ func parseDelegationStatement(raw json.RawMessage) (*delegationStatement, error)
 	}
 	for _, id := range ids {
 		switch {
-		case isAccountID(id):
+		case identity.IsAccountID(id):
 			st.Principals = append(st.Principals, delegationPrincipal{Account: id})
 		case iamPrincipalRe.MatchString(id):
 			sub := iamPrincipalRe.FindStringSubmatch(id)

@@ -319,7 +319,7 @@ func (s *Service) Reset(ctx context.Context) error {
 // it can be invited by email and shows them once it joins.
 func (s *Service) RegisterAccount(ctx context.Context, id, email, name string) error {
 	return s.write(ctx, func(t *txn) error {
-		if !isAccountID(id) {
+		if !identity.IsAccountID(id) {
 			return api.NewInvalidInput(api.InvalidInputExceptionReasonInvalidPattern, "accountId must be 12 digits")
 		}
 		if !validEmail(email) {

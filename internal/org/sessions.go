@@ -74,7 +74,7 @@ var _ identity.SessionSource = (*Service)(nil)
 //
 // Anything else, including one member assuming into another, is refused.
 func (s *Service) CanAssumeRole(ctx context.Context, caller identity.Caller, account, role string) (bool, error) {
-	if !isAccountID(account) || role == "" {
+	if !identity.IsAccountID(account) || role == "" {
 		return false, nil
 	}
 	if caller.AccountID == account {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/orgd/orgd/internal/api"
+	"github.com/orgd/orgd/internal/identity"
 )
 
 // validateTags checks tags given to a Create or Tag operation beyond what
@@ -63,7 +64,7 @@ func (t *txn) taggable(o *organization, id string) error {
 // isTaggable reports whether id names a taggable resource of o: its root,
 // one of its OUs or accounts, or a resource a registered resolver finds.
 func (t *txn) isTaggable(o *organization, id string) (bool, error) {
-	if isAccountID(id) {
+	if identity.IsAccountID(id) {
 		a, found, err := t.storedAccount(id)
 		return found && a.Org == o.ID, err
 	}
