@@ -21,6 +21,9 @@ func (v *Account) AppendJSON(b []byte) []byte {
 	if v == nil {
 		return append(b, "null"...)
 	}
+	if v.Encoded != nil {
+		return append(b, v.Encoded...)
+	}
 	b = append(b, '{')
 	o := len(b)
 	b = appendStringMember(b, o, `"Id":"`, v.Id)

@@ -82,6 +82,9 @@ func (f *filler) fill(v reflect.Value, depth int) {
 		}
 	case reflect.Struct:
 		for i := range v.NumField() {
+			if v.Type().Field(i).Tag.Get("json") == "-" {
+				continue // not a member: Encoded, which TestAppendJSONEncoded checks
+			}
 			f.fill(v.Field(i), depth)
 		}
 	default:
@@ -132,6 +135,32 @@ func TestAppendJSON(t *testing.T) {
 			v := reflect.New(typ.Elem())
 			f.fill(v.Elem(), 0)
 			check(v)
+		}
+	}
+}
+
+// TestAppendJSONEncoded checks that a value with Encoded set appends
+// those bytes as they are, whatever its fields hold, and that
+// encoding/json leaves Encoded out.
+func TestAppendJSONEncoded(t *testing.T) {
+	f := &filler{r: rand.New(rand.NewPCG(7, 8))}
+	for range 100 {
+		var a Account
+		f.fill(reflect.ValueOf(&a).Elem(), 0)
+		want, err := json.Marshal(&a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.Encoded = []byte(`{"Id":"kept"}`)
+		if got := a.AppendJSON([]byte("prefix")); string(got) != `prefix{"Id":"kept"}` {
+			t.Fatalf("with Encoded set, AppendJSON gave %s", got)
+		}
+		if got, err := json.Marshal(&a); err != nil || string(got) != string(want) {
+			t.Fatalf("json.Marshal with Encoded set gave %s, %v; want %s", got, err, want)
+		}
+		page := ListAccountsResponse{Accounts: []Account{a, a}}
+		if got := page.AppendJSON(nil); string(got) != `{"Accounts":[{"Id":"kept"},{"Id":"kept"}]}` {
+			t.Fatalf("a page of two gave %s", got)
 		}
 	}
 }

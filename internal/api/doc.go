@@ -3,7 +3,7 @@
 // enum, a constructor per exception, the shape registry for validation, the
 // Handler interface with one method per operation, and Dispatch.
 //
-// Only this file and base.go are written by hand.
+// The files whose names do not end in _gen.go are written by hand.
 package api
 
-//go:generate go run ../apigen -model ../apigen/model/organizations.json -out .
+//go:generate go run ../apigen -model ../apigen/model/organizations.json -out . -memo Account

@@ -20,6 +20,11 @@ type Account struct {
 	Paths           []string            `json:"Paths,omitzero"`
 	JoinedMethod    AccountJoinedMethod `json:"JoinedMethod,omitempty"`
 	JoinedTimestamp Time                `json:"JoinedTimestamp,omitzero"`
+	// Encoded, when set, is the value as AppendJSON writes it from the
+	// fields above, which AppendJSON then appends as it is. Whoever sets
+	// it keeps the fields as they were when it was written. Its bytes
+	// may be shared with other values, and are never changed.
+	Encoded []byte `json:"-"`
 }
 
 type AttachPolicyRequest struct {

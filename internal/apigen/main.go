@@ -21,6 +21,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -81,6 +82,7 @@ func main() {
 	strip := flag.String("strip", "", "directory with botocore service-2.json and paginators-1.json to strip into -model")
 	modelPath := flag.String("model", "model/organizations.json", "the stripped model")
 	out := flag.String("out", ".", "directory to write the generated files to")
+	memo := flag.String("memo", "", "comma-separated output structures that get an Encoded field: the value as AppendJSON writes it, kept by a producer that lists the same views again")
 	flag.Parse()
 	if *strip != "" {
 		if err := stripModel(*strip, *modelPath); err != nil {
@@ -96,7 +98,16 @@ func main() {
 	if err := json.Unmarshal(data, &m); err != nil {
 		log.Fatal(err)
 	}
-	g := &generator{m: &m}
+	g := &generator{m: &m, memo: map[string]bool{}}
+	for _, name := range strings.Split(*memo, ",") {
+		if name == "" {
+			continue
+		}
+		if !slices.Contains(g.outputShapes(), name) {
+			log.Fatalf("-memo %s: not an output structure of the model", name)
+		}
+		g.memo[name] = true
+	}
 	for name, body := range map[string]func(*bytes.Buffer){
 		"types_gen.go":      g.types,
 		"enums_gen.go":      g.enums,
@@ -210,7 +221,10 @@ func memberOrder(rawShape json.RawMessage) []string {
 	return names
 }
 
-type generator struct{ m *Model }
+type generator struct {
+	m    *Model
+	memo map[string]bool // structures with an Encoded field (-memo)
+}
 
 func (g *generator) sortedShapes() []string {
 	names := make([]string, 0, len(g.m.Shapes))
@@ -284,6 +298,13 @@ func (g *generator) types(b *bytes.Buffer) {
 				tag = "," + omit
 			}
 			fmt.Fprintf(b, "\t%s %s `json:\"%s%s\"`\n", mn, t, mn, tag)
+		}
+		if g.memo[name] {
+			b.WriteString("\t// Encoded, when set, is the value as AppendJSON writes it from the\n" +
+				"\t// fields above, which AppendJSON then appends as it is. Whoever sets\n" +
+				"\t// it keeps the fields as they were when it was written. Its bytes\n" +
+				"\t// may be shared with other values, and are never changed.\n" +
+				"\tEncoded []byte `json:\"-\"`\n")
 		}
 		b.WriteString("}\n\n")
 	}
@@ -368,6 +389,9 @@ func (g *generator) appendJSON(b *bytes.Buffer) {
 		if len(s.Members) == 0 {
 			b.WriteString("\treturn append(b, \"{}\"...)\n}\n\n")
 			continue
+		}
+		if g.memo[name] {
+			b.WriteString("\tif v.Encoded != nil {\n\t\treturn append(b, v.Encoded...)\n\t}\n")
 		}
 		b.WriteString("\tb = append(b, '{')\n\to := len(b)\n")
 		for _, mn := range g.members(s) {

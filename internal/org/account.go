@@ -368,7 +368,7 @@ func setAccountFields(v *api.Account, a *account) {
 // accountView does, for a few allocations a page rather than five an
 // account: it finds each parent's path once, for the run of accounts that
 // share it, uses the view a listing made before of an account that did
-// not change (listcache.go), writes the page's record keys, and the ARNs
+// not change and its JSON (listcache.go), writes the page's record keys, and the ARNs
 // and paths of the other accounts, into one buffer, and keeps its Paths
 // in one array. The strings it hands out are slices of text.String(): a
 // Builder never changes bytes it has written, and those of a buffer it
@@ -414,7 +414,8 @@ func (p *accountPage) add(k string) error {
 			p.paths = append(p.paths, e.own)
 			n := len(p.paths)
 			*p.into = append(*p.into, e.v)
-			(*p.into)[len(*p.into)-1].Paths = p.paths[n-1 : n : n]
+			v := &(*p.into)[len(*p.into)-1]
+			v.Paths, v.Encoded = p.paths[n-1:n:n], e.json
 			return nil
 		}
 	}
@@ -445,7 +446,7 @@ func (p *accountPage) add(k string) error {
 	v := &(*p.into)[len(*p.into)-1]
 	setAccountFields(v, a)
 	v.Arn = text[arn:path]
-	p.t.s.listed.put(key, b, p.arn, a.Parent, p.path, v, text[path:])
+	v.Encoded = p.t.s.listed.put(key, b, p.arn, a.Parent, p.path, v, text[path:])
 	v.Paths = p.paths[n-1 : n : n] // capped: an append must not reach the next account's
 	return nil
 }
