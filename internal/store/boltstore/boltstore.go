@@ -101,8 +101,10 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("boltstore: %w", err)
 	}
 	// bbolt's defaults fsync every commit (NoSync and NoGrowSync false);
-	// that is what makes an acknowledged Update durable.
-	db, err := openDB(path, &bolt.Options{Timeout: time.Second})
+	// that is what makes an acknowledged Update durable. orgd reads none
+	// of bbolt's statistics, which every transaction would otherwise
+	// update under a lock of the whole database.
+	db, err := openDB(path, &bolt.Options{Timeout: time.Second, NoStatistics: true})
 	if err != nil {
 		return nil, err
 	}
