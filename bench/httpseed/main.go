@@ -101,7 +101,10 @@ func run() error {
 	if member == *mgmt {
 		member = accounts[0]
 	}
-	fmt.Printf("ROOT=%s\nOU=%s\nPOLICY=%s\nMEMBER=%s\nACCOUNTS=%q\n", root, ou.OrganizationalUnit.Id,
+	// MEMBERS, not ACCOUNTS: bench/http's ACCOUNTS is the count, often
+	// exported, and as a list of 20,000 IDs it would be too long for the
+	// environment of every command after.
+	fmt.Printf("ROOT=%s\nOU=%s\nPOLICY=%s\nMEMBER=%s\nMEMBERS=%q\n", root, ou.OrganizationalUnit.Id,
 		policy.Policy.PolicySummary.Id, member, strings.Join(accounts, " "))
 	return nil
 }
