@@ -367,6 +367,11 @@ type tx struct {
 	// cursor sought again reuses its stack. Scan keeps its own, since its
 	// callback may Get.
 	cur *bolt.Cursor
+	// at is the key cur is at after the last get, nil when unknown: a
+	// write moves what a cursor points into. seek is set once a step on
+	// from it fell short: the keys read are not each the next.
+	at   []byte
+	seek bool
 	// undo holds what the running Update overwrote, to take it back
 	// alone when it fails.
 	undo []undo
@@ -392,19 +397,54 @@ func (t *tx) remember(key []byte) {
 
 // get is Bucket.Get through the transaction's one cursor: nil when key
 // is absent. The bucket is flat, so no key holds a nested bucket.
+//
+// A key past the last one read, under the same parent, is first looked
+// for a step or two on from it: a listing reads the records its index
+// names in key order, most often each the very next key, and a step
+// costs a tenth of a seek from the root. Once steps fall short of a key
+// (the records listed lie among others'), the transaction only seeks.
 func (t *tx) get(key []byte) []byte {
 	if t.cur == nil {
 		t.cur = t.b.Cursor()
+	} else if !t.seek && t.at != nil && sameParent(t.at, key) && bytes.Compare(t.at, key) < 0 {
+		for range walkSteps {
+			k, v := t.cur.Next()
+			c := 1
+			if k != nil {
+				c = bytes.Compare(k, key)
+			}
+			if c >= 0 {
+				// Every key between the last and this one is below key.
+				t.at = k
+				if c > 0 {
+					return nil
+				}
+				return v
+			}
+		}
+		t.seek = true
 	}
 	k, v := t.cur.Seek(key)
+	t.at = k
 	if !bytes.Equal(k, key) {
 		return nil
 	}
 	return v
 }
 
+// walkSteps bounds the steps get takes before it seeks.
+const walkSteps = 2
+
+// sameParent reports whether key has a slash and a is the same up to
+// key's last one: acct/1… and acct/2…, not org/… and acct/2….
+func sameParent(a, key []byte) bool {
+	i := bytes.LastIndexByte(key, '/')
+	return i >= 0 && len(a) > i && bytes.Equal(a[:i+1], key[:i+1])
+}
+
 // rollback takes back the running Update's writes, newest first.
 func (t *tx) rollback() error {
+	t.at = nil
 	for i := len(t.undo) - 1; i >= 0; i-- {
 		u := t.undo[i]
 		var err error
@@ -465,6 +505,7 @@ func (t *tx) Put(key string, val []byte) error {
 	copy(kv[len(key):], val)
 	k, v := kv[:len(key):len(key)], kv[len(key):]
 	t.remember(k)
+	t.at = nil
 	if err := t.b.Put(k, v); err != nil {
 		return fmt.Errorf("boltstore: put %q: %w", key, err)
 	}
@@ -478,6 +519,7 @@ func (t *tx) Delete(key string) error {
 	}
 	k := []byte(key)
 	t.remember(k)
+	t.at = nil
 	if err := t.b.Delete(k); err != nil {
 		return fmt.Errorf("boltstore: delete %q: %w", key, err)
 	}

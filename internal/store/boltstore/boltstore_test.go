@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -293,10 +294,91 @@ func BenchmarkUpdate16(b *testing.B) {
 	b.ReportMetric(float64(b.N)/float64(boltstore.Commits(s)), "updates/commit")
 }
 
+// TestGetsWalk reads keys in the orders a listing and a point read use
+// (each the next key, a few keys on, absent keys between and past the
+// last, another parent, the same key again), writing between reads in
+// Updates, and holds every Get to a map of what was written: Get steps
+// on from the last key it read, and must never answer from where a
+// write left its cursor.
+func TestGetsWalk(t *testing.T) {
+	s := open(t)
+	defer s.Close()
+	ctx := context.Background()
+	r := rand.New(rand.NewPCG(1, 2))
+	want := map[string]string{}
+	key := func(i int) string {
+		parent := []string{"acct/", "members/o-1/", "ou/"}[i%3]
+		return fmt.Sprintf("%s%06d", parent, i/3)
+	}
+	const n = 3000
+	for i := 0; i < n; i += 2 { // every other key, so that half are absent
+		want[key(i)] = fmt.Sprint("v", i)
+	}
+	err := s.Update(ctx, func(tx store.Tx) error {
+		for k, v := range want {
+			if err := tx.Put(k, []byte(v)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(tx store.Tx, k string) error {
+		v, ok, err := tx.Get(k)
+		if w, has := want[k]; err != nil || ok != has || string(v) != w {
+			return fmt.Errorf("Get(%q) = %q, %v, %v; want %q, %v", k, v, ok, err, w, has)
+		}
+		return nil
+	}
+	for round := range 200 {
+		write := round%2 == 1
+		run := s.View
+		if write {
+			run = s.Update
+		}
+		err := run(ctx, func(tx store.Tx) error {
+			i := r.IntN(n + 30)
+			for range 60 {
+				switch op := r.IntN(10); {
+				case op < 5:
+					i += 3 * (1 + r.IntN(3)) // the next keys of the same parent, some absent
+				case op < 7:
+					i = r.IntN(n + 30) // anywhere, past the last key too
+				case op < 8:
+					i++ // another parent
+				case op < 9 && write:
+					k := key(i + 3*r.IntN(3))
+					if r.IntN(2) == 0 {
+						want[k] = fmt.Sprint("w", round)
+						if err := tx.Put(k, []byte(want[k])); err != nil {
+							return err
+						}
+					} else {
+						delete(want, k)
+						if err := tx.Delete(k); err != nil {
+							return err
+						}
+					}
+				}
+				if err := check(tx, key(i)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+	}
+}
+
 // BenchmarkGetLarge is a page of 20 Gets in one View of a file of 20,000
 // account-sized records, deep enough that each Get reads branch pages:
-// what bbolt's page checks cost a read (bbolt 1.4 allocated on every page
-// it visited; 1.5 does not).
+// keys each the next in the file (a listing of one organization's
+// accounts), and keys 37 apart (a listing of an organization whose
+// accounts are among others'), which cannot step from one to the next.
 func BenchmarkGetLarge(b *testing.B) {
 	s := open(b)
 	defer s.Close()
@@ -317,21 +399,25 @@ func BenchmarkGetLarge(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	keys := make([]string, 20)
-	for i := range keys {
-		keys[i] = key(n/2 + i*37)
-	}
-	for b.Loop() {
-		err := s.View(ctx, func(tx store.Tx) error {
-			for _, k := range keys {
-				if _, ok, err := tx.Get(k); err != nil || !ok {
-					return fmt.Errorf("get %s: %v %v", k, ok, err)
+	for _, apart := range []int{1, 37} {
+		keys := make([]string, 20)
+		for i := range keys {
+			keys[i] = key(n/2 + i*apart)
+		}
+		b.Run(fmt.Sprintf("apart=%d", apart), func(b *testing.B) {
+			for b.Loop() {
+				err := s.View(ctx, func(tx store.Tx) error {
+					for _, k := range keys {
+						if _, ok, err := tx.Get(k); err != nil || !ok {
+							return fmt.Errorf("get %s: %v %v", k, ok, err)
+						}
+					}
+					return nil
+				})
+				if err != nil {
+					b.Fatal(err)
 				}
 			}
-			return nil
 		})
-		if err != nil {
-			b.Fatal(err)
-		}
 	}
 }
