@@ -155,6 +155,8 @@ type timedStore struct {
 
 func (s *timedStore) UsesHints() bool { return store.UsesHints(s.Store) }
 
+func (s *timedStore) Version() (uint64, bool) { return store.Version(s.Store) }
+
 func (s *timedStore) View(ctx context.Context, fn func(store.Tx) error) error {
 	defer s.observe(&s.view, "view", time.Now())
 	return s.Store.View(ctx, fn)

@@ -98,3 +98,36 @@ func UsesHints(st Store) bool {
 	u, ok := st.(HintUser)
 	return ok && u.UsesHints()
 }
+
+// Versioned is implemented by a backend that numbers the states it
+// commits, every commit in one process, so that a caller can tell cheaply
+// whether what it read is still what a read would find (package memo
+// keeps answers for as long as that holds). Backends that several
+// servers share (PostgreSQL) cannot know of the others' commits without
+// asking, and do not implement it; a wrapper of a Store asks what it
+// wraps.
+type Versioned interface {
+	// Version returns the number of the state a View begun now would
+	// read. ok is false when the backend cannot tell, as while a commit is
+	// under way: the caller must then assume the state changed.
+	Version() (v uint64, ok bool)
+}
+
+// Version returns st's Version, or ok=false when st numbers no states.
+func Version(st Store) (v uint64, ok bool) {
+	if vs, isV := st.(Versioned); isV {
+		return vs.Version()
+	}
+	return 0, false
+}
+
+// TxVersion returns the number of the state tx reads: the same number as
+// Version gave, or would have given, just before tx began, when no commit
+// came between. ok is false when tx's backend numbers no states, and for
+// a read-write transaction.
+func TxVersion(tx Tx) (v uint64, ok bool) {
+	if vt, isV := tx.(Versioned); isV {
+		return vt.Version()
+	}
+	return 0, false
+}

@@ -73,6 +73,10 @@ type Store struct {
 	// Owned by the committer: the size of the last batch and linger's timer.
 	lastBatch   int
 	lingerTimer *time.Timer
+	// txid is the bbolt transaction ID of the last commit, which numbers
+	// the state Views read (store.Versioned); commitSeq is odd while a
+	// commit is under way, when txid may be behind what a View sees.
+	txid, commitSeq atomic.Uint64
 }
 
 // write is one queued Update: its function and what became of it.
@@ -123,6 +127,10 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("boltstore: init %s: %w", path, err)
 	}
 	s := &Store{db: db, writes: make(chan *write, maxBatch), committed: make(chan struct{})}
+	if err := db.View(func(btx *bolt.Tx) error { s.txid.Store(uint64(btx.ID())); return nil }); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("boltstore: %w", err)
+	}
 	go s.commit()
 	return s, nil
 }
@@ -187,7 +195,7 @@ func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
 	}
 	return logPanic(safely(s.db.Path(), func() error {
 		return s.db.View(func(btx *bolt.Tx) error {
-			return fn(&tx{b: btx.Bucket(bucket)})
+			return fn(&tx{b: btx.Bucket(bucket), txid: uint64(btx.ID())})
 		})
 	}))
 }
@@ -291,6 +299,7 @@ var errNothing = errors.New("boltstore: no update in the batch succeeded")
 func (s *Store) run(batch []*write) {
 	s.commits.Add(1)
 	path := s.db.Path()
+	s.commitSeq.Add(1)
 	err := safely(path, func() error {
 		return s.db.Update(func(btx *bolt.Tx) error {
 			t := &tx{b: btx.Bucket(bucket), writable: true, path: path}
@@ -326,6 +335,13 @@ func (s *Store) run(batch []*write) {
 		failed := fmt.Errorf("boltstore: %s: an earlier write failed reading a damaged page; no more writes until orgd restarts on a sound file (orgd check-store %s): %w", path, path, err)
 		s.failed.Store(&failed)
 	}
+	// The state's number is read back rather than taken from the
+	// transaction, so that it is right whether or not a failed commit
+	// reached the file. Unread, commitSeq stays odd: no state is numbered
+	// again and every caller assumes a change.
+	if s.db.View(func(btx *bolt.Tx) error { s.txid.Store(uint64(btx.ID())); return nil }) == nil {
+		s.commitSeq.Add(1)
+	}
 	s.lastBatch = len(batch)
 	for _, w := range batch {
 		if pe != nil {
@@ -336,6 +352,22 @@ func (s *Store) run(batch []*write) {
 		close(w.done)
 	}
 }
+
+// Version is the ID of the last commit, the number of the state a View
+// begun now reads; ok is false while a commit is under way, from before
+// its transaction begins until its ID is stored. The committer is the
+// only writer of the file (bbolt locks it), so no commit escapes it.
+func (s *Store) Version() (uint64, bool) {
+	seq := s.commitSeq.Load()
+	if seq%2 == 1 {
+		return 0, false
+	}
+	v := s.txid.Load()
+	return v, s.commitSeq.Load() == seq
+}
+
+// Version is the number of the state a View reads; an Update's has none.
+func (t *tx) Version() (uint64, bool) { return t.txid, !t.writable }
 
 // call runs fn, catching a panic so that it reaches fn's caller rather
 // than killing the committer.
@@ -362,6 +394,7 @@ func (s *Store) Close() error {
 type tx struct {
 	b        *bolt.Bucket
 	writable bool
+	txid     uint64 // a View's: the commit whose state it reads
 	// cur serves Get and the undo log's reads. bbolt's Bucket.Get makes a
 	// cursor and grows its stack on every call, four allocations; one
 	// cursor sought again reuses its stack. Scan keeps its own, since its

@@ -8,6 +8,7 @@ import (
 	"context"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/orgd/orgd/internal/store"
 )
@@ -48,6 +49,10 @@ type Store struct {
 	// r is every View's transaction: a read-only tx holds no state of
 	// its own, so readers share it rather than allocate one each.
 	r tx
+	// version counts the Updates that changed something (store.Versioned).
+	// It moves under mu held for writing, so no View sees the tree and
+	// version disagree, and before the new state can be read.
+	version atomic.Uint64
 }
 
 // New returns an empty store.
@@ -74,14 +79,27 @@ func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := &s.w
-	defer t.forget()
+	returned := false
+	defer func() {
+		if !returned {
+			t.rollback() // fn panicked: nothing of it stays
+		}
+		t.forget()
+	}()
 	err := fn(t)
+	returned = true
 	if err != nil {
 		t.rollback()
+	} else if len(t.undo) > 0 {
+		s.version.Add(1)
 	}
 	s.tree.a.compact(s.tree.root)
 	return err
 }
+
+// Version numbers the store's states: readers wait for a writer, so
+// the number is always that of the state a View would read.
+func (s *Store) Version() (uint64, bool) { return s.version.Load(), true }
 
 func (s *Store) Close() error { return nil }
 
@@ -104,6 +122,15 @@ type tx struct {
 	s        *Store
 	writable bool
 	undo     []undo
+}
+
+// Version is the number of the state a View reads; a writer's own
+// state has none yet.
+func (t *tx) Version() (uint64, bool) {
+	if t.writable {
+		return 0, false
+	}
+	return t.s.version.Load(), true
 }
 
 func (t *tx) Get(key string) ([]byte, bool, error) {

@@ -38,6 +38,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ViewReadOnly", testViewReadOnly},
 		{"ErrorsUnchanged", testErrorsUnchanged},
 		{"UpdateRollback", testUpdateRollback},
+		{"UpdatePanicRollsBack", testUpdatePanicRollsBack},
+		{"Versions", testVersions},
+		{"VersionsUnderWriters", testVersionsUnderWriters},
 		{"CanceledContext", testCanceledContext},
 		{"IsolationHalfDone", testIsolationHalfDone},
 		{"IsolationInvariant", testIsolationInvariant},
@@ -480,6 +483,157 @@ func testUpdateRollback(t *testing.T, s store.Store) {
 		}
 		return nil
 	})
+}
+
+// testUpdatePanicRollsBack: a panic in an Update's function leaves
+// nothing of it stored, whether the backend passes it on as a panic or
+// returns it as an error.
+func testUpdatePanicRollsBack(t *testing.T, s store.Store) {
+	put(t, s, "keep", "old")
+	func() {
+		defer func() { recover() }()
+		s.Update(context.Background(), func(tx store.Tx) error {
+			if err := tx.Put("keep", []byte("new")); err != nil {
+				return err
+			}
+			if err := tx.Put("added", []byte("x")); err != nil {
+				return err
+			}
+			panic("boom")
+		})
+	}()
+	if got := get(t, s, "keep"); got != "old" {
+		t.Errorf("keep = %q after an Update that panicked, want old", got)
+	}
+	if got := get(t, s, "added"); got != "<absent>" {
+		t.Errorf("added = %q after an Update that panicked, want it absent", got)
+	}
+	put(t, s, "after", "y")
+	if got := get(t, s, "after"); got != "y" {
+		t.Errorf("an Update after one that panicked stored %q, want y", got)
+	}
+}
+
+// testVersions: a backend that numbers its states (store.Versioned)
+// gives a View the number Version gave before it, a new number once an
+// Update changed something, and none to an Update's own transaction.
+func testVersions(t *testing.T, s store.Store) {
+	if _, ok := s.(store.Versioned); !ok {
+		if _, ok := store.Version(s); ok {
+			t.Fatal("store.Version is ok for a store that is not store.Versioned")
+		}
+		t.Skip("the backend numbers no states")
+	}
+	txVersion := func() uint64 {
+		t.Helper()
+		var v uint64
+		view(t, s, func(tx store.Tx) error {
+			var ok bool
+			if v, ok = store.TxVersion(tx); !ok {
+				t.Fatal("TxVersion of a View is not ok")
+			}
+			return nil
+		})
+		return v
+	}
+	v0, ok := store.Version(s)
+	if !ok {
+		t.Fatal("Version is not ok with no commit under way")
+	}
+	if got := txVersion(); got != v0 {
+		t.Fatalf("a View reads state %d, want %d, what Version gave", got, v0)
+	}
+	if err := s.Update(context.Background(), func(tx store.Tx) error {
+		if _, ok := store.TxVersion(tx); ok {
+			t.Error("TxVersion of an Update is ok; its state is not yet numbered")
+		}
+		return tx.Put("k", []byte("v"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	v1, ok := store.Version(s)
+	if !ok || v1 == v0 {
+		t.Fatalf("Version after an Update that wrote = %d, %v; want a number other than %d", v1, ok, v0)
+	}
+	if got := txVersion(); got != v1 {
+		t.Fatalf("a View after the Update reads state %d, want %d", got, v1)
+	}
+	s.Update(context.Background(), func(tx store.Tx) error {
+		tx.Put("k", []byte("changed"))
+		return errors.New("fail")
+	})
+	if v, _ := store.Version(s); v != txVersion() {
+		t.Fatalf("after a failed Update, Version = %d but a View reads state %d", v, txVersion())
+	}
+}
+
+// testVersionsUnderWriters reads a counter that writers keep
+// incrementing: Views that read states of one number read the same
+// counter, and a View between two equal Versions reads that state.
+func testVersionsUnderWriters(t *testing.T, s store.Store) {
+	if _, ok := s.(store.Versioned); !ok {
+		t.Skip("the backend numbers no states")
+	}
+	put(t, s, "counter", "0")
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				s.Update(context.Background(), func(tx store.Tx) error {
+					v, _, err := tx.Get("counter")
+					if err != nil {
+						return err
+					}
+					n, _ := strconv.Atoi(string(v))
+					return tx.Put("counter", []byte(strconv.Itoa(n+1)))
+				})
+			}
+		}()
+	}
+	seen := map[uint64]string{}
+	var mu sync.Mutex
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				before, okBefore := store.Version(s)
+				var tv uint64
+				var counter string
+				err := s.View(context.Background(), func(tx store.Tx) error {
+					var ok bool
+					if tv, ok = store.TxVersion(tx); !ok {
+						return errors.New("TxVersion of a View is not ok")
+					}
+					v, _, err := tx.Get("counter")
+					counter = string(v)
+					return err
+				})
+				after, okAfter := store.Version(s)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if okBefore && okAfter && before == after && tv != before {
+					t.Errorf("Version was %d before and after a View that read state %d", before, tv)
+				}
+				mu.Lock()
+				if c, ok := seen[tv]; ok && c != counter {
+					t.Errorf("two Views of state %d read counter %s and %s", tv, c, counter)
+				}
+				seen[tv] = counter
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if len(seen) < 2 {
+		t.Errorf("the Views read %d states while writers wrote; want several", len(seen))
+	}
 }
 
 func testCanceledContext(t *testing.T, s store.Store) {
