@@ -148,7 +148,7 @@ func (t *txn) startCreateAccount(op string, in any, r createRequest, check func(
 	}
 	cs := &createStatus{
 		ID: id, Org: o.ID, AccountName: r.AccountName, Email: r.Email, RoleName: role,
-		IamBilling: billing, Tags: r.Tags, State: api.CreateAccountStateInProgress, Requested: t.now,
+		IamBilling: billing, Tags: r.Tags, State: api.CreateAccountStateInProgress, Requested: t.now(),
 	}
 	if err := t.putCreateStatus(cs); err != nil {
 		return nil, err
@@ -160,7 +160,7 @@ func (t *txn) startCreateAccount(op string, in any, r createRequest, check func(
 	if err := t.putOrg(o); err != nil {
 		return nil, err
 	}
-	if err := t.schedule(t.now.Add(s.cfg.CreateAccountDelay), workCreateAccount, id); err != nil {
+	if err := t.schedule(t.now().Add(s.cfg.CreateAccountDelay), workCreateAccount, id); err != nil {
 		return nil, err
 	}
 	return cs, nil
@@ -184,7 +184,7 @@ func (t *txn) completeCreateAccount(id string) error {
 	}
 	// Complete at the time the work fell due, not when a request came to
 	// settle it, so that timestamps do not depend on traffic.
-	done := earlier(t.now, cs.Requested.Add(t.s.cfg.CreateAccountDelay))
+	done := earlier(t.now(), cs.Requested.Add(t.s.cfg.CreateAccountDelay))
 	cs.Completed = done
 	o.CreatesInProgress--
 	_, taken, err := t.accountIDByEmail(cs.Email)
@@ -572,7 +572,7 @@ func (s *Service) CloseAccount(ctx context.Context, in *api.CloseAccountRequest)
 			return api.NewConstraintViolation(api.ConstraintViolationExceptionReasonCloseAccountQuotaExceeded,
 				"The organization has closed %d accounts in the last 30 days, its limit.", n)
 		}
-		a.State, a.CloseRequested = api.AccountStatePendingClosure, t.now
+		a.State, a.CloseRequested = api.AccountStatePendingClosure, t.now()
 		if err := t.putAccount(a); err != nil {
 			return err
 		}
@@ -583,7 +583,7 @@ func (s *Service) CloseAccount(ctx context.Context, in *api.CloseAccountRequest)
 		if err := t.putOrg(o); err != nil {
 			return err
 		}
-		return t.schedule(t.now.Add(s.cfg.CloseAccountDelay), workCloseAccount, a.ID)
+		return t.schedule(t.now().Add(s.cfg.CloseAccountDelay), workCloseAccount, a.ID)
 	}))
 }
 
@@ -594,7 +594,7 @@ func (t *txn) recentClosures(o *organization, limit int) (int, error) {
 	n := 0
 	// "\xff" sorts after every account ID: requests made exactly at the
 	// window's start are outside it.
-	after := keyOrgClosure(o.ID, t.now.Add(-closureWindow), "\xff")
+	after := keyOrgClosure(o.ID, t.now().Add(-closureWindow), "\xff")
 	err := t.Scan(prefixOrgClosure(o.ID), after, func(string, []byte) bool {
 		n++
 		return n < limit
@@ -609,7 +609,7 @@ func (t *txn) completeCloseAccount(id string) error {
 		return err
 	}
 	// As for CreateAccount, the closure ends when it fell due.
-	a.State, a.Closed = api.AccountStateClosed, earlier(t.now, a.CloseRequested.Add(t.s.cfg.CloseAccountDelay))
+	a.State, a.Closed = api.AccountStateClosed, earlier(t.now(), a.CloseRequested.Add(t.s.cfg.CloseAccountDelay))
 	if err := t.putAccount(a); err != nil {
 		return err
 	}

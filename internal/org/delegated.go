@@ -123,7 +123,7 @@ func (s *Service) RegisterDelegatedAdministrator(ctx context.Context, in *api.Re
 			return api.NewConstraintViolation(api.ConstraintViolationExceptionReasonMaxDelegatedAdministratorsForServiceLimitExceeded,
 				"%s takes at most %d delegated administrators.", in.ServicePrincipal, sp.MaxDelegatedAdmins)
 		}
-		d := delegation{Since: t.now}
+		d := delegation{Since: t.now()}
 		if err := t.putJSON(keyDelegated(o.ID, a.ID, in.ServicePrincipal), d); err != nil {
 			return err
 		}

@@ -274,7 +274,7 @@ func (s *Service) ListEffectivePolicyValidationErrors(ctx context.Context, in *a
 			return err
 		}
 		out.Path = path + a.ID + "/"
-		out.EvaluationTimestamp = api.NewTime(t.now)
+		out.EvaluationTimestamp = api.NewTime(t.now())
 
 		// The errors are computed, not stored, so the token names the
 		// index of the next one; the scope binds it to this account and

@@ -178,6 +178,8 @@ func (t *txn) enforceSCPs(c *caller, op string, in any) error {
 	if err != nil {
 		return err
 	}
+	// A kept answer would skip the decision and so the note of it.
+	t.unkept = true
 	t.s.noteSCPDecision(decisionNames[d.Reason])
 	if d.Allowed {
 		return nil

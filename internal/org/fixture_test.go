@@ -157,7 +157,7 @@ func (f *fixture) plantDelegatedAdmin(mgmt, acct string) {
 // joinTx makes account a a member of o under parent, joined by method
 // now, in t; the caller stores o.
 func joinTx(t *txn, o *organization, a *account, parent string, method api.AccountJoinedMethod) error {
-	a.Joined, a.JoinedAt, a.State = method, t.now, api.AccountStateActive
+	a.Joined, a.JoinedAt, a.State = method, t.now(), api.AccountStateActive
 	if err := t.addMember(o, a, parent); err != nil {
 		return err
 	}

@@ -614,7 +614,7 @@ func (s *Service) DeclineHandshake(ctx context.Context, in *api.DeclineHandshake
 		}
 		// A declined approval keeps blocking its parent until the account
 		// leaves or the migration ends (spec 3.6).
-		if err := t.finishHandshake(o, h, api.HandshakeStateDeclined, t.now); err != nil {
+		if err := t.finishHandshake(o, h, api.HandshakeStateDeclined, t.now()); err != nil {
 			return err
 		}
 		if err := t.putOrg(o); err != nil {
@@ -635,11 +635,11 @@ func (s *Service) CancelHandshake(ctx context.Context, in *api.CancelHandshakeRe
 			return err
 		}
 		if h.isParent() {
-			err = t.endMigration(o, h, api.HandshakeStateCanceled, t.now)
+			err = t.endMigration(o, h, api.HandshakeStateCanceled, t.now())
 		} else {
 			// A canceled approval blocks its parent like a declined one
 			// (inferred): canceling children must not skip the approval.
-			err = t.finishHandshake(o, h, api.HandshakeStateCanceled, t.now)
+			err = t.finishHandshake(o, h, api.HandshakeStateCanceled, t.now())
 		}
 		if err != nil {
 			return err

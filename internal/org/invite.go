@@ -110,7 +110,7 @@ func (s *Service) InviteAccountToOrganization(ctx context.Context, in *api.Invit
 		}
 		h := &handshake{
 			ID: id, Org: o.ID, Mgmt: o.Management, Action: api.ActionTypeInvite, State: api.HandshakeStateOpen,
-			Requested: t.now, Expires: t.now.Add(inviteLifetime),
+			Requested: t.now(), Expires: t.now().Add(inviteLifetime),
 			TargetType: target.Type, Target: target.Id, Notes: in.Notes, Tags: in.Tags,
 			MasterEmail: c.Account.Email, MasterName: c.Account.Name, FeatureSet: fs, Migration: migration,
 		}
@@ -141,7 +141,7 @@ func (s *Service) InviteAccountToOrganization(ctx context.Context, in *api.Invit
 // limit, and forgets older ones so that the index stays small.
 func (t *txn) invitationsSent(o *organization, limit int) (int, error) {
 	prefix := prefixInvitationsSent(o.ID)
-	cutoff := t.now.Add(-invitationWindow)
+	cutoff := t.now().Add(-invitationWindow)
 	var old []string
 	n := 0
 	err := t.Scan(prefix, "", func(k string, _ []byte) bool {
@@ -176,10 +176,10 @@ func (t *txn) acceptInvitation(c *caller, o *organization, h *handshake) error {
 		return api.NewHandshakeConstraintViolation(api.HandshakeConstraintViolationExceptionReasonAccountNumberLimitExceeded,
 			"The organization has reached its limit of %d accounts.", t.s.cfg.Quotas.AccountsPerOrganization)
 	}
-	if err := t.finishHandshake(o, h, api.HandshakeStateAccepted, t.now); err != nil {
+	if err := t.finishHandshake(o, h, api.HandshakeStateAccepted, t.now()); err != nil {
 		return err
 	}
-	a.Joined, a.JoinedAt = api.AccountJoinedMethodInvited, t.now
+	a.Joined, a.JoinedAt = api.AccountJoinedMethodInvited, t.now()
 	if a.State == "" {
 		a.State = api.AccountStateActive
 	}

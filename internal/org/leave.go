@@ -44,7 +44,7 @@ func (t *txn) cancelMemberHandshakes(o *organization, a *account) error {
 		if h.Org != o.ID || !h.open() {
 			return nil
 		}
-		return t.finishHandshake(o, h, api.HandshakeStateCanceled, t.now)
+		return t.finishHandshake(o, h, api.HandshakeStateCanceled, t.now())
 	}); err != nil {
 		return err
 	}

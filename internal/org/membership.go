@@ -41,7 +41,7 @@ func (t *txn) removeMember(o *organization, a *account) error {
 	if a.ID == o.Management {
 		return api.NewMasterCannotLeaveOrganization("You can't remove the management account from its organization.")
 	}
-	if a.Joined == api.AccountJoinedMethodCreated && t.now.Before(a.JoinedAt.Add(createdAccountWait)) {
+	if a.Joined == api.AccountJoinedMethodCreated && t.now().Before(a.JoinedAt.Add(createdAccountWait)) {
 		return api.NewConstraintViolation(api.ConstraintViolationExceptionReasonWaitPeriodActive,
 			"An account created in the organization can leave it only %d days after it was created.", int(createdAccountWait/(24*time.Hour)))
 	}

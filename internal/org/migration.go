@@ -52,7 +52,7 @@ func (s *Service) EnableAllFeatures(ctx context.Context, _ *api.EnableAllFeature
 				"Only organizations of at most %d accounts can enable all features this way.", migrationSizeLimit)
 		}
 		// Invitations still open promised consolidated billing (spec 3.8).
-		if err := t.cancelOpenHandshakes(o, t.now, prefixOpenInvitations(o.ID)); err != nil {
+		if err := t.cancelOpenHandshakes(o, t.now(), prefixOpenInvitations(o.ID)); err != nil {
 			return err
 		}
 		id, err := t.newHandshakeID()
@@ -61,7 +61,7 @@ func (s *Service) EnableAllFeatures(ctx context.Context, _ *api.EnableAllFeature
 		}
 		parent := &handshake{
 			ID: id, Org: o.ID, Mgmt: o.Management, Action: api.ActionTypeEnableAllFeatures,
-			State: api.HandshakeStateRequested, Requested: t.now, Expires: t.now.Add(allFeaturesLifetime),
+			State: api.HandshakeStateRequested, Requested: t.now(), Expires: t.now().Add(allFeaturesLifetime),
 		}
 		members, err := t.keysWithPrefix(prefixMembers(o.ID))
 		if err != nil {
@@ -123,7 +123,7 @@ func (t *txn) requestApproval(o *organization, parent *handshake, id string) err
 // approveAllFeatures accepts child h; its parent opens when no child
 // blocks it any more.
 func (t *txn) approveAllFeatures(h *handshake) error {
-	if err := t.finishHandshake(nil, h, api.HandshakeStateAccepted, t.now); err != nil {
+	if err := t.finishHandshake(nil, h, api.HandshakeStateAccepted, t.now()); err != nil {
 		return err
 	}
 	return t.unblockMigration(h.Parent, h.Target)
@@ -154,7 +154,7 @@ func (t *txn) unblockMigration(parentID, acct string) error {
 // finalizeAllFeatures is the management account accepting the OPEN parent:
 // the organization has all features from now on.
 func (t *txn) finalizeAllFeatures(o *organization, parent *handshake) error {
-	if err := t.finishHandshake(o, parent, api.HandshakeStateAccepted, t.now); err != nil {
+	if err := t.finishHandshake(o, parent, api.HandshakeStateAccepted, t.now()); err != nil {
 		return err
 	}
 	if err := t.clearMigration(parent); err != nil {

@@ -28,7 +28,7 @@ func (s *Service) CreateOrganization(ctx context.Context, in *api.CreateOrganiza
 		if err != nil {
 			return err
 		}
-		o := &organization{ID: orgID, Management: c.ID, FeatureSet: fs, Root: rootID, Created: t.now, Members: 1}
+		o := &organization{ID: orgID, Management: c.ID, FeatureSet: fs, Root: rootID, Created: t.now(), Members: 1}
 		r := &root{ID: rootID, Org: orgID, Name: "Root", PolicyTypes: []api.PolicyTypeSummary{}}
 		if fs == api.OrganizationFeatureSetAll {
 			// An organization created with all features has SCPs enabled.
@@ -37,7 +37,7 @@ func (s *Service) CreateOrganization(ctx context.Context, in *api.CreateOrganiza
 			}
 		}
 		a := c.Account
-		a.Org, a.Parent, a.Joined, a.JoinedAt, a.State = orgID, rootID, api.AccountJoinedMethodInvited, t.now, api.AccountStateActive
+		a.Org, a.Parent, a.Joined, a.JoinedAt, a.State = orgID, rootID, api.AccountJoinedMethodInvited, t.now(), api.AccountStateActive
 		if err := t.putOrg(o); err != nil {
 			return err
 		}

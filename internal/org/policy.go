@@ -239,7 +239,7 @@ func (t *txn) attachDefaults(o *organization, target string) error {
 // attach attaches a policy to a target. The attachment remembers when it
 // was made: policies attached to one target merge in that order.
 func (t *txn) attach(o *organization, target string, typ api.PolicyType, policy string) error {
-	if err := t.Put(keyAttach(o.ID, target, typ, policy), appendNanos(make([]byte, 0, 20), t.now.UnixNano())); err != nil {
+	if err := t.Put(keyAttach(o.ID, target, typ, policy), appendNanos(make([]byte, 0, 20), t.now().UnixNano())); err != nil {
 		return err
 	}
 	return t.Put(keyAttached(o.ID, policy, target), nil)
@@ -556,7 +556,7 @@ func (s *Service) CreatePolicy(ctx context.Context, in *api.CreatePolicyRequest)
 		if err != nil {
 			return err
 		}
-		p := &policy{ID: id, Org: o.ID, Name: in.Name, Description: in.Description, Type: in.Type, Content: in.Content, Updated: t.now}
+		p := &policy{ID: id, Org: o.ID, Name: in.Name, Description: in.Description, Type: in.Type, Content: in.Content, Updated: t.now()}
 		if err := t.putJSON(keyPolicy(id), p); err != nil {
 			return err
 		}
@@ -579,7 +579,7 @@ func (t *txn) touchPolicy(p *policy) error {
 	if isAWSManaged(p) {
 		return nil
 	}
-	p.Updated = t.now
+	p.Updated = t.now()
 	return t.putJSON(keyPolicy(p.ID), p)
 }
 
@@ -625,7 +625,7 @@ func (s *Service) UpdatePolicy(ctx context.Context, in *api.UpdatePolicyRequest)
 		if in.Description != "" {
 			p.Description = in.Description
 		}
-		p.Updated = t.now
+		p.Updated = t.now()
 		if err := t.putJSON(keyPolicy(p.ID), p); err != nil {
 			return err
 		}

@@ -24,6 +24,7 @@ import (
 
 	"github.com/orgd/orgd/internal/api"
 	"github.com/orgd/orgd/internal/identity"
+	"github.com/orgd/orgd/internal/memo"
 	"github.com/orgd/orgd/internal/page"
 	"github.com/orgd/orgd/internal/store"
 )
@@ -155,13 +156,27 @@ func New(ctx context.Context, st store.Store, cfg Config) (*Service, error) {
 // Config returns the service's configuration.
 func (s *Service) Config() Config { return s.cfg }
 
+// StateVersion is the number of the state a read begun now would read
+// (store.Version); ok is false when the store numbers none, or cannot
+// tell now. Reads stamp the numbers they read at (read, memo.Stamp).
+func (s *Service) StateVersion() (v uint64, ok bool) { return store.Version(s.store) }
+
 // txn is one transaction of an operation: the store transaction, the
 // server time it runs at, and the service.
 type txn struct {
 	store.Tx
 	s   *Service
 	ctx context.Context
-	now time.Time
+	// clock is the server time the transaction runs at (now), offset
+	// what the server clock adds to the base clock.
+	clock  time.Time
+	offset time.Duration
+	// timed is set once the transaction's work looked at the clock, and
+	// unkept once it did what a kept answer would skip (memo.Stamp).
+	timed, unkept bool
+	// nextDue is when the earliest scheduled work falls due, in Unix
+	// nanoseconds of the server clock; 0 when none is, -1 when unknown.
+	nextDue int64
 	// who is the caller the transaction resolved first (access.go), held
 	// here so that it needs no allocation of its own.
 	who    caller
@@ -172,8 +187,12 @@ type txn struct {
 
 // read runs fn in a read-only transaction, first settling any work that
 // fell due so that reads see it done.
+//
+// When ctx carries a memo.Stamp, read notes on it what the answer
+// depended on, so that the answer can be kept while that holds.
 func (s *Service) read(ctx context.Context, fn func(*txn) error) error {
 	var due bool
+	stamp := memo.FromContext(ctx)
 	err := s.store.View(s.hint(ctx), func(tx store.Tx) error {
 		t, err := s.begin(ctx, tx)
 		if err != nil {
@@ -182,7 +201,11 @@ func (s *Service) read(ctx context.Context, fn func(*txn) error) error {
 		if due, err = t.hasDue(); err != nil || due {
 			return err
 		}
-		return fn(t)
+		err = fn(t)
+		if stamp != nil {
+			t.stampOn(stamp)
+		}
+		return err
 	})
 	if err != nil || !due {
 		return err
@@ -190,8 +213,30 @@ func (s *Service) read(ctx context.Context, fn func(*txn) error) error {
 	return s.write(ctx, fn)
 }
 
+// stampOn notes on st the state t read and how long an answer from it
+// holds: until the earliest scheduled work falls due, which a later read
+// would settle first. An answer that looked at the clock, or did what a
+// kept one would skip, is not kept.
+func (t *txn) stampOn(st *memo.Stamp) {
+	v, ok := store.TxVersion(t.Tx)
+	var until time.Time
+	if t.nextDue > 0 {
+		// The stamp's clock is the base clock, without the offset.
+		until = time.Unix(0, t.nextDue).Add(-t.offset)
+	}
+	st.Read(v, ok && !t.timed && !t.unkept && t.nextDue >= 0, until)
+}
+
+// now is the server time the transaction runs at. Looking at it makes
+// the transaction's answer one that cannot be kept (memo).
+func (t *txn) now() time.Time {
+	t.timed = true
+	return t.clock
+}
+
 // write runs fn in a read-write transaction after settling due work.
 func (s *Service) write(ctx context.Context, fn func(*txn) error) error {
+	memo.FromContext(ctx).Spoil()
 	err := s.store.Update(s.hint(ctx), func(tx store.Tx) error {
 		t, err := s.begin(ctx, tx)
 		if err != nil {
@@ -244,7 +289,7 @@ func (s *Service) begin(ctx context.Context, tx store.Tx) (*txn, error) {
 	if err != nil {
 		return nil, err
 	}
-	t.now = s.cfg.Now().Add(off).UTC()
+	t.clock, t.offset = s.cfg.Now().Add(off).UTC(), off
 	return t, nil
 }
 
@@ -262,8 +307,11 @@ func (s *Service) Now(ctx context.Context) (time.Time, error) {
 	var now time.Time
 	err := s.store.View(ctx, func(tx store.Tx) error {
 		t, err := s.begin(ctx, tx)
-		now = t.now
-		return err
+		if err != nil {
+			return err
+		}
+		now = t.clock
+		return nil
 	})
 	return now, err
 }
@@ -287,8 +335,8 @@ func (s *Service) AdvanceClock(ctx context.Context, d time.Duration) (time.Time,
 		if err := t.Put(keyClock, []byte(strconv.FormatInt(int64(off+d), 10))); err != nil {
 			return err
 		}
-		t.now = t.now.Add(d)
-		now = t.now
+		t.clock = t.clock.Add(d)
+		now = t.clock
 		return t.settle()
 	})
 	return now, err
@@ -397,12 +445,18 @@ func (t *txn) unschedule(at time.Time, kind, id string) error {
 }
 
 func (t *txn) hasDue() (bool, error) {
-	t.due = false
-	// The callback sets a field of t rather than a variable of its own, so
+	t.due, t.nextDue = false, 0
+	// The callback sets fields of t rather than variables of its own, so
 	// that only the callback is allocated: every transaction asks.
 	err := t.Scan("due/", "", func(k string, _ []byte) bool {
 		// Built only when something is scheduled: most reads find nothing.
-		t.due = k < fmt.Sprintf("due/%020d/\xff", t.now.UnixNano())
+		t.due = k < fmt.Sprintf("due/%020d/\xff", t.clock.UnixNano())
+		t.nextDue = -1
+		if len(k) > len("due/")+20 {
+			if n, err := strconv.ParseInt(k[len("due/"):len("due/")+20], 10, 64); err == nil && n > 0 {
+				t.nextDue = n
+			}
+		}
 		return false
 	})
 	return t.due, err
@@ -420,7 +474,7 @@ func (t *txn) settle() error {
 	if err := t.Scan("due/", "", func(k string, _ []byte) bool {
 		if limit == "" {
 			// Built only when something is scheduled, as in hasDue.
-			limit = fmt.Sprintf("due/%020d/\xff", t.now.UnixNano())
+			limit = fmt.Sprintf("due/%020d/\xff", t.clock.UnixNano())
 		}
 		if k > limit {
 			return false

@@ -105,7 +105,7 @@ func (s *Service) EnableAWSServiceAccess(ctx context.Context, in *api.EnableAWSS
 		if on, err := t.has(k); err != nil || on {
 			return err
 		}
-		return t.putJSON(k, serviceAccess{Enabled: t.now})
+		return t.putJSON(k, serviceAccess{Enabled: t.now()})
 	}))
 }
 

@@ -16,7 +16,7 @@ func (f *fixture) putMember(orgID, id string, state api.AccountState, role strin
 	f.t.Helper()
 	err := f.svc.write(context.Background(), func(t *txn) error {
 		return t.putAccount(&account{ID: id, Email: defaultEmail(id), Name: defaultName(id), Org: orgID,
-			Joined: api.AccountJoinedMethodCreated, JoinedAt: t.now, State: state, RoleName: role})
+			Joined: api.AccountJoinedMethodCreated, JoinedAt: t.now(), State: state, RoleName: role})
 	})
 	if err != nil {
 		f.t.Fatal(err)

@@ -238,7 +238,7 @@ func (s *Service) ExportWith(ctx context.Context, w io.Writer, opts ExportOption
 		if err != nil {
 			return err
 		}
-		serverTime = epochSeconds(t.now.UnixMilli())
+		serverTime = epochSeconds(t.now().UnixMilli())
 		var ferr error
 		err = tx.Scan("", "", func(k string, v []byte) bool {
 			if k == keyTokenSecret || (!opts.Sessions && isSessionKey(k)) {

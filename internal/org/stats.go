@@ -61,7 +61,7 @@ func (s *Service) Stats(ctx context.Context) (Stats, error) {
 			if err := json.Unmarshal(v, &h); err != nil {
 				return err
 			}
-			if (h.State == api.HandshakeStateOpen || h.State == api.HandshakeStateRequested) && t.now.Before(h.Expires) {
+			if (h.State == api.HandshakeStateOpen || h.State == api.HandshakeStateRequested) && t.now().Before(h.Expires) {
 				st.OpenHandshakes[h.Action]++
 			}
 			return nil

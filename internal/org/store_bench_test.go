@@ -130,7 +130,7 @@ func BenchmarkStoreDescribeAccount(b *testing.B) {
 				for i := range ids {
 					ids[i] = fmt.Sprintf("%012d", 700000000000+i)
 					a := &account{ID: ids[i], Email: fmt.Sprintf("bench%d@example.org", i), Name: "bench",
-						Joined: api.AccountJoinedMethodInvited, JoinedAt: t.now, State: api.AccountStateActive}
+						Joined: api.AccountJoinedMethodInvited, JoinedAt: t.now(), State: api.AccountStateActive}
 					if err := t.addMember(o, a, root); err != nil {
 						return err
 					}

@@ -316,7 +316,7 @@ func (t *txn) transferConflict(sourceOrg, targetOrg string, start time.Time) err
 		return err
 	}
 	for _, tr := range back {
-		if tr.TargetOrg == sourceOrg && tr.inEffectFrom(t.now) {
+		if tr.TargetOrg == sourceOrg && tr.inEffectFrom(t.now()) {
 			return exists("The invited organization is already responsible for the inviting one.")
 		}
 	}
@@ -355,7 +355,7 @@ func (s *Service) InviteOrganizationToTransferResponsibility(ctx context.Context
 			return err
 		}
 		start := in.StartTimestamp.Time
-		if err := checkStart(start, t.now); err != nil {
+		if err := checkStart(start, t.now()); err != nil {
 			return err
 		}
 		c, err := t.caller("InviteOrganizationToTransferResponsibility", in)
@@ -407,19 +407,19 @@ func (s *Service) InviteOrganizationToTransferResponsibility(ctx context.Context
 		}
 		tr := &transfer{
 			ID: id, Type: in.Type, Name: in.SourceName, Status: api.ResponsibilityTransferStatusRequested,
-			Requested: t.now, Start: start.UTC(), Handshake: hid, Tags: in.Tags,
+			Requested: t.now(), Start: start.UTC(), Handshake: hid, Tags: in.Tags,
 			TargetOrg: o.ID, TargetMgmt: c.ID, TargetEmail: c.Account.Email,
 			RecipientType: target.Type, Recipient: target.Id,
 		}
 		// The invitation lasts as an INVITE does, but no longer than it can
 		// still be accepted (inferred).
-		expires := t.now.Add(inviteLifetime)
+		expires := t.now().Add(inviteLifetime)
 		if deadline := tr.Start.Add(-acceptBefore); deadline.Before(expires) {
 			expires = deadline
 		}
 		h := &handshake{
 			ID: hid, Org: o.ID, Mgmt: o.Management, Action: api.ActionTypeTransferResponsibility, State: api.HandshakeStateOpen,
-			Requested: t.now, Expires: expires, TargetType: target.Type, Target: target.Id, Notes: in.Notes,
+			Requested: t.now(), Expires: expires, TargetType: target.Type, Target: target.Id, Notes: in.Notes,
 			MasterEmail: c.Account.Email, MasterName: c.Account.Name,
 			Transfer: &handshakeTransfer{ID: id, Type: in.Type, Start: tr.Start},
 		}
@@ -470,7 +470,7 @@ func (t *txn) acceptTransfer(c *caller, o *organization, h *handshake) error {
 		return err
 	}
 	// Sets the status (transferInvitationEnded).
-	if err := t.finishHandshake(o, h, api.HandshakeStateAccepted, t.now); err != nil {
+	if err := t.finishHandshake(o, h, api.HandshakeStateAccepted, t.now()); err != nil {
 		return err
 	}
 	// From now on the transfer is the source organization's, whatever
@@ -651,7 +651,7 @@ func (s *Service) TerminateResponsibilityTransfer(ctx context.Context, in *api.T
 		default:
 			return api.NewInvalidResponsibilityTransferTransition("A transfer that is %s can't be withdrawn.", tr.Status)
 		}
-		end, err := endFor(tr, in.EndTimestamp.Time, t.now)
+		end, err := endFor(tr, in.EndTimestamp.Time, t.now())
 		if err != nil {
 			return err
 		}
@@ -679,7 +679,7 @@ func (t *txn) transfersBeforeDelete(o *organization) error {
 			"The organization has a responsibility transfer in progress; resolve it before you delete the organization.")
 	}
 	busy := func(tr *transfer) bool {
-		return tr.Status == api.ResponsibilityTransferStatusRequested || tr.inEffectFrom(t.now)
+		return tr.Status == api.ResponsibilityTransferStatusRequested || tr.inEffectFrom(t.now())
 	}
 	m, err := t.account(o.Management)
 	if err != nil {

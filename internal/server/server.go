@@ -16,6 +16,7 @@ import (
 	"github.com/orgd/orgd/internal/api"
 	"github.com/orgd/orgd/internal/console"
 	"github.com/orgd/orgd/internal/identity"
+	"github.com/orgd/orgd/internal/memo"
 	"github.com/orgd/orgd/internal/metrics"
 	"github.com/orgd/orgd/internal/org"
 	"github.com/orgd/orgd/internal/sts"
@@ -35,6 +36,13 @@ type options struct {
 	metrics     *metrics.Metrics
 	metricsOpen bool
 	lastImpact  func() ([]byte, bool)
+	noMemo      bool
+}
+
+// WithoutMemo makes every read run, none answered from the answers kept
+// of earlier ones (package memo); tests compare the two.
+func WithoutMemo() Option {
+	return func(o *options) { o.noMemo = true }
 }
 
 // WithLastImpact makes the console show the JSON report that last returns
@@ -111,6 +119,11 @@ func New(svc *org.Service, ids *identity.Resolver, log *slog.Logger, opts ...Opt
 	// sessions STS stores.
 	ids = ids.With(svc.Now, svc)
 	orgs := &wire.Server{Handler: svc, Identify: ids.Identify, Log: log, Observe: obs.request}
+	// Answers are kept only over a store that numbers its states, which
+	// one that several servers share (PostgreSQL) does not.
+	if _, ok := svc.StateVersion(); ok && !o.noMemo {
+		orgs.Memo = memo.New(svc.StateVersion, svc.Config().Now)
+	}
 	if o.limiter != nil {
 		orgs.Allow = o.limiter.Allow
 	}

@@ -23,6 +23,7 @@ import (
 
 	"github.com/orgd/orgd/internal/api"
 	"github.com/orgd/orgd/internal/identity"
+	"github.com/orgd/orgd/internal/memo"
 	"github.com/orgd/orgd/internal/shapes"
 )
 
@@ -50,6 +51,11 @@ type Server struct {
 	// Observe, when set, is told of every request once it is answered,
 	// for the request log and metrics.
 	Observe func(*http.Request, Exchange)
+	// Memo, when set, keeps the answers of Describe and List operations
+	// that the Handler stamps as keepable, and answers the same request
+	// of the same caller from it while they hold. Identify, Allow and
+	// Observe see every request alike.
+	Memo *memo.Memo
 }
 
 // Exchange is what a server knows of one answered request.
@@ -140,14 +146,42 @@ func (s *Server) serve(r *http.Request, x *Exchange) (op string, out api.JSONApp
 	if int64(len(raw)) > max {
 		return op, nil, &api.Error{Type: ErrRequestEntityTooLarge, Message: fmt.Sprintf("Request body exceeds %d bytes.", max)}
 	}
+	memoized := s.Memo != nil && isRead(op)
+	key := memo.Key{Op: op, Caller: caller}
+	if memoized {
+		if answer, ok := s.Memo.Get(key, raw); ok {
+			return op, kept(answer), nil
+		}
+	}
 	decode, err := Decoder(op, raw)
 	if err != nil {
 		return op, nil, err
 	}
 	ctx := identity.NewContext(r.Context(), caller)
-	out, _, err = api.Dispatch(ctx, s.Handler, op, decode)
-	return op, out, err
+	if !memoized {
+		out, _, err = api.Dispatch(ctx, s.Handler, op, decode)
+		return op, out, err
+	}
+	var stamp memo.Stamp
+	out, _, err = api.Dispatch(memo.NewContext(ctx, &stamp), s.Handler, op, decode)
+	if err != nil || !stamp.Keepable() {
+		return op, out, err
+	}
+	answer := out.AppendJSON(nil)
+	s.Memo.Put(key, raw, answer, &stamp)
+	return op, kept(answer), nil
 }
+
+// isRead reports whether op only reads, by AWS's naming: only such an
+// operation's answer is ever kept (Memo), whatever its stamp says.
+func isRead(op string) bool {
+	return strings.HasPrefix(op, "Describe") || strings.HasPrefix(op, "List")
+}
+
+// kept is an answer already encoded, as a memo.Memo keeps it.
+type kept []byte
+
+func (k kept) AppendJSON(b []byte) []byte { return append(b, k...) }
 
 // readBody appends to b what body holds, up to limit bytes: io.ReadAll
 // into a buffer that is reused.
