@@ -22,12 +22,21 @@ import (
 
 // BenchmarkReadHandler measures the server's side of the reads bench/http
 // loads, with no client or network in the way: each request is handed to
-// the handler as wrk sends it, for an organization of 50 accounts.
-func BenchmarkReadHandler(b *testing.B) {
+// the handler as wrk sends it, for an organization of 50 accounts. As
+// orgd serves them, each read after the first is answered from the
+// answer kept of it (package memo).
+func BenchmarkReadHandler(b *testing.B) { benchReads(b) }
+
+// BenchmarkReadHandlerRun is BenchmarkReadHandler with every read run,
+// none answered from a kept answer (package memo): the cost of a first
+// read, or of one after a write.
+func BenchmarkReadHandlerRun(b *testing.B) { benchReads(b, server.WithoutMemo()) }
+
+func benchReads(b *testing.B, opts ...server.Option) {
 	cfg := org.DefaultConfig()
 	cfg.CreateAccountDelay = 0
 	cfg.Quotas.AccountsPerOrganization = 1000
-	handler, mgmt := benchOrganization(b, cfg)
+	handler, mgmt := benchOrganization(b, cfg, opts...)
 	var member string
 	for i := range 50 {
 		out, err := mgmt.CreateAccount(ctx(b), &organizations.CreateAccountInput{Email: aws.String(fmt.Sprintf("a%d@example.com", i)), AccountName: aws.String(fmt.Sprintf("a%d", i))})
@@ -68,12 +77,12 @@ func BenchmarkReadHandler(b *testing.B) {
 // benchOrganization is the server the handler benchmarks load: a memory
 // store with cfg, an organization made through the API by the management
 // account 111111111111, whose client it returns.
-func benchOrganization(b *testing.B, cfg org.Config) (http.Handler, *organizations.Client) {
+func benchOrganization(b *testing.B, cfg org.Config, opts ...server.Option) (http.Handler, *organizations.Client) {
 	svc, err := org.New(context.Background(), memstore.New(), cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
-	handler := server.New(svc, &identity.Resolver{DefaultAccount: defaultAccount}, slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn})), server.WithAdminToken(adminToken))
+	handler := server.New(svc, &identity.Resolver{DefaultAccount: defaultAccount}, slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn})), append([]server.Option{server.WithAdminToken(adminToken)}, opts...)...)
 	h := &harness{Svc: svc}
 	h.serve(b, handler)
 	mgmt := h.client(b, "111111111111")
