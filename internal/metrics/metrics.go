@@ -1,6 +1,6 @@
 // Package metrics defines orgd's Prometheus metrics: API requests by
 // operation and outcome, their latency, throttling, store transactions
-// and serialization retries, SCP decisions, the state's size counted at
+// and serialization retries, kept answers given, SCP decisions, the state's size counted at
 // scrape time, and the Go runtime's collectors. It serves them in the
 // Prometheus text format.
 package metrics
@@ -31,6 +31,7 @@ type Metrics struct {
 	requests     *prometheus.CounterVec
 	latency      *prometheus.HistogramVec
 	throttled    *prometheus.CounterVec
+	kept         *prometheus.CounterVec
 	transactions *prometheus.HistogramVec
 	retries      prometheus.Counter
 	scp          *prometheus.CounterVec
@@ -40,11 +41,12 @@ type Metrics struct {
 	ops map[string]*opSeries
 }
 
-// opSeries are one operation's series of successful requests and of
-// latency.
+// opSeries are one operation's series of successful requests, of
+// latency and of kept answers given.
 type opSeries struct {
 	ok      lazy[prometheus.Counter]
 	latency lazy[prometheus.Observer]
+	kept    lazy[prometheus.Counter]
 }
 
 // lazy is a series made on first use, as WithLabelValues would make it,
@@ -79,6 +81,10 @@ func New() *Metrics {
 			Name: "orgd_throttled_requests_total",
 			Help: "API requests refused with TooManyRequestsException by --throttle, by operation.",
 		}, []string{"operation"}),
+		kept: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "orgd_kept_answers_total",
+			Help: "API requests answered from the kept answer of the same request, run no transaction (memory and embedded stores), by operation.",
+		}, []string{"operation"}),
 		transactions: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "orgd_store_transaction_duration_seconds",
 			Help:    "Time a store transaction took, retries included, by kind (view or update).",
@@ -97,7 +103,7 @@ func New() *Metrics {
 	for op := range api.Operations {
 		m.ops[op] = new(opSeries)
 	}
-	m.reg.MustRegister(m.requests, m.latency, m.throttled, m.transactions, m.retries, m.scp,
+	m.reg.MustRegister(m.requests, m.latency, m.throttled, m.kept, m.transactions, m.retries, m.scp,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -132,6 +138,13 @@ func (m *Metrics) Request(operation, exception string, d time.Duration) {
 // Throttled counts a request --throttle refused.
 func (m *Metrics) Throttled(operation string) {
 	m.throttled.WithLabelValues(operation).Inc()
+}
+
+// KeptAnswer counts a request answered from a kept answer.
+func (m *Metrics) KeptAnswer(operation string) {
+	if s := m.ops[operation]; s != nil {
+		s.kept.get(func() prometheus.Counter { return m.kept.WithLabelValues(operation) }).Inc()
+	}
 }
 
 // SCPDecision counts one SCP decision; it is what org.Service.OnSCPDecision

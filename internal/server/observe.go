@@ -52,6 +52,9 @@ func newObserver(svc *org.Service, strict bool, log *slog.Logger, m *metrics.Met
 // never its secret, signature or session token.
 func (o *observer) request(r *http.Request, x wire.Exchange) {
 	o.m.Request(x.Op, x.Exception, x.Duration)
+	if x.Kept {
+		o.m.KeptAnswer(x.Op)
+	}
 	if x.Exception == api.ErrTooManyRequests {
 		o.m.Throttled(x.Op)
 	}

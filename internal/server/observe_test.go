@@ -85,12 +85,15 @@ func TestMetrics(t *testing.T) {
 	}
 	must(mgmt, "CreateOrganization", `{}`)
 	root := must(mgmt, "ListRoots", `{}`)["Roots"].([]any)[0].(map[string]any)["Id"].(string)
+	must(mgmt, "ListRoots", `{}`) // answered from the answer kept of the first
 	hs := must(mgmt, "InviteAccountToOrganization", `{"Target":{"Id":"`+member+`","Type":"ACCOUNT"}}`)["Handshake"].(map[string]any)["Id"].(string)
 	s := scrape(t, h)
 	for name, want := range map[string]float64{
 		`orgd_requests_total{operation="CreateOrganization",outcome="ok"}`:                                  1,
 		`orgd_requests_total{operation="DescribeOrganization",outcome="AWSOrganizationsNotInUseException"}`: 1,
 		`orgd_request_duration_seconds_count{operation="CreateOrganization"}`:                               1,
+		`orgd_requests_total{operation="ListRoots",outcome="ok"}`:                                           2,
+		`orgd_kept_answers_total{operation="ListRoots"}`:                                                    1,
 		"orgd_organizations":                                 1,
 		"orgd_accounts":                                      1,
 		`orgd_open_handshakes{action="INVITE"}`:              1,

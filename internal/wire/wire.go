@@ -69,6 +69,8 @@ type Exchange struct {
 	Message         string // the error's message
 	RequestID       string
 	Duration        time.Duration
+	// Kept marks a request answered from a kept answer (Memo).
+	Kept bool
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -150,6 +152,7 @@ func (s *Server) serve(r *http.Request, x *Exchange) (op string, out api.JSONApp
 	key := memo.Key{Op: op, Caller: caller}
 	if memoized {
 		if answer, ok := s.Memo.Get(key, raw); ok {
+			x.Kept = true
 			return op, kept(answer), nil
 		}
 	}
