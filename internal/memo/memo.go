@@ -95,9 +95,10 @@ type Memo struct {
 const (
 	shards = 16
 	// shardBytes bounds what a shard keeps (answers, bodies and keys),
-	// so that the memo holds at most shards*shardBytes, 4 MiB: some 800
-	// pages of 20 accounts.
-	shardBytes = 256 << 10
+	// so that the memo holds at most shards*shardBytes, 2 MiB: some 400
+	// pages of 20 accounts. A walk of every page of 100,000 accounts
+	// fills it, which at that size is 0.02 KB of RSS an account.
+	shardBytes = 128 << 10
 	// MaxAnswer is the largest answer kept: a page of 20 accounts is
 	// about 5 KB.
 	MaxAnswer = 64 << 10

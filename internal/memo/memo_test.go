@@ -184,21 +184,22 @@ func TestMemoForgetsGoneStatesFirst(t *testing.T) {
 	answer := bytes.Repeat([]byte("a"), 4<<10)
 	k := Key{Op: "DescribeAccount", Caller: root}
 	// Bodies of requests that fall in one shard.
+	fits := shardBytes / (len(answer) + 256) // answers a shard holds
 	var bodies [][]byte
-	for i := 0; len(bodies) < 100; i++ {
+	for i := 0; len(bodies) < fits+fits/2; i++ {
 		if body := []byte(time.Duration(i).String()); f.hash(&k, body)%shards == 0 {
 			bodies = append(bodies, body)
 		}
 	}
 	// The shard filled with answers of state 1, then state 2's put.
-	for _, body := range bodies[:60] {
+	for _, body := range bodies[:fits] {
 		f.Put(k, body, answer, f.stamp(time.Time{}))
 	}
 	f.version = 2
-	for _, body := range bodies[60:] {
+	for _, body := range bodies[fits:] {
 		f.Put(k, body, answer, f.stamp(time.Time{}))
 	}
-	for _, body := range bodies[60:] {
+	for _, body := range bodies[fits:] {
 		if _, ok := f.Get(k, body); !ok {
 			t.Fatalf("an answer of the current state was forgotten while answers of a state gone were kept")
 		}
