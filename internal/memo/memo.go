@@ -44,8 +44,7 @@ func (s *Stamp) Read(v uint64, ok bool, until time.Time) {
 	if s == nil {
 		return
 	}
-	switch {
-	case !ok, s.read && s.version != v:
+	if !ok || s.read && s.version != v {
 		s.spoiled = true
 	}
 	s.version, s.read = v, true

@@ -1,8 +1,8 @@
 // Package metrics defines orgd's Prometheus metrics: API requests by
-// operation and outcome, their latency, throttling, store transactions
-// and serialization retries, kept answers given, SCP decisions, the state's size counted at
-// scrape time, and the Go runtime's collectors. It serves them in the
-// Prometheus text format.
+// operation and outcome, their latency, throttling, kept answers given,
+// store transactions and serialization retries, SCP decisions, the
+// state's size counted at scrape time, and the Go runtime's collectors.
+// It serves them in the Prometheus text format.
 package metrics
 
 import (

@@ -170,7 +170,12 @@ func (s *Server) serve(r *http.Request, x *Exchange) (op string, out api.JSONApp
 	if err != nil || !stamp.Keepable() {
 		return op, out, err
 	}
-	answer := out.AppendJSON(nil)
+	// Encoded into a pooled buffer and copied once at its size, rather
+	// than grown from nothing.
+	encBuf := bodyBuffers.Get().(*[]byte)
+	enc := out.AppendJSON((*encBuf)[:0])
+	answer := bytes.Clone(enc)
+	putBody(encBuf, enc)
 	s.Memo.Put(key, raw, answer, &stamp)
 	return op, kept(answer), nil
 }
