@@ -169,10 +169,15 @@ func (t *btree) get(key string) (item, bool) {
 
 // put stores key and val, and returns the item it replaced, if any,
 // which has left the tree (its bytes stay until compact: see restore).
+// A value that replaces another goes where rewritten values go (arena).
 func (t *btree) put(key string, val []byte) (item, bool) {
-	old, replaced := t.replaceOrInsert(t.a.alloc(key, val))
+	n, i, replaced := t.slot(key)
+	old := n.items[i]
+	n.items[i] = n.place(t.a.alloc(key, val, replaced))
 	if replaced {
 		t.a.drop(old)
+	} else {
+		t.len++
 	}
 	return old, replaced
 }
@@ -183,13 +188,19 @@ func (t *btree) restore(it item) {
 	size := t.a.size(it)
 	t.a.live[it.c] += size
 	t.a.inTree += size
-	if cur, replaced := t.replaceOrInsert(it); replaced {
-		t.a.drop(cur)
+	n, i, replaced := t.slot(t.a.key(it))
+	if replaced {
+		t.a.drop(n.items[i])
+	} else {
+		t.len++
 	}
+	n.items[i] = n.place(it)
 }
 
-// replaceOrInsert stores it, and returns the item it replaced, if any.
-func (t *btree) replaceOrInsert(it item) (item, bool) {
+// slot returns the node and index of key's item, and whether the tree
+// held it; when it did not, the slot is a new one, whose item the caller
+// must set before the tree is used again.
+func (t *btree) slot(key string) (*node, int, bool) {
 	if t.root == nil {
 		t.root = &node{a: &t.a}
 	} else if len(t.root.items) >= maxItems {
@@ -197,11 +208,7 @@ func (t *btree) replaceOrInsert(it item) (item, bool) {
 		mid, right := t.root.split(maxItems / 2)
 		t.root = &node{a: &t.a, items: []item{mid}, children: []*node{t.root, right}}
 	}
-	old, replaced := t.root.insert(it)
-	if !replaced {
-		t.len++
-	}
-	return old, replaced
+	return t.root.slot(key)
 }
 
 // Nodes' item slices grow by itemStep slots, not by append's doubling,
@@ -241,20 +248,17 @@ func (n *node) split(i int) (item, *node) {
 	return mid, right
 }
 
-// insert stores it in the tree under n, the root, which is not full.
-func (n *node) insert(it item) (item, bool) {
-	key := n.a.key(it)
+// slot is btree.slot under n, the root, which is not full.
+func (n *node) slot(key string) (*node, int, bool) {
 	var lo, hi bound // n's
 	for {
 		i, found := n.find(key)
 		if found {
-			old := n.items[i]
-			n.items[i] = n.place(it)
-			return old, true
+			return n, i, true
 		}
 		if n.children == nil {
-			n.items = insertItem(n.items, i, n.place(it))
-			return item{}, false
+			n.items = insertItem(n.items, i, item{})
+			return n, i, false
 		}
 		clo, chi := n.childBounds(i, lo, hi)
 		if c := n.children[i]; len(c.items) >= maxItems {
@@ -267,8 +271,7 @@ func (n *node) insert(it item) (item, bool) {
 			right.setOff(n.offsetFor(m, chi))
 			switch c := strings.Compare(key, n.a.key(mid)); {
 			case c == 0:
-				n.items[i] = n.place(it)
-				return mid, true
+				return n, i, true
 			case c > 0:
 				i++
 				clo = m

@@ -245,7 +245,7 @@ func TestBigEntry(t *testing.T) {
 		key := strings.Repeat("k", c.key)
 		val := bytes.Repeat([]byte("v"), c.val)
 		var a arena
-		it := a.alloc(key, val)
+		it := a.alloc(key, val, false)
 		if a.key(it) != key || !bytes.Equal(a.val(it), val) || a.size(it) < len(key)+len(val) {
 			t.Errorf("alloc(%d-byte key, %d-byte value) holds %d and %d bytes", c.key, c.val, len(a.key(it)), len(a.val(it)))
 		}
@@ -371,5 +371,40 @@ func TestCompact(t *testing.T) {
 		if string(v) != keptWant[i] {
 			t.Fatalf("a value read before a compaction changed: %q, was %q", v, keptWant[i])
 		}
+	}
+}
+
+// TestCompactLeavesNewKeys writes as CreateOrganizationalUnit does: new
+// keys each time, and one record rewritten each time. The rewritten
+// record's garbage is let go of, and the new keys' entries, garbage-free
+// around them, are never moved.
+func TestCompactLeavesNewKeys(t *testing.T) {
+	s := New()
+	ctx := context.Background()
+	org := bytes.Repeat([]byte("o"), 233)
+	where := map[string]uint32{}
+	for i := range 20000 {
+		s.Update(ctx, func(tx store.Tx) error {
+			for _, k := range []string{"ou/", "ouname/", "child/"} {
+				key := fmt.Sprintf("%sou-ab12-%08d", k, i)
+				tx.Put(key, []byte(key))
+				it, _ := s.tree.get(key)
+				where[key] = it.c
+			}
+			return tx.Put("org/o-abcdefghij", org)
+		})
+	}
+	checkArena(t, &s.tree)
+	if garbage := s.tree.a.used - s.tree.a.inTree; garbage > compactMin+s.tree.a.inTree/2 {
+		t.Fatalf("%d bytes of garbage for %d in the tree", garbage, s.tree.a.inTree)
+	}
+	moved := 0
+	for key, c := range where {
+		if it, _ := s.tree.get(key); it.c != c {
+			moved++
+		}
+	}
+	if moved > 0 {
+		t.Errorf("compact moved %d of %d new keys' entries", moved, len(where))
 	}
 }
