@@ -154,17 +154,25 @@ func (n *node) find(key string) (int, bool) {
 }
 
 func (t *btree) get(key string) (item, bool) {
+	if n, i, ok := t.find(key); ok {
+		return n.items[i], true
+	}
+	return item{}, false
+}
+
+// find returns the node and index of key's item, if the tree holds it.
+func (t *btree) find(key string) (*node, int, bool) {
 	for n := t.root; n != nil; {
 		i, found := n.find(key)
 		if found {
-			return n.items[i], true
+			return n, i, true
 		}
 		if n.children == nil {
 			break
 		}
 		n = n.children[i]
 	}
-	return item{}, false
+	return nil, 0, false
 }
 
 // put stores key and val, and returns the item it replaced, if any,

@@ -63,7 +63,7 @@ func TestBTree(t *testing.T) {
 					if op%(c.ops/10) == 0 {
 						// Move entries out of every chunk with garbage.
 						tr.a.nextCompact = 0
-						tr.a.compact(tr.root)
+						tr.compact()
 					}
 					checkTree(t, &tr, ref, pool, r)
 				}
@@ -195,11 +195,22 @@ func checkArena(t *testing.T, tr *btree) {
 	a := &tr.a
 	live := make([]int, len(a.chunks))
 	total := 0
+	// A chunk of rewritten values lists every entry in it that the tree
+	// holds, or compact's lookups would miss it.
+	listed := map[[2]uint32]bool{}
+	for c, w := range a.written {
+		for _, it := range w {
+			listed[[2]uint32{uint32(c), it.off}] = true
+		}
+	}
 	var walk func(n *node)
 	walk = func(n *node) {
 		for _, it := range n.items {
 			if a.chunks[it.c] == nil {
 				t.Fatalf("item %q is in chunk %d, let go of", a.key(it), it.c)
+			}
+			if a.written[it.c] != nil && !listed[[2]uint32{it.c, it.off}] {
+				t.Fatalf("item %q is in chunk %d of rewritten values, which does not list it", a.key(it), it.c)
 			}
 			live[it.c] += a.size(it)
 			total += a.size(it)
@@ -288,6 +299,12 @@ func FuzzBTree(f *testing.F) {
 				}
 				delete(ref, k)
 			case 3:
+				if len(k)%2 == 1 {
+					// Move entries out of every chunk with garbage.
+					tr.a.nextCompact = 0
+					tr.compact()
+					checkArena(t, &tr)
+				}
 				it, found := tr.get(k)
 				if want, ok := ref[k]; ok != found || (ok && string(tr.a.val(it)) != want) {
 					t.Fatalf("get(%q) = %q, %v; want %q, %v", k, tr.a.val(it), found, want, ok)
@@ -406,5 +423,50 @@ func TestCompactLeavesNewKeys(t *testing.T) {
 	}
 	if moved > 0 {
 		t.Errorf("compact moved %d of %d new keys' entries", moved, len(where))
+	}
+}
+
+// TestMoveWritten moves every entry out of the chunks of rewritten
+// values by their lists alone, without a walk of the tree: some keys
+// rewritten many times in a row, some interleaved, some deleted after.
+func TestMoveWritten(t *testing.T) {
+	var tr btree
+	ref := map[string]string{}
+	put := func(k, v string) {
+		tr.put(k, []byte(v))
+		ref[k] = v
+	}
+	for i := range 3000 {
+		put(fmt.Sprintf("new/%05d", i), "n")
+		put("org/o-abcdefghij", fmt.Sprint(i))
+		put(fmt.Sprintf("tags/%d", i%7), strings.Repeat("t", i%40))
+		if i%5 == 0 {
+			k := fmt.Sprintf("tags/%d", i%3)
+			tr.delete(k)
+			delete(ref, k)
+		}
+	}
+	sparse := make([]bool, len(tr.a.chunks))
+	n := 0
+	for c, w := range tr.a.written {
+		if w != nil {
+			sparse[c] = true
+			n++
+		}
+	}
+	if n < 2 {
+		t.Fatalf("%d chunks of rewritten values, want several", n)
+	}
+	tr.moveWritten(sparse)
+	for c, s := range sparse {
+		if s && tr.a.live[c] != 0 {
+			t.Errorf("chunk %d of rewritten values still holds %d bytes of the tree's", c, tr.a.live[c])
+		}
+	}
+	checkArena(t, &tr)
+	for k, v := range ref {
+		if it, ok := tr.get(k); !ok || string(tr.a.val(it)) != v {
+			t.Fatalf("get(%s) = %q, %v; want %q", k, tr.a.val(it), ok, v)
+		}
 	}
 }

@@ -93,7 +93,7 @@ func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 	} else if len(t.undo) > 0 {
 		s.version.Add(1)
 	}
-	s.tree.a.compact(s.tree.root)
+	s.tree.compact()
 	return err
 }
 
