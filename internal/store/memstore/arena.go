@@ -231,26 +231,28 @@ func (t *btree) moveWritten(sparse []bool) {
 			}
 			last = k
 			if n, i, ok := t.find(k); ok && int(n.items[i].c) == c {
-				it := n.items[i]
-				moved := a.alloc(k, a.val(it), false)
-				moved.inl = it.inl
-				a.drop(it)
-				n.items[i] = moved
+				n.items[i] = a.relocate(n.items[i])
 			}
 		}
 	}
 }
 
-// move writes the entries under n that are in sparse chunks again, at
-// the arena's end, with new keys' entries: they have outlived the
-// garbage around them. Chunks made while it runs are beyond sparse.
+// relocate writes the tree's item it again, at the arena's end, and
+// returns it as the tree is to hold it now: with new keys' entries,
+// since it has outlived the garbage around it.
+func (a *arena) relocate(it item) item {
+	moved := a.alloc(a.key(it), a.val(it), false)
+	moved.inl = it.inl
+	a.drop(it)
+	return moved
+}
+
+// move writes the entries under n that are in sparse chunks again
+// (relocate). Chunks made while it runs are beyond sparse.
 func (a *arena) move(n *node, sparse []bool) {
 	for i, it := range n.items {
 		if int(it.c) < len(sparse) && sparse[it.c] {
-			moved := a.alloc(a.key(it), a.val(it), false)
-			moved.inl = it.inl
-			a.drop(it)
-			n.items[i] = moved
+			n.items[i] = a.relocate(it)
 		}
 	}
 	for _, c := range n.children {

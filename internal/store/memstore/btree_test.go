@@ -299,12 +299,6 @@ func FuzzBTree(f *testing.F) {
 				}
 				delete(ref, k)
 			case 3:
-				if len(k)%2 == 1 {
-					// Move entries out of every chunk with garbage.
-					tr.a.nextCompact = 0
-					tr.compact()
-					checkArena(t, &tr)
-				}
 				it, found := tr.get(k)
 				if want, ok := ref[k]; ok != found || (ok && string(tr.a.val(it)) != want) {
 					t.Fatalf("get(%q) = %q, %v; want %q, %v", k, tr.a.val(it), found, want, ok)
@@ -317,6 +311,10 @@ func FuzzBTree(f *testing.F) {
 		if tr.root != nil {
 			checkNode(t, tr.root, true, nil, nil)
 		}
+		// Inputs this small never fill a chunk, so nothing here compacts
+		// (TestBTree, TestCompact and TestMoveWritten do); the arena's
+		// counts and its lists of rewritten values still have to hold.
+		checkArena(t, &tr)
 		keys := slices.Sorted(maps.Keys(ref))
 		for _, from := range append([]string{"", "\xff"}, keys...) {
 			checkAscend(t, &tr, keys, from)
